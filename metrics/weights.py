@@ -1,0 +1,155 @@
+"""Weights registry: every canonical network file by name, with URL, sha256, licence and loader.
+
+Resolution order for a weight file: explicit path → `$AVBENCH_WEIGHTS/<file>` →
+`<cache>/weights/<file>` → download into the cache (unless offline: `offline=True` or
+`AVBENCH_OFFLINE=1`). A file is checked against its registered sha256 before it is loaded, and
+loading never unpickles code: safetensors, `torch.load(weights_only=True)` or
+`numpy.load(allow_pickle=False)`.
+"""
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import WeightsError
+from .fileio import atomic_write, cache_root, sha256_file
+
+LOADERS = ("torch", "safetensors", "npz")
+
+
+@dataclass(frozen=True)
+class WeightSpec:
+    """One registered weight file.
+
+    `sha256` is None only where no published checksum exists; such a file is loaded with a
+    warning and its measured sha256 is what results record.
+    """
+
+    name: str
+    filename: str
+    url: str
+    sha256: str | None
+    license: str
+    loader: str
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.loader not in LOADERS:
+            raise ValueError(f"weights {self.name}: loader must be one of {LOADERS}")
+
+
+_REGISTRY: dict[str, WeightSpec] = {}
+
+
+def register(spec: WeightSpec) -> WeightSpec:
+    """Add `spec` to the registry (idempotent for an identical spec)."""
+    known = _REGISTRY.get(spec.name)
+    if known is not None and known != spec:
+        raise ValueError(f"weights {spec.name!r} registered twice with different specs")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def registered() -> dict[str, WeightSpec]:
+    """All registered specs by name (a copy)."""
+    return dict(_REGISTRY)
+
+
+def get_spec(name: str) -> WeightSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise WeightsError(f"unknown weights {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def weights_dir() -> Path:
+    """Directory where downloaded weights are kept: `<cache>/weights`."""
+    return cache_root() / "weights"
+
+
+def default_path(spec: WeightSpec) -> Path:
+    """Where avbench looks for (and downloads) `spec` when no explicit path is given."""
+    env = os.environ.get("AVBENCH_WEIGHTS")
+    if env:
+        return Path(env) / spec.filename
+    return weights_dir() / spec.filename
+
+
+def _offline(offline: bool | None) -> bool:
+    if offline is not None:
+        return offline
+    return os.environ.get("AVBENCH_OFFLINE", "") not in ("", "0", "false", "False")
+
+
+def missing_message(spec: WeightSpec) -> str:
+    """The one message a user needs when `spec` is not on disk."""
+    return (
+        f"weights {spec.name!r} not found: download {spec.url} and put it at {default_path(spec)} "
+        f"(or set AVBENCH_WEIGHTS to its folder, or pass its path explicitly)"
+    )
+
+
+def verify(spec: WeightSpec, path: str | Path) -> str:
+    """sha256 of `path`; raises WeightsError when it differs from the registered checksum."""
+    digest = sha256_file(path)
+    if spec.sha256 is not None and digest != spec.sha256:
+        raise WeightsError(
+            f"{path}: sha256 {digest} does not match {spec.name!r} ({spec.sha256}); "
+            f"the file is corrupt or another version: re-download it from {spec.url}"
+        )
+    return digest
+
+
+def _download(spec: WeightSpec, dest: Path) -> None:
+    try:
+        with urllib.request.urlopen(spec.url, timeout=60) as response, atomic_write(dest) as out:
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                out.write(chunk)
+    except (urllib.error.URLError, OSError) as exc:
+        raise WeightsError(f"{missing_message(spec)}; download failed: {exc}") from None
+
+
+def resolve(name: str, path: str | Path | None = None, offline: bool | None = None) -> Path:
+    """Path of a verified copy of weights `name`, downloading it when allowed."""
+    spec = get_spec(name)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise WeightsError(f"{path}: weights file for {name!r} does not exist")
+    else:
+        path = default_path(spec)
+        if not path.is_file():
+            if _offline(offline):
+                raise WeightsError(missing_message(spec))
+            _download(spec, path)
+    verify(spec, path)
+    return path
+
+
+def load_file(spec: WeightSpec, path: str | Path) -> Any:
+    """Read a verified file with the spec's safe loader (no arbitrary unpickling)."""
+    try:
+        if spec.loader == "safetensors":
+            from safetensors.torch import load_file as load_safetensors
+
+            return load_safetensors(str(path))
+        if spec.loader == "npz":
+            import numpy as np
+
+            with np.load(path, allow_pickle=False) as npz:
+                return {key: npz[key] for key in npz.files}
+        import torch
+
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a corrupt or foreign file: say so in one line
+        raise WeightsError(f"{path}: cannot be read as {spec.loader} weights for {spec.name!r}: {exc}") from None
+
+
+def load(name: str, path: str | Path | None = None, offline: bool | None = None) -> Any:
+    """Resolve, verify and safely load weights `name`."""
+    spec = get_spec(name)
+    return load_file(spec, resolve(name, path=path, offline=offline))

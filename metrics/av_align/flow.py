@@ -3,6 +3,14 @@
 Frames are pushed one at a time and only the previous grayscale frame is kept, so memory does
 not grow with clip length. Values equal the official per-pair computation:
 `cv2.mean(cv2.magnitude(*Farneback(gray(prev), gray(curr))))[0]`.
+
+Determinism: `cv2.magnitude` processes a scalar head until its *output* buffer is 32-byte
+aligned and the rest with SIMD (fused multiply-add), so its float32 result depends on where
+numpy happened to allocate the output. Through the Python bindings the official script's flow
+values therefore vary at ~1e-11 relative between calls on equal inputs, enough to create or
+remove a strict local maximum on plateaus of duplicated frames when no flow floor applies. We
+pass 64-byte-aligned buffers, as OpenCV's own allocator (CV_MALLOC_ALIGN = 64) does in C++, so
+every value is the all-SIMD result and repeatable.
 """
 from __future__ import annotations
 
@@ -18,6 +26,30 @@ from ..errors import InputError
 from .config import FarnebackParams
 
 
+_ALIGN = 64
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on a 64-byte boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    start = (-raw.ctypes.data) % _ALIGN
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
+def flow_value(flow: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> float:
+    """Mean Farneback magnitude of a `(H, W, 2) float32` flow field: `cv2.mean(cv2.magnitude)`
+    computed in 64-byte-aligned buffers `(x, y, magnitude)` (allocated when not given)."""
+    if out is None:
+        out = tuple(aligned_empty(flow.shape[:2]) for _ in range(3))  # type: ignore[assignment]
+    x, y, mag = out
+    np.copyto(x, flow[..., 0])
+    np.copyto(y, flow[..., 1])
+    cv2.magnitude(x, y, mag)
+    return cv2.mean(mag)[0]
+
+
 class FlowTrajectory:
     """Accumulates the trajectory [flow(f0, f1), flow(f0, f1), flow(f1, f2), ...] of length N.
 
@@ -27,6 +59,7 @@ class FlowTrajectory:
     def __init__(self, params: FarnebackParams | None = None):
         self._args = (params or FarnebackParams()).as_args()
         self._prev: np.ndarray | None = None
+        self._buffers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._values: list[float] = []
         self.n_frames = 0
 
@@ -35,7 +68,9 @@ class FlowTrajectory:
         gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
         if self._prev is not None:
             flow = cv2.calcOpticalFlowFarneback(self._prev, gray, None, *self._args)
-            value = cv2.mean(cv2.magnitude(flow[..., 0], flow[..., 1]))[0]
+            if self._buffers is None or self._buffers[0].shape != flow.shape[:2]:
+                self._buffers = tuple(aligned_empty(flow.shape[:2]) for _ in range(3))  # type: ignore[assignment]
+            value = flow_value(flow, self._buffers)
             if not self._values:
                 self._values.append(value)
             self._values.append(value)

@@ -44,7 +44,13 @@ class GeneratedSample:
 
 
 class Generator(Protocol):
-    """Writes `<out_dir>/<item_id>.mp4` (and the conditioning audio) for an item."""
+    """Writes `<out_dir>/<item_id>.mp4` (and the conditioning audio) for an item.
+
+    Optional members the harness uses when present: `prepare(items)`, called once with every
+    item of the benchmark before any `generate` (e.g. to pair items); `output_spec`, a dict of
+    the output fields the generator guarantees (`fps`, `frames`, `width`, `height`, `duration`;
+    None = native, not checked), overriding the benchmark protocol's.
+    """
 
     name: str
 

@@ -53,9 +53,20 @@ def _same_stem(folder: Path, stem: str, extensions: tuple[str, ...]) -> Path | N
     return None
 
 
-def read_manifest(path: str | Path) -> list[AVPair]:
-    """Rows `sample_id, video_path, audio_path[, text, label]`; relative paths are resolved
-    against the manifest's folder; an empty audio_path means the video's own track."""
+@dataclass(frozen=True)
+class ManifestProblem:
+    """A manifest row that cannot be used: its sample id (None when empty), line and reason."""
+
+    sample_id: str | None
+    line: int
+    problem: str
+
+
+def parse_manifest(path: str | Path) -> tuple[list[AVPair], list[ManifestProblem]]:
+    """Rows `sample_id, video_path, audio_path[, text, label]` as pairs, and the rows that cannot
+    be used. Relative paths are resolved against the manifest's folder; an empty audio_path
+    means the video's own track. Every row of a sample id listed more than once is a problem
+    (which one was meant is unknown). An unreadable file or missing column is an InputError."""
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -68,14 +79,19 @@ def read_manifest(path: str | Path) -> list[AVPair]:
         raise InputError(path, f"cannot read manifest ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(path, "manifest is not UTF-8 text") from None
-    pairs, seen = [], set()
+    lines: dict[str, list[int]] = {}
+    for line, row in enumerate(rows, start=2):
+        lines.setdefault((row.get("sample_id") or "").strip(), []).append(line)
+    pairs, problems = [], []
     for line, row in enumerate(rows, start=2):
         sample_id = (row.get("sample_id") or "").strip()
         if not sample_id or not (row.get("video_path") or "").strip():
-            raise InputError(path, f"line {line}: empty sample_id or video_path")
-        if sample_id in seen:
-            raise InputError(path, f"line {line}: duplicate sample_id {sample_id!r}")
-        seen.add(sample_id)
+            problems.append(ManifestProblem(sample_id or None, line, f"line {line}: empty sample_id or video_path"))
+            continue
+        if len(lines[sample_id]) > 1:
+            problems.append(ManifestProblem(sample_id, line, f"line {line}: duplicate sample_id {sample_id!r} "
+                                            f"(lines {', '.join(map(str, lines[sample_id]))})"))
+            continue
         audio = (row.get("audio_path") or "").strip()
         pairs.append(AVPair(
             sample_id=sample_id,
@@ -84,6 +100,14 @@ def read_manifest(path: str | Path) -> list[AVPair]:
             source="manifest" if audio else "track",
             text=(row.get("text") or None), label=(row.get("label") or None),
         ))
+    return pairs, problems
+
+
+def read_manifest(path: str | Path) -> list[AVPair]:
+    """`parse_manifest`, strictly: the first unusable row is an InputError."""
+    pairs, problems = parse_manifest(path)
+    if problems:
+        raise InputError(path, problems[0].problem)
     return pairs
 
 

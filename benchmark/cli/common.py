@@ -1,0 +1,47 @@
+"""Arguments shared by several verbs (not a verb itself)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_benchmark_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--benchmark", required=required, metavar="B",
+                        help="built-in name (vggsound, landscape, audioset-drums, custom), name@version, "
+                             "synthetic:tiny, or a benchmark YAML")
+    parser.add_argument("--data-root", metavar="DIR", help="your copy of the dataset (default $AVBENCH_DATA/<name>)")
+    parser.add_argument("--items", metavar="CSV|DIR", help="custom benchmark: items CSV or folder of clips")
+    parser.add_argument("--labels", metavar="CSV", help="label table to join (VGGSound: the official vggsound.csv)")
+
+
+def benchmark_from_args(args: argparse.Namespace):
+    from ..definition import load_benchmark
+
+    return load_benchmark(args.benchmark, data_root=args.data_root, items=args.items, labels=args.labels)
+
+
+def parse_assignments(values: list[str] | None, what: str) -> dict[str, Any]:
+    """`key=value` pairs (values parsed as YAML scalars) into a dict; dotted keys nest once."""
+    import yaml
+
+    from metrics.errors import AvbenchError
+
+    out: dict[str, Any] = {}
+    for text in values or []:
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            raise AvbenchError(f"{what} must look like key=value, got {text!r}")
+        parsed = yaml.safe_load(value) if value else ""
+        if "." in key:
+            head, tail = key.split(".", 1)
+            out.setdefault(head, {})[tail] = parsed
+        else:
+            out[key] = parsed
+    return out
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, help="worker processes for per-clip work (default: one per core)")
+    parser.add_argument("--device", default="cpu", help="torch device for the networks (default %(default)s)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")

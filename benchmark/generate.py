@@ -1,0 +1,150 @@
+"""`generate`: run a generator adapter over a benchmark into a folder of videos + `manifest.csv`.
+
+Resumable: the manifest is append-only (one row per finished sample, written after its files),
+so a killed run loses at most the sample in flight and a rerun skips every id already listed.
+`generate.json` records the model, options, benchmark and output spec; a rerun into the same
+folder with another configuration is refused.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from metrics.errors import AvbenchError
+from metrics.fileio import atomic_write
+
+from .adapters import load_adapters
+from .cache import cache_key
+from .definition import Benchmark, OutputSpec
+from .generators import GeneratedSample, make_generator
+from .sharding import Shard, select
+
+GENERATE_RECORD = "generate.json"
+MANIFEST = "manifest.csv"
+FAILURES = "generate_failures.csv"
+MANIFEST_COLUMNS = ("sample_id", "video_path", "audio_path", "label", "text", "seed")
+
+
+def output_spec(benchmark: Benchmark, generator: Any, override: dict[str, Any] | None = None) -> OutputSpec:
+    """The benchmark protocol's output, with the generator's declared fields, then `override`."""
+    return OutputSpec.of_protocol(benchmark.protocol).overridden(getattr(generator, "output_spec", None)).overridden(override)
+
+
+def generation_record(model: str, options: dict[str, Any], benchmark: Benchmark, spec: OutputSpec) -> dict[str, Any]:
+    record = {"model": model, "options": options, "benchmark": benchmark.describe(), "output_spec": spec.to_dict()}
+    return {**record, "gen_config_hash": cache_key(record)}
+
+
+def read_generated(path: Path) -> dict[str, dict[str, str]]:
+    """Rows of an append-only manifest by sample id; a last line cut off by a kill is ignored."""
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+    return {row["sample_id"]: row for row in csv.DictReader(io.StringIO(text)) if row.get("sample_id")}
+
+
+def _append_row(path: Path, row: dict[str, Any]) -> None:
+    new = not path.is_file() or path.stat().st_size == 0
+    with open(path, "a", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _relative(path: Path, root: Path) -> str:
+    resolved, base = path.resolve(), root.resolve()
+    if not resolved.is_relative_to(base):
+        raise AvbenchError(f"the generator wrote {path} outside the run folder {root}")
+    if not resolved.is_file():
+        raise AvbenchError(f"the generator did not write {path}")
+    return resolved.relative_to(base).as_posix()
+
+
+@dataclass
+class GenerateOutcome:
+    out_dir: Path
+    generated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, AvbenchError):
+        return str(exc)
+    text = str(exc).strip()
+    return f"unexpected {type(exc).__name__}: {text.splitlines()[-1] if text else ''}"
+
+
+def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dict[str, Any] | None = None,
+             output: dict[str, Any] | None = None, shard: Shard | None = None, limit: int | None = None,
+             progress: bool = True) -> GenerateOutcome:
+    """Generate one sample per benchmark item (of `shard`, the first `limit` ids) into `out_dir`."""
+    from tqdm import tqdm
+
+    load_adapters()
+    options = dict(options or {})
+    generator = make_generator(model, **options)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    record = generation_record(model, options, benchmark, output_spec(benchmark, generator, output))
+    record_path = out / GENERATE_RECORD
+    if record_path.is_file():
+        previous = json.loads(record_path.read_text(encoding="utf-8"))
+        if previous.get("gen_config_hash") != record["gen_config_hash"]:
+            raise AvbenchError(f"{out} holds samples of another generation config ({previous.get('model')} on "
+                               f"{previous.get('benchmark', {}).get('name')}); use another --out")
+    else:
+        with atomic_write(record_path, "w") as fh:
+            json.dump(record, fh, indent=2, sort_keys=True)
+
+    items = benchmark.items()
+    if hasattr(generator, "prepare"):
+        generator.prepare(items)
+    by_id = {item.item_id: item for item in items}
+    todo_ids = select(sorted(by_id), shard, limit)
+    manifest = out / MANIFEST
+    done = read_generated(manifest)
+    outcome = GenerateOutcome(out)
+    todo = []
+    for item_id in todo_ids:
+        row = done.get(item_id)
+        if row and (out / row["video_path"]).is_file():
+            outcome.skipped.append(item_id)
+        else:
+            todo.append(by_id[item_id])
+    for item in tqdm(todo, desc=f"generate {model}", unit="sample", disable=not progress or not todo):
+        try:
+            sample: GeneratedSample = generator.generate(item, out)
+            row = {"sample_id": item.item_id, "video_path": _relative(Path(sample.video_path), out),
+                   "audio_path": _relative(Path(sample.audio_path), out), "label": item.label or "",
+                   "text": item.text or "", "seed": item.seed}
+        except Exception as exc:  # one item's failure is recorded; the run goes on
+            outcome.failures[item.item_id] = _one_line(exc)
+            continue
+        _append_row(manifest, row)
+        outcome.generated.append(item.item_id)
+    _write_failures(out / FAILURES, outcome.failures)
+    return outcome
+
+
+def _write_failures(path: Path, failures: dict[str, str]) -> None:
+    if not failures:
+        path.unlink(missing_ok=True)
+        return
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["sample_id", "error"])
+    for sample_id in sorted(failures):
+        writer.writerow([sample_id, failures[sample_id]])
+    with atomic_write(path, "w") as fh:
+        fh.write(buf.getvalue())

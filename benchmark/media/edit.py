@@ -1,0 +1,100 @@
+"""Writing media for the control generators: exact copies, video segments, audio segments.
+
+A source that already is the wanted segment is copied byte for byte (a hard link where the
+file system allows), so the `real` control scores the dataset's own file; anything else is
+cut and written atomically.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import soundfile as sf
+
+from metrics.errors import InputError
+from metrics.fileio import atomic_write
+
+from .audio import load_audio
+from .errors import describe
+
+
+def copy_file(src: str | Path, dst: str | Path) -> None:
+    """`dst` becomes a copy of `src`: a hard link when possible, else a byte copy (atomic)."""
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise InputError(src, "no such file")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.link.tmp")
+    try:
+        tmp.unlink(missing_ok=True)
+        os.link(src, tmp)
+        os.replace(tmp, dst)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        with open(src, "rb") as fin, atomic_write(dst) as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+
+
+def audio_segment(src: str | Path, start: float, duration: float | None, shift: float = 0.0) -> tuple[np.ndarray, int]:
+    """`(samples, channels) float32` of `src` (an audio file or a container's track) at its own
+    rate, from `start` seconds for `duration` seconds (None: to the end), delayed by `shift`
+    seconds (negative: advanced); time outside the source is silence. Returns (samples, rate)."""
+    y, rate = load_audio(src, sample_rate=None, mono=False)
+    y = np.atleast_2d(y).T.astype(np.float32, copy=False)  # (samples, channels)
+    first = int(round((start - shift) * rate))
+    count = y.shape[0] - max(int(round(start * rate)), 0) if duration is None else int(round(duration * rate))
+    out = np.zeros((max(count, 0), y.shape[1]), dtype=np.float32)
+    lo, hi = max(first, 0), min(first + count, y.shape[0])
+    if hi > lo:
+        out[lo - first:hi - first] = y[lo:hi]
+    return out, rate
+
+
+def write_wav(samples: np.ndarray, rate: int, dst: str | Path) -> None:
+    """Write `(samples, channels)` float audio as 16-bit PCM wav, atomically."""
+    with atomic_write(dst) as fh:
+        sf.write(fh, samples, rate, subtype="PCM_16", format="WAV")
+
+
+def write_video_segment(src: str | Path, dst: str | Path, start: float, duration: float) -> int:
+    """Re-encode the frames of `src` whose timestamps fall in [start, start + duration) seconds
+    into `dst` (H.264, CRF 12, the source's frame rate and size, no audio). Returns the frame count."""
+    try:
+        container = av.open(str(src))
+        stream = container.streams.video[0]
+    except (av.FFmpegError, IndexError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(src, f"cannot read a video from it ({describe(exc) if not isinstance(exc, IndexError) else 'no video stream'})") from None
+    rate = stream.average_rate or stream.guessed_rate
+    if not rate:
+        container.close()
+        raise InputError(src, "the container reports no frame rate")
+    written = 0
+    with container, atomic_write(dst) as fh:
+        with av.open(fh, "w", format="mp4") as out:
+            ostream = out.add_stream("libx264", rate=Fraction(rate))
+            ostream.width, ostream.height = stream.codec_context.width, stream.codec_context.height
+            ostream.pix_fmt = "yuv444p" if ostream.width % 2 or ostream.height % 2 else "yuv420p"
+            ostream.options = {"crf": "12", "preset": "veryfast"}
+            try:
+                for index, frame in enumerate(container.decode(stream)):
+                    t = float(frame.pts * stream.time_base) if frame.pts is not None else index / float(rate)
+                    if t < start - 1e-6:
+                        continue
+                    if t >= start + duration - 1e-6:
+                        break
+                    image = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
+                    for packet in ostream.encode(image):
+                        out.mux(packet)
+                    written += 1
+            except av.FFmpegError as exc:
+                raise InputError(src, f"video decoding failed ({describe(exc)})") from None
+            for packet in ostream.encode():
+                out.mux(packet)
+    if written == 0:
+        Path(dst).unlink(missing_ok=True)
+        raise InputError(src, f"no frames between {start:g} s and {start + duration:g} s")
+    return written

@@ -1,0 +1,22 @@
+"""The console summary `avbench score` and `avbench merge` print."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .runs import format_value
+
+
+def summary_lines(results: dict[str, Any], run_dir: Path) -> list[str]:
+    counts, flags = results["counts"], results["flags"]
+    b, m = results["benchmark"], results["model"]
+    shard = f", shard {results['shard']['index']}/{results['shard']['count']}" if results["shard"] else ""
+    lines = [f"{m.get('label') or m['name']} on {b['name']}@{b['version']}{shard}: {counts['scored']} of "
+             f"{counts['expected']} samples scored, {counts['failed']} failed -> {run_dir}"]
+    for name, record in results["metrics"].items():
+        arrow = "↑" if record["higher_is_better"] else "↓"
+        lines.append(f"  {record['title']} {arrow} [{record['preset']} v{record['version']}]: "
+                     f"{format_value(record, ci=True)}  (n={record['n']})")
+    if not flags["reportable"]:
+        lines.append("  not reportable: " + "; ".join(flags["reasons"]))
+    return lines

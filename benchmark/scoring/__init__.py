@@ -1,0 +1,1 @@
+"""Scoring a run: inputs → per-metric map (cached) → mergeable states → values → run directory."""

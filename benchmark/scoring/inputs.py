@@ -1,0 +1,198 @@
+"""The samples a score run works on, and a reason for every expected one it cannot use.
+
+Inputs are a generated run folder (its `manifest.csv`) or a manifest CSV; the folder holding
+the manifest is the run root and every path must stay inside it. Each expected benchmark item
+is checked: listed once, files present, a readable container, and the output spec (fps, frame
+count, size, duration) met. A failing item is recorded with its reason and the run goes on.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+
+from metrics.errors import InputError
+from metrics.fileio import sha256_file
+
+from ..definition import Benchmark, OutputSpec
+from ..media import MediaInfo, parse_manifest, probe
+from ..media.errors import describe
+from .registry import Sample
+
+MANIFEST = "manifest.csv"
+
+
+def manifest_path(inputs: str | Path) -> Path:
+    """`inputs` itself (a CSV) or `<inputs>/manifest.csv`."""
+    path = Path(inputs)
+    if path.is_dir():
+        path = path / MANIFEST
+    if not path.is_file():
+        raise InputError(path, "no inputs manifest here (give a generated run folder or a manifest CSV)")
+    return path
+
+
+@dataclass(frozen=True)
+class Failure:
+    sample_id: str
+    stage: str  # "inputs", "media" or a metric name
+    error: str
+
+
+def spec_problems(info: MediaInfo, spec: OutputSpec) -> list[str]:
+    """How a probed video differs from `spec` (empty when it conforms). Tolerances: fps 0.1%,
+    duration one frame."""
+    problems = []
+    if not info.has_video:
+        return ["no video stream"]
+    if spec.fps is not None:
+        if not info.fps:
+            problems.append(f"no frame rate (expected {spec.fps:g} fps)")
+        elif abs(info.fps - spec.fps) > 1e-3 * spec.fps:
+            problems.append(f"wrong fps: {info.fps:g} (expected {spec.fps:g})")
+    if spec.frames is not None and info.n_frames is not None and info.n_frames != spec.frames:
+        problems.append(f"wrong frame count: {info.n_frames} (expected {spec.frames})")
+    if spec.width is not None and spec.height is not None and (info.width, info.height) != (spec.width, spec.height):
+        problems.append(f"wrong size: {info.width}x{info.height} (expected {spec.width}x{spec.height})")
+    if spec.duration is not None and not math.isnan(spec.duration) and info.duration is not None:
+        frame = 1.0 / (info.fps or spec.fps or 1.0)
+        if abs(info.duration - spec.duration) > frame + 1e-3:
+            problems.append(f"wrong duration: {info.duration:.3f} s (expected {spec.duration:g} s)")
+    return problems
+
+
+def decode_problem(video: Path, info: MediaInfo) -> str | None:
+    """Decode every frame with PyAV; a problem when decoding fails or fewer frames decode than
+    the container lists."""
+    count = 0
+    try:
+        with av.open(str(video)) as container:
+            for _ in container.decode(video=0):
+                count += 1
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        return f"corrupt: decoding failed after {count} frame(s) ({describe(exc)})"
+    if count == 0:
+        return "corrupt: no frame decodes"
+    if info.n_frames is not None and count < info.n_frames:
+        return f"corrupt: {count} of the {info.n_frames} frames the container lists decode"
+    return None
+
+
+@dataclass
+class Inputs:
+    """What a score run (or `validate`) found: usable samples by id, failures, and ids listed in
+    the manifest that the benchmark does not expect."""
+
+    root: Path
+    manifest: Path
+    manifest_sha256: str
+    samples: dict[str, Sample] = field(default_factory=dict)
+    info: dict[str, MediaInfo] = field(default_factory=dict)
+    audio_rate: dict[str, int | None] = field(default_factory=dict)  # Hz of each sample's audio
+    failures: list[Failure] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    listed: int = 0  # expected ids the manifest lists (usable or not)
+
+
+def collect(benchmark: Benchmark, inputs: str | Path, expected: list[str], spec: OutputSpec,
+            decode: bool = False) -> Inputs:
+    """Check every expected id against the manifest and the files; hash the usable ones.
+    `decode`: also decode every frame (validate does; scoring lets the metrics find bad frames)."""
+    path = manifest_path(inputs)
+    root = path.parent.resolve()
+    found = Inputs(root=root, manifest=path, manifest_sha256=sha256_file(path))
+    pairs, problems = parse_manifest(path)
+    wanted = set(expected)
+    rows = {item["item_id"]: item for item in benchmark.rows}
+    rejected: dict[str, str] = {}
+    for problem in problems:
+        if problem.sample_id is None:
+            found.failures.append(Failure("", "inputs", f"{path}: {problem.problem}"))
+        elif problem.sample_id in wanted:
+            rejected.setdefault(problem.sample_id, f"{path}: {problem.problem}")
+    by_id = {pair.sample_id: pair for pair in pairs}
+    found.unexpected = sorted(set(by_id) - set(rows))
+    found.listed = len(wanted & (set(by_id) | {p.sample_id for p in problems if p.sample_id}))
+    for sample_id in sorted(wanted):
+        if sample_id in rejected:
+            found.failures.append(Failure(sample_id, "inputs", rejected[sample_id]))
+            continue
+        pair = by_id.get(sample_id)
+        if pair is None:
+            found.failures.append(Failure(sample_id, "inputs", f"missing: {sample_id} is not in {path}"))
+            continue
+        error = _check_pair(pair.video, pair.audio, root, spec, decode, found, sample_id)
+        if error is not None:
+            found.failures.append(error)
+            continue
+        row = rows.get(sample_id, {})
+        found.samples[sample_id] = Sample(
+            sample_id=sample_id, video=pair.video, audio=pair.audio, video_sha256=sha256_file(pair.video),
+            audio_sha256=None if pair.audio is None else sha256_file(pair.audio),
+            label=row.get("label") or pair.label, text=row.get("text") or pair.text,
+        )
+    return found
+
+
+@dataclass
+class MediaCheck:
+    """What checking one video (and its audio) found; `problems` empty = usable."""
+
+    info: MediaInfo | None = None
+    audio_rate: int | None = None  # Hz of the audio the sample is scored with
+    problems: list[str] = field(default_factory=list)
+    stage: str = "media"
+
+
+def check_media(video: Path, audio: Path | None, spec: OutputSpec, decode: bool = False,
+                min_duration: float | None = None) -> MediaCheck:
+    """Present, readable, conforming to `spec` (and at least `min_duration` seconds long), with
+    audio; `decode`: every frame decodes."""
+    check = MediaCheck()
+    for kind, file in (("video", video), ("audio", audio)):
+        if file is not None and not file.is_file():
+            check.stage = "inputs"
+            check.problems.append(f"missing: {file}: {kind} file does not exist")
+            return check
+    try:
+        check.info = info = probe(video)
+    except InputError as exc:
+        check.problems.append(f"corrupt: {exc}")
+        return check
+    check.problems += [f"{video}: {p}" for p in spec_problems(info, spec)]
+    if min_duration is not None and info.duration is not None and info.duration < min_duration - 1e-3:
+        check.problems.append(f"{video}: too short: {info.duration:.3f} s (needs {min_duration:g} s)")
+    if audio is None:
+        if info.has_video and not info.has_audio:
+            check.problems.append(f"{video}: no audio: no audio file listed and the video has no audio track")
+        check.audio_rate = info.audio_streams[0].sample_rate if info.audio_streams else None
+    else:
+        try:
+            audio_info = probe(audio)
+        except InputError as exc:
+            check.problems.append(f"corrupt: {exc}")
+            return check
+        if not audio_info.has_audio:
+            check.problems.append(f"{audio}: no audio stream")
+        else:
+            check.audio_rate = audio_info.audio_streams[0].sample_rate
+    if not check.problems and decode:
+        problem = decode_problem(video, info)
+        if problem:
+            check.problems.append(f"{video}: {problem}")
+    return check
+
+
+def _check_pair(video: Path, audio: Path | None, root: Path, spec: OutputSpec, decode: bool, found: Inputs,
+                sample_id: str) -> Failure | None:
+    for kind, file in (("video", video), ("audio", audio)):
+        if file is not None and not file.resolve().is_relative_to(root):
+            return Failure(sample_id, "inputs", f"{file}: {kind} path is outside the run root {root}")
+    check = check_media(video, audio, spec, decode)
+    if check.problems:
+        return Failure(sample_id, check.stage, "; ".join(check.problems))
+    found.info[sample_id] = check.info  # type: ignore[assignment]
+    found.audio_rate[sample_id] = check.audio_rate
+    return None

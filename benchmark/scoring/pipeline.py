@@ -1,0 +1,260 @@
+"""`score`: inputs → per-metric map (cached by content) → states → values → the run directory.
+
+A run is resumable by construction: every expensive per-sample result lives in the content
+cache as soon as it is computed, and the run directory is rewritten from scratch on every
+attempt (`results.json` last), so running the same command again after a kill recomputes
+nothing already cached and ends with the same files. `finalize` turns states into results;
+`merge` calls it too, so a merged run and a single run share one code path.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from metrics.errors import AvbenchError
+
+from .. import run_dir as rd
+from ..cache import cache_key
+from ..definition import Benchmark, OutputSpec
+from ..faults import crash_point
+from ..media import MediaInfo
+from ..sharding import Shard, select
+from ..versions import library_versions
+from . import reference as ref
+from .inputs import Failure, collect
+from .registry import MapContext, Metric, Sample, make_metric
+
+CONFIG_SCHEMA = "avbench-run-config/1"
+
+
+@dataclass
+class ScoreRequest:
+    """Everything `avbench score` needs. `metrics`: name → options (preset, variant, ...)."""
+
+    benchmark: Benchmark
+    inputs: Path
+    out: Path
+    metrics: dict[str, dict[str, Any]]
+    model: dict[str, Any] = field(default_factory=dict)  # name, options, output_spec, gen_config_hash
+    reference_inputs: Path | None = None  # generated real clips; default: generated into the cache
+    reference_stats: dict[str, Path] = field(default_factory=dict)
+    shard: Shard | None = None
+    limit: int | None = None
+    context: MapContext = field(default_factory=MapContext)
+
+
+def select_metrics(benchmark: Benchmark, names: list[str] | None, overrides: dict[str, dict[str, Any]] | None = None
+                   ) -> dict[str, dict[str, Any]]:
+    """Metric name → options: the benchmark's presets for `names` (default: all it lists), with overrides."""
+    chosen = list(benchmark.metrics) if not names else names
+    out = {}
+    for name in chosen:
+        options = dict(benchmark.metrics.get(name, {}))
+        options.update((overrides or {}).get(name, {}))
+        out[name] = options
+    return out
+
+
+def resolved_config(request: ScoreRequest, metrics: dict[str, Metric]) -> dict[str, Any]:
+    b = request.benchmark
+    return {
+        "schema": CONFIG_SCHEMA,
+        "benchmark": {**b.describe(), "definition": b.definition_path,
+                      "data_root": None if b.data_root is None else str(b.data_root)},
+        "model": request.model,
+        "inputs": str(request.inputs),
+        "metrics": {name: {"options": request.metrics[name], "preset": m.preset, "version": m.version}
+                    for name, m in metrics.items()},
+        "reference": {"inputs": None if request.reference_inputs is None else str(request.reference_inputs),
+                      "stats": {k: str(v) for k, v in sorted(request.reference_stats.items())}},
+        "limit": request.limit,
+        "shard": None if request.shard is None else str(request.shard),
+    }
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Hash of what determines the numbers: not paths, not the shard (shards of a run share it)."""
+    core = {k: v for k, v in config.items() if k not in ("inputs", "shard", "reference")}
+    core["benchmark"] = {k: v for k, v in config["benchmark"].items() if k not in ("definition", "data_root")}
+    core["reference"] = {"stats": sorted(config["reference"]["stats"])}
+    return cache_key(core)
+
+
+def model_record(request_model: dict[str, Any], benchmark: Benchmark, generation: dict[str, Any] | None,
+                 output: dict[str, Any] | None) -> dict[str, Any]:
+    """The model section of config and results: the adapter `name` (from the inputs'
+    `generate.json` when present), the `label` a report shows, options and output spec."""
+    generation = generation or {}
+    spec = OutputSpec(**generation["output_spec"]) if "output_spec" in generation else OutputSpec.of_protocol(benchmark.protocol)
+    name = generation.get("model") or request_model.get("name") or "unknown"
+    return {
+        "name": name,
+        "label": request_model.get("label") or request_model.get("name") or name,
+        "options": generation.get("options", request_model.get("options", {})),
+        "output_spec": spec.overridden(output).to_dict(),
+        "gen_config_hash": generation.get("gen_config_hash"),
+    }
+
+
+def score(request: ScoreRequest) -> dict[str, Any]:
+    """Score one run (or one shard) into `request.out`; returns results.json's content."""
+    started = time.perf_counter()
+    out = request.out
+    if out.resolve() == (request.inputs if request.inputs.is_dir() else request.inputs.parent).resolve():
+        raise AvbenchError(f"--out {out} is the inputs folder: give the scored run its own folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / rd.RESULTS).unlink(missing_ok=True)  # the run is unfinished until results.json is rewritten
+    metrics = {name: make_metric(name, options) for name, options in request.metrics.items()}
+    if not metrics:
+        raise AvbenchError("no metrics to run")
+    config = resolved_config(request, metrics)
+    rd.write_config(out, config)
+
+    benchmark = request.benchmark
+    expected = select(benchmark.item_ids, request.shard, request.limit)
+    found = collect(benchmark, request.inputs, expected, OutputSpec(**request.model["output_spec"]))
+    crash_point("inputs")
+    samples = [found.samples[i] for i in sorted(found.samples)]
+    failures = list(found.failures)
+    payloads: dict[str, dict] = {}
+    for name, metric in metrics.items():
+        result = metric.map(samples, request.context)
+        payloads[name] = result.payloads
+        failures += [Failure(i, name, e) for i, e in sorted(result.failures.items())]
+        crash_point(f"map:{name}")
+    failed = {f.sample_id for f in failures if f.sample_id}
+    scored = [s for s in samples if s.sample_id not in failed]
+
+    states = {}
+    for name, metric in metrics.items():
+        state = metric.new_state()
+        for sample in scored:
+            state.add(sample.sample_id, payloads[name][sample.sample_id])
+        state.save(rd.state_path(out, name))
+        states[name] = state
+    references = _references(request, metrics, out)
+    crash_point("states")
+
+    manifest_rows = [_manifest_row(s, found.info[s.sample_id], found.audio_rate[s.sample_id], out) for s in scored]
+    failure_rows = [{"sample_id": f.sample_id, "stage": f.stage, "error": f.error} for f in failures]
+    counts = {"expected": len(expected), "listed": found.listed, "scored": len(scored),
+              "failed": len(expected) - len(scored), "unexpected": len(found.unexpected)}
+    results, sample_rows = finalize(config, metrics, states, references, manifest_rows, failure_rows, counts,
+                                    found.manifest_sha256, time.perf_counter() - started)
+    rd.write_manifest(out, manifest_rows)
+    rd.write_failures(out, failure_rows)
+    rd.write_samples(out, sample_rows)
+    crash_point("results")
+    rd.write_results(out, results)
+    return results
+
+
+def _references(request: ScoreRequest, metrics: dict[str, Metric], out: Path) -> dict[str, ref.Reference]:
+    needed = {name: m for name, m in metrics.items() if m.needs_reference}
+    references = {}
+    inputs = request.reference_inputs
+    for name, metric in needed.items():
+        if name in request.reference_stats:
+            reference = ref.from_stats(metric, request.reference_stats[name])
+        else:
+            if inputs is None:
+                inputs = ref.real_reference_inputs(request.benchmark, request.context.progress)
+            reference = ref.build(metric, request.benchmark, inputs, request.context)
+        target = rd.state_path(out, name, reference=True)
+        shutil.copyfile(reference.path, target)
+        reference.path = target
+        references[name] = reference
+    return references
+
+
+def _manifest_row(sample: Sample, info: MediaInfo, audio_rate: int | None, out: Path) -> dict[str, Any]:
+    audio = sample.audio
+    return {"sample_id": sample.sample_id, "video_path": os.path.relpath(sample.video, out),
+            "audio_path": "" if audio is None else os.path.relpath(audio, out), "label": sample.label,
+            "text": sample.text, "video_sha256": sample.video_sha256, "audio_sha256": sample.audio_sha256,
+            "fps": info.fps, "n_frames": info.n_frames, "duration": info.duration, "width": info.width,
+            "height": info.height, "audio_sample_rate": audio_rate}
+
+
+def finalize(config: dict[str, Any], metrics: dict[str, Metric], states: dict[str, Any],
+             references: dict[str, ref.Reference], manifest_rows: list[dict[str, Any]],
+             failure_rows: list[dict[str, str]], counts: dict[str, int], manifest_sha256: str,
+             wall_time_s: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """results.json's content and samples.parquet's rows from the states of a run."""
+    labels = {r["sample_id"]: (r.get("label") or None) for r in manifest_rows}
+    metric_records, by_category, sample_rows, weights, notes = {}, {}, [], {}, []
+    for name, metric in metrics.items():
+        state = states[name]
+        reference = references.get(name)
+        value = metric.compute(state, None if reference is None else reference.state)
+        record = {
+            "title": metric.title, "kind": metric.kind, "preset": metric.preset, "version": metric.version,
+            "value": rd.finite_or_none(value.value), "higher_is_better": metric.higher_is_better, "n": value.n,
+            "ci95": None if value.ci95 is None else [float(value.ci95[0]), float(value.ci95[1])],
+            "ci_method": value.ci_method, "config": metric.describe(), "config_hash": cache_key(metric.describe()),
+            "details": value.details, "notes": list(value.notes),
+        }
+        if reference is not None:
+            record["reference"] = {"source": reference.source, "n": reference.n, "n_failed": reference.n_failed,
+                                   "state_sha256": reference.sha256}
+            if reference.n_failed:
+                notes.append(f"{name}: {reference.n_failed} reference item(s) unusable")
+        metric_records[name] = record
+        weights.update(metric.weights())
+        for sample_id, v in metric.sample_values(state).items():
+            sample_rows.append({"sample_id": sample_id, "label": labels.get(sample_id), "metric": name,
+                                "preset": metric.preset, "value": v})
+        categories = metric.by_category(state, labels)
+        if categories:
+            by_category[name] = categories
+
+    reasons = []
+    if counts["failed"]:
+        reasons.append(f"{counts['failed']} of {counts['expected']} expected samples not scored (see failures.csv)")
+    if config["benchmark"]["kind"] == "custom":
+        reasons.append(f"custom benchmark {config['benchmark']['name']}: not a published benchmark")
+    if config["limit"] is not None:
+        reasons.append(f"--limit {config['limit']}: a subset of the benchmark")
+    if config["shard"] is not None:
+        reasons.append(f"shard {config['shard']}: one part of a run (merge the shards with `avbench merge`)")
+    reasons += notes
+    shard = None
+    if config["shard"] is not None:
+        index, count = config["shard"].split("/")
+        shard = {"index": int(index), "count": int(count)}
+    chash = config_hash(config)
+    results = {
+        "schema_version": "1.0",
+        "run_id": f"sha256:{cache_key({'config_hash': chash, 'inputs': manifest_sha256})}",
+        "config_hash": chash,
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "benchmark": {k: config["benchmark"][k] for k in ("name", "version", "kind", "split", "items_sha256", "n_items", "protocol")},
+        "model": config["model"],
+        "inputs": {"manifest_sha256": manifest_sha256},
+        "shard": shard,
+        "counts": counts,
+        "metrics": metric_records,
+        "by_category": by_category,
+        "seeds": {"protocol": int(config["benchmark"]["protocol"]["seed"]),
+                  **{f"{n}_bootstrap": m.describe().get("bootstrap", {}).get("seed") for n, m in metrics.items()
+                     if "bootstrap" in m.describe()}},
+        "provenance": _provenance(weights, wall_time_s),
+        "flags": {"reportable": not reasons, "reasons": reasons, "limit": config["limit"],
+                  "custom_input": config["benchmark"]["kind"] == "custom"},
+    }
+    return results, sample_rows
+
+
+def _provenance(weights: dict[str, str], wall_time_s: float) -> dict[str, Any]:
+    import platform
+
+    versions = library_versions()
+    return {"avbench_version": versions.get("avbench"), "python": platform.python_version(),
+            "platform": platform.platform(terse=True), "packages": dict(versions), "weights": weights,
+            "wall_time_s": round(float(wall_time_s), 3) if math.isfinite(wall_time_s) else 0.0}

@@ -269,9 +269,10 @@ def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None
     if missing:
         raise InputError(path, f"benchmark YAML lacks {', '.join(missing)}")
     name, version = str(data["name"]), str(data["version"])
+    # Only definitions shipped in the package are built-in, whatever a user's YAML claims.
+    kind = "builtin" if path.resolve().parent == DEFINITIONS and data["kind"] == "builtin" else "custom"
     if "@" in str(name_or_path) and str(name_or_path).split("@", 1)[1] != version:
         raise AvbenchError(f"benchmark {name} is at version {version}, not {str(name_or_path).split('@', 1)[1]}")
-    kind = str(data["kind"])
     proto_data = dict(data["protocol"] or {})
     if protocol:
         if kind != "custom":

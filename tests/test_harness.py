@@ -1,0 +1,352 @@
+"""The harness on the tiny synthetic benchmark the package generates itself: benchmark
+definitions, generation (controls, folder, resume), scoring into a run directory, the results
+schema, validation of bad inputs, shards + merge, and the report."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from benchmark import run_dir as rd
+from benchmark.adapters.controls import cyclic_derangement
+from benchmark.cli import main
+from benchmark.definition import load_benchmark
+from benchmark.generate import MANIFEST, generate, read_generated
+from benchmark.merge import merge
+from benchmark.scoring.run import score_run
+from benchmark.synthetic import SyntheticClip, write_clip
+from benchmark.validate import validate_run
+from harness_support import read_results, stable
+from metrics.av_align import av_align_clip
+from metrics.bootstrap import bootstrap_mean_ci
+from metrics.errors import AvbenchError, InputError
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CONTROLS = {"real": {}, "shuffled-audio": {}, "shifted": {"frames": 3}}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The tiny benchmark, its three controls generated and scored (AV-Align), once per module."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AVBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "avbench-cache"))
+        mp.setenv("AVBENCH_OFFLINE", "1")
+        root = tmp_path_factory.mktemp("harness")
+        bench = load_benchmark("synthetic:tiny")
+        runs = {}
+        for model, options in CONTROLS.items():
+            generate(model, bench, root / "gen" / model, options=options, progress=False)
+            runs[model] = root / "runs" / model
+            score_run(bench, root / "gen" / model, runs[model], workers=1, progress=False)
+        yield SimpleNamespace(root=root, bench=bench, runs=runs, gen=root / "gen")
+
+
+# --- benchmark definitions ---------------------------------------------------------------
+
+def test_landscape_keeps_each_clip_once():
+    bench = load_benchmark("landscape", data_root="/data/landscape")
+    with open(DATA / "tempotokens-landscape.csv", newline="") as fh:
+        test_rows = [r for r in csv.DictReader(fh) if r["set"] == "test"]
+    assert len(test_rows) == 102 and len({r["ytid"] for r in test_rows}) == 100
+    distinct = {(r["ytid"], r["start_time"]) for r in test_rows}
+    assert len(bench.rows) == len(distinct) == 101
+    assert {(r["ytid"], r["yt_start"]) for r in bench.rows} == distinct
+    assert bench.items()[0].video_path == Path("/data/landscape/video") / f"{bench.rows[0]['item_id']}.mp4"
+    assert bench.kind == "builtin" and bench.protocol.duration == 2.0
+
+
+def test_drums_and_vggsound_lists_and_label_join(tmp_path):
+    drums = load_benchmark("audioset-drums", data_root=tmp_path)
+    with open(DATA / "tempotokens-audioset-drum.csv", newline="") as fh:
+        expected = sorted(r["ytid"] for r in csv.DictReader(fh) if r["set"] == "test")
+    assert sorted(drums.item_ids) == expected and len(expected) == 1000
+    lines = [line.strip() for line in (DATA / "specvqgan-vggsound-test.txt").read_text().splitlines() if line.strip()]
+    labels = tmp_path / "vggsound.csv"
+    ytid, start, _ = lines[1].rsplit("_", 2)
+    labels.write_text(f"{ytid},{int(start) // 1000},playing drums,test\nnot-a-test-id,0,dog barking,train\n")
+    vgg = load_benchmark("vggsound", data_root=tmp_path, labels=labels)
+    assert vgg.item_ids == lines
+    assert vgg.rows[1]["label"] == "playing drums" and vgg.rows[0]["label"] == ""
+
+
+def test_custom_benchmarks_from_a_folder_and_a_user_yaml(tmp_path):
+    write_clip(SyntheticClip(name="a"), tmp_path / "clips")
+    write_clip(SyntheticClip(name="b", audio_in_container=True), tmp_path / "clips")
+    bench = load_benchmark("custom", items=tmp_path / "clips")
+    items = {i.item_id: i for i in bench.items()}
+    assert items["a"].audio_path == tmp_path / "clips" / "a.wav"
+    assert items["b"].audio_path == items["b"].video_path  # its own audio track
+    yaml_path = tmp_path / "mine.yaml"
+    yaml_path.write_text(Path(bench.definition_path).read_text().replace("kind: custom", "kind: builtin"))
+    assert load_benchmark(yaml_path, items=tmp_path / "clips").kind == "custom"  # only shipped ones are built-in
+    with pytest.raises(AvbenchError, match="cannot be overridden"):
+        load_benchmark("landscape", data_root=tmp_path, protocol={"fps": 8})
+
+
+# --- generation ------------------------------------------------------------------------------
+
+def test_cyclic_derangement_is_seeded_and_moves_every_item():
+    ids = [f"id{i}" for i in range(50)]
+    pairing = cyclic_derangement(ids, seed=3)
+    assert pairing == cyclic_derangement(list(reversed(ids)), seed=3)  # order-independent
+    assert sorted(pairing.values()) == sorted(ids) and all(k != v for k, v in pairing.items())
+    seen, k = set(), ids[0]
+    while k not in seen:  # one cycle through every id
+        seen.add(k)
+        k = pairing[k]
+    assert len(seen) == len(ids)
+    assert pairing != cyclic_derangement(ids, seed=4)
+
+
+def test_controls_write_what_they_promise(tiny):
+    real = read_generated(tiny.gen / "real" / MANIFEST)
+    shuffled = read_generated(tiny.gen / "shuffled-audio" / MANIFEST)
+    items = {i.item_id: i for i in tiny.bench.items()}
+    for item_id, row in real.items():
+        assert (tiny.gen / "real" / row["video_path"]).read_bytes() == items[item_id].video_path.read_bytes()
+        assert (tiny.gen / "real" / row["audio_path"]).read_bytes() == items[item_id].audio_path.read_bytes()
+    partners = cyclic_derangement(list(items), seed=0)
+    import soundfile as sf
+
+    for item_id, row in shuffled.items():
+        got, _ = sf.read(tiny.gen / "shuffled-audio" / row["audio_path"])
+        want, _ = sf.read(items[partners[item_id]].audio_path)
+        np.testing.assert_array_equal(got, want)
+    shifted, rate = sf.read(tiny.gen / "shifted" / "clip0000.wav")
+    original, _ = sf.read(items["clip0000"].audio_path)
+    lag = round(3 / 24 * rate)  # 3 frames at 24 fps
+    np.testing.assert_array_equal(shifted[:lag], 0.0)
+    np.testing.assert_allclose(shifted[lag:], original[:-lag], atol=1 / 32768)
+
+
+def test_generate_resumes_after_a_kill(tiny, tmp_path):
+    out = tmp_path / "gen"
+    first = generate("real", tiny.bench, out, progress=False)
+    assert len(first.generated) == 6
+    manifest = out / MANIFEST
+    text = manifest.read_text()
+    manifest.write_text(text[: text.rfind("\n", 0, len(text) - 1) + 1] + "clip0005,clip00")  # last row cut mid-write
+    (out / "clip0005.mp4").unlink()
+    second = generate("real", tiny.bench, out, progress=False)
+    assert second.generated == ["clip0005"] and len(second.skipped) == 5
+    assert list(read_generated(manifest)) == sorted(read_generated(manifest)) and len(read_generated(manifest)) == 6
+    with pytest.raises(AvbenchError, match="another generation config"):
+        generate("shifted", tiny.bench, out, progress=False)
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+def test_scores_equal_an_independent_computation(tiny):
+    """Per-sample AV-Align equals the plain single-clip path; the mean and CI equal numpy's."""
+    results = read_results(tiny.runs["real"])
+    samples = {r["sample_id"]: r["value"] for r in rd.read_samples(tiny.runs["real"])}
+    items = {i.item_id: i for i in tiny.bench.items()}
+    for item_id, value in samples.items():
+        direct = av_align_clip(items[item_id].video_path, items[item_id].audio_path, "tempotokens-2025").score
+        assert value == direct
+    values = [samples[k] for k in sorted(samples)]
+    record = results["metrics"]["av_align"]
+    assert record["value"] == float(np.mean(values)) and record["n"] == 6
+    assert record["ci95"] == list(bootstrap_mean_ci(values, n_resamples=10_000, seed=0))
+    labels = {i.item_id: i.label for i in items.values()}
+    for label, cat in results["by_category"]["av_align"].items():
+        assert cat["value"] == float(np.mean([v for k, v in samples.items() if labels[k] == label]))
+
+
+def test_shuffled_audio_is_below_real_on_synced_clips(tiny):
+    value = {m: read_results(p)["metrics"]["av_align"]["value"] for m, p in tiny.runs.items()}
+    assert value["real"] > 0.8
+    assert value["shuffled-audio"] < value["real"] - 0.5
+    assert value["shifted"] < value["real"] - 0.5  # 3 frames is outside the ±1-frame window
+
+
+def test_run_directory_is_complete_and_valid(tiny):
+    run = tiny.runs["real"]
+    for name in (rd.RESULTS, rd.CONFIG, rd.MANIFEST, rd.FAILURES, rd.SAMPLES, "states/av_align.npz"):
+        assert (run / name).is_file(), name
+    results = read_results(run)
+    assert rd.schema_errors(results) == [] and validate_run(run) == []
+    assert results["counts"] == {"expected": 6, "listed": 6, "scored": 6, "failed": 0, "unexpected": 0}
+    assert results["flags"]["reportable"] is False  # a custom benchmark is never reportable
+    assert any("custom benchmark" in r for r in results["flags"]["reasons"])
+    manifest = rd.read_manifest(run)
+    assert [r["fps"] for r in manifest] == ["24.0"] * 6 and manifest[0]["audio_sample_rate"] == "22050"
+
+
+def test_schema_and_validate_reject_a_broken_results_json(tiny, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(tiny.runs["real"], run)
+    good = read_results(run)
+    broken = [
+        {k: v for k, v in good.items() if k != "counts"},
+        {**good, "flags": {**good["flags"], "reportable": True}},  # reportable but with reasons
+        {**good, "metrics": {"av_align": {**good["metrics"]["av_align"], "n": -1}}},
+        {**good, "config_hash": "not-a-hash"},
+    ]
+    for results in broken:
+        assert rd.schema_errors(results), results
+    (run / rd.RESULTS).write_text(json.dumps(broken[0]))
+    assert main(["validate", str(run)]) == 1
+    tampered = json.loads(json.dumps(good))
+    tampered["metrics"]["av_align"]["value"] += 0.01
+    (run / rd.RESULTS).write_text(json.dumps(tampered))
+    assert any("states/ give" in p for p in validate_run(run))
+    (run / rd.RESULTS).write_text(json.dumps(good))
+    assert validate_run(run) == []
+
+
+def _bad_inputs(tiny, root: Path) -> Path:
+    """A folder model's outputs where clip0001 is missing, clip0002 corrupt, clip0003 at 12 fps."""
+    folder = root / "model"
+    shutil.copytree(tiny.bench.data_root, folder, ignore=shutil.ignore_patterns("*.yaml", "*.csv"))
+    (folder / "clip0001.mp4").unlink()
+    (folder / "clip0002.mp4").write_bytes(b"\x00not a video")
+    clip = SyntheticClip(name="clip0003", fps=12, n_frames=24, width=160, height=120)
+    write_clip(clip, folder)
+    return folder
+
+
+def test_validate_flags_missing_corrupt_and_wrong_fps_items(tiny, tmp_path, capsys):
+    gen = tmp_path / "gen"
+    outcome = generate("folder", tiny.bench, gen, options={"path": str(_bad_inputs(tiny, tmp_path))}, progress=False)
+    assert set(outcome.failures) == {"clip0001"} and "no video for item clip0001" in outcome.failures["clip0001"]
+    code = main(["validate", "--benchmark", "synthetic:tiny", "--inputs", str(gen)])
+    out = capsys.readouterr().out
+    assert code == 1
+    problems = {line.split(":")[0].strip(): line for line in out.splitlines() if line.startswith("  ")}
+    assert set(problems) == {"clip0001", "clip0002", "clip0003"}
+    assert "missing" in problems["clip0001"] and "corrupt" in problems["clip0002"]
+    assert "wrong fps: 12 (expected 24)" in problems["clip0003"]
+    assert "6 items checked, 3 ok, 3 with problems" in out
+
+
+def test_bad_inputs_are_recorded_per_item_and_the_run_completes(tiny, tmp_path):
+    gen = tmp_path / "gen"
+    generate("folder", tiny.bench, gen, options={"path": str(_bad_inputs(tiny, tmp_path))}, progress=False)
+    outside = tmp_path / "elsewhere.mp4"
+    shutil.copy(gen / "clip0000.mp4", outside)
+    rows = (gen / MANIFEST).read_text().splitlines()
+    edited = [rows[0]]
+    for row in rows[1:]:
+        if row.startswith("clip0004,"):
+            row = row.replace("clip0004.mp4", "../elsewhere.mp4", 1)
+        edited.append(row)
+        if row.startswith("clip0005,"):
+            edited.append(row)  # listed twice
+    (gen / MANIFEST).write_text("\n".join(edited) + "\n")
+    results = score_run(tiny.bench, gen, tmp_path / "run", workers=1, progress=False)
+    failures = {r["sample_id"]: r["error"] for r in rd.read_failures(tmp_path / "run")}
+    assert set(failures) == {"clip0001", "clip0002", "clip0003", "clip0004", "clip0005"}
+    assert "missing" in failures["clip0001"] and "corrupt" in failures["clip0002"]
+    assert "wrong fps" in failures["clip0003"] and "outside the run root" in failures["clip0004"]
+    assert "duplicate sample_id" in failures["clip0005"]
+    assert results["counts"] == {"expected": 6, "listed": 5, "scored": 1, "failed": 5, "unexpected": 0}
+    assert results["flags"]["reportable"] is False
+    assert any("5 of 6 expected samples not scored" in r for r in results["flags"]["reasons"])
+    assert results["metrics"]["av_align"]["n"] == 1 and validate_run(tmp_path / "run") == []
+
+
+def test_shards_merged_equal_the_single_run(tiny, tmp_path):
+    shards = []
+    for index in range(3):
+        shards.append(tmp_path / f"shard{index}")
+        part = score_run(tiny.bench, tiny.gen / "real", shards[-1], shard=f"{index}/3", workers=1, progress=False)
+        assert part["shard"] == {"index": index, "count": 3} and part["counts"]["expected"] == 2
+        assert any("merge the shards" in r for r in part["flags"]["reasons"])
+    with pytest.raises(AvbenchError, match="missing \\[2\\]"):
+        merge(shards[:2], tmp_path / "partial")
+    merged = merge(list(reversed(shards)), tmp_path / "merged")
+    assert stable(merged) == stable(read_results(tiny.runs["real"]))
+    assert validate_run(tmp_path / "merged") == []
+    assert rd.read_samples(tmp_path / "merged") == rd.read_samples(tiny.runs["real"])
+
+
+# --- report and the built-in tiny config -----------------------------------------------------
+
+def test_avbench_run_tiny_end_to_end(tmp_path, capsys):
+    out = tmp_path / "tiny"
+    assert main(["run", "tiny", "--out", str(out), "--quiet"]) == 0
+    for model in CONTROLS:
+        assert main(["validate", str(out / "runs" / model)]) == 0
+    report = out / "report"
+    for name in ("report.md", "report.csv", "report.tex", "report.html"):
+        assert (report / name).stat().st_size > 200, name
+    plots = sorted(p.name for p in (report / "plots" / "synthetic-tiny-v1").iterdir())
+    assert plots == sorted(f"{stem}.{ext}" for stem in ("metrics_bars", "av_align_by_class", "av_align_histogram")
+                           for ext in ("png", "svg"))
+    md = (report / "report.md").read_text()
+    assert "AV-Align ↑" in md and "AV-Align chance" in md and "tempotokens-2025 v1" in md
+    with open(report / "report.csv", newline="") as fh:
+        rows = {r["model"]: r for r in csv.DictReader(fh)}
+    assert float(rows["real"]["value"]) == read_results(out / "runs" / "real")["metrics"]["av_align"]["value"]
+    assert "\\toprule" in (report / "report.tex").read_text()
+
+
+def test_report_places_levels_beside_a_model(tiny, tmp_path):
+    from benchmark.report.runs import load_runs
+    from benchmark.report.tables import build_tables, render_markdown
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny.runs["shifted"], model)
+    results = read_results(model)
+    results["model"] = {**results["model"], "name": "folder", "label": "my-model"}
+    rd.write_results(model, results)
+    table = build_tables(load_runs([model, *tiny.runs.values()]))[0]
+    row = next(r for r in table.rows if r.run.model == "my-model")
+    assert row.cells["av_align:chance"].record["value"] == read_results(tiny.runs["shuffled-audio"])["metrics"]["av_align"]["value"]
+    assert row.cells["av_align:real"].record["value"] == read_results(tiny.runs["real"])["metrics"]["av_align"]["value"]
+    assert render_markdown([table]).splitlines()[4].startswith("| my-model |")
+
+
+def test_ls_lists_benchmarks_metrics_and_models(capsys):
+    for what in ("benchmarks", "metrics", "models"):
+        assert main(["ls", what]) == 0
+    out = capsys.readouterr().out
+    assert "landscape@1" in out and "101 items" in out and "audioset-drums@1" in out and "14512 items" in out
+    assert "av_align" in out
+    for model in ("folder", "real", "shifted", "shuffled-audio"):
+        assert f"\n{model}\n" in out
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    assert main(["score", "--benchmark", "nope", "--inputs", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert main(["score", "--benchmark", "synthetic:tiny", "--inputs", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert main(["generate", "--model", "nope", "--benchmark", "synthetic:tiny", "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and "unknown benchmark" in err[0] and "no inputs manifest" in err[1] and "unknown model" in err[2]
+
+
+def test_finalize_reportable_only_when_complete(tiny):
+    from benchmark.scoring.pipeline import finalize
+    from benchmark.scoring.registry import make_metric
+
+    config = rd.read_config(tiny.runs["real"])
+    config = {**config, "benchmark": {**config["benchmark"], "kind": "builtin"}}
+    metric = make_metric("av_align", {"variant": "tempotokens-2025"})
+    state = metric.load_state(tiny.runs["real"] / "states" / "av_align.npz")
+    counts = {"expected": 6, "listed": 6, "scored": 6, "failed": 0, "unexpected": 0}
+    done, _ = finalize(config, {"av_align": metric}, {"av_align": state}, {}, [], [], counts, "0" * 64, 1.0)
+    assert done["flags"] == {"reportable": True, "reasons": [], "limit": None, "custom_input": False}
+    limited, _ = finalize({**config, "limit": 6}, {"av_align": metric}, {"av_align": state}, {}, [], [], counts,
+                          "0" * 64, 1.0)
+    assert limited["flags"]["reportable"] is False and rd.schema_errors(done) == [] == rd.schema_errors(limited)
+
+
+def test_metric_state_round_trip_and_undefined_scores(tiny):
+    metric_state = rd.state_path(tiny.runs["real"], "av_align")
+    from benchmark.scoring.keyed_state import KeyedState
+
+    state = KeyedState.load(metric_state)
+    state.payloads["clip9999"] = {"score": np.float64(math.nan), "n_audio_peaks": np.int64(0), "n_video_peaks": np.int64(0)}
+    from benchmark.scoring.registry import make_metric
+
+    value = make_metric("av_align").compute(state)
+    assert value.n == 6 and value.details["n_undefined"] == 1 and value.notes
+    with pytest.raises(InputError):
+        KeyedState.load(tiny.runs["real"] / rd.MANIFEST)

@@ -21,6 +21,7 @@ from metrics.av_align import (AVAlign, AVAlignConfig, ClipResult, ClipSignals, c
                               load_audio, onset_envelope, score_signals)
 from metrics.av_align.flow import VideoFlow, check_fps, opencv_frames, trajectory_from_frames
 from metrics.errors import InputError
+from metrics.fileio import cache_root as default_cache_root
 from metrics.fileio import sha256_file
 
 from .cache import ArrayCache, cache_key
@@ -204,7 +205,9 @@ def analyse_pairs(pairs: list[AVPair], config: AVAlignConfig | str = "tempotoken
     from tqdm import tqdm
 
     config = get_config(config) if isinstance(config, str) else config
-    root = None if cache_root is None else str(cache_root)
+    # Resolved here: pool workers fork from a server started earlier, with the environment
+    # ($AVBENCH_CACHE) of that moment, not of this call.
+    root = str(default_cache_root() if cache_root is None else cache_root)
     run = AVAlignRun(list(pairs), config, fps)
     todo: list[ClipJob] = []
     seen: set[str] = set()

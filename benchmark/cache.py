@@ -45,5 +45,5 @@ class ArrayCache:
     def put(self, key: str, arrays: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        with atomic_write(self.path(key)) as fh:
+        with atomic_write(self.path(key), durable=False) as fh:
             np.savez(fh, **arrays)

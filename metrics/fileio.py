@@ -21,10 +21,12 @@ def sha256_file(path: str | Path) -> str:
 
 
 @contextmanager
-def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+def atomic_write(path: str | Path, mode: str = "wb", durable: bool = True) -> Iterator[IO]:
     """Open a temporary file beside `path`; rename it over `path` only if the block succeeds.
 
     A reader never sees a half-written file and a killed writer leaves only a stray temp file.
+    `durable` also fsyncs the data before the rename, so the file survives a power loss; cache
+    entries skip it (a killed process loses nothing without it, and a damaged entry is recomputed).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +35,8 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         with os.fdopen(fd, mode) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -17,7 +17,9 @@ from metrics.errors import InputError
 from metrics.fileio import sha256_file
 
 from ..definition import Benchmark, OutputSpec
-from ..media import MediaInfo, parse_manifest, probe
+from ..media import MediaInfo, parse_manifest
+from ..media import probe as probe_file
+from ..media.probe_cache import probe_cached
 from ..media.errors import describe
 from .registry import Sample
 
@@ -91,6 +93,7 @@ class Inputs:
     samples: dict[str, Sample] = field(default_factory=dict)
     info: dict[str, MediaInfo] = field(default_factory=dict)
     audio_rate: dict[str, int | None] = field(default_factory=dict)  # Hz of each sample's audio
+    hashes: dict[Path, str] = field(default_factory=dict)  # sha256 of every usable file
     failures: list[Failure] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     listed: int = 0  # expected ids the manifest lists (usable or not)
@@ -129,8 +132,8 @@ def collect(benchmark: Benchmark, inputs: str | Path, expected: list[str], spec:
             continue
         row = rows.get(sample_id, {})
         found.samples[sample_id] = Sample(
-            sample_id=sample_id, video=pair.video, audio=pair.audio, video_sha256=sha256_file(pair.video),
-            audio_sha256=None if pair.audio is None else sha256_file(pair.audio),
+            sample_id=sample_id, video=pair.video, audio=pair.audio, video_sha256=found.hashes[pair.video],
+            audio_sha256=None if pair.audio is None else found.hashes[pair.audio],
             label=row.get("label") or pair.label, text=row.get("text") or pair.text,
         )
     return found
@@ -147,15 +150,19 @@ class MediaCheck:
 
 
 def check_media(video: Path, audio: Path | None, spec: OutputSpec, decode: bool = False,
-                min_duration: float | None = None) -> MediaCheck:
+                min_duration: float | None = None, hashes: dict[Path, str] | None = None) -> MediaCheck:
     """Present, readable, conforming to `spec` (and at least `min_duration` seconds long), with
-    audio; `decode`: every frame decodes."""
+    audio; `decode`: every frame decodes. With the files' content `hashes`, probes come from the cache."""
     check = MediaCheck()
     for kind, file in (("video", video), ("audio", audio)):
         if file is not None and not file.is_file():
             check.stage = "inputs"
             check.problems.append(f"missing: {file}: {kind} file does not exist")
             return check
+
+    def probe(path: Path) -> MediaInfo:
+        return probe_cached(path, hashes[path]) if hashes and path in hashes else probe_file(path)
+
     try:
         check.info = info = probe(video)
     except InputError as exc:
@@ -190,9 +197,11 @@ def _check_pair(video: Path, audio: Path | None, root: Path, spec: OutputSpec, d
     for kind, file in (("video", video), ("audio", audio)):
         if file is not None and not file.resolve().is_relative_to(root):
             return Failure(sample_id, "inputs", f"{file}: {kind} path is outside the run root {root}")
-    check = check_media(video, audio, spec, decode)
+    hashes = {f: sha256_file(f) for f in (video, audio) if f is not None and f.is_file()}
+    check = check_media(video, audio, spec, decode, hashes=hashes)
     if check.problems:
         return Failure(sample_id, check.stage, "; ".join(check.problems))
     found.info[sample_id] = check.info  # type: ignore[assignment]
     found.audio_rate[sample_id] = check.audio_rate
+    found.hashes.update(hashes)
     return None

@@ -4,7 +4,8 @@ Resolution order for a weight file: explicit path → `$AVBENCH_WEIGHTS/<file>` 
 `<cache>/weights/<file>` → download into the cache (unless offline: `offline=True` or
 `AVBENCH_OFFLINE=1`). A file is checked against its registered sha256 before it is loaded, and
 loading never unpickles code: safetensors, `torch.load(weights_only=True)` or
-`numpy.load(allow_pickle=False)`.
+`numpy.load(allow_pickle=False)`, or the tensors of a TorchScript archive read without running it
+(metrics/torchscript_tensors.py).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 from .errors import WeightsError
 from .fileio import atomic_write, cache_root, sha256_file
 
-LOADERS = ("torch", "safetensors", "npz")
+LOADERS = ("torch", "safetensors", "npz", "torchscript")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,10 @@ def load_file(spec: WeightSpec, path: str | Path) -> Any:
             from safetensors.torch import load_file as load_safetensors
 
             return load_safetensors(str(path))
+        if spec.loader == "torchscript":
+            from .torchscript_tensors import read_torchscript_tensors
+
+            return read_torchscript_tensors(path)
         if spec.loader == "npz":
             import numpy as np
 

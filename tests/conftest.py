@@ -4,7 +4,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def tiny_clip_dir(tmp_path_factory):
-    """A saved random CLIP (2-layer towers, 224 px, patch 32) with a byte-level tokenizer."""
+    """A saved random CLIP (2-layer towers, 224 px, patch 32, 512-d projection) with a byte-level tokenizer."""
     import torch
     from tokenizers import pre_tokenizers
     from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
@@ -20,7 +20,7 @@ def tiny_clip_dir(tmp_path_factory):
         text_config=dict(vocab_size=len(vocab), max_position_embeddings=77, eos_token_id=1, bos_token_id=0,
                          pad_token_id=1, **small),
         vision_config=dict(image_size=224, patch_size=32, **small),
-        projection_dim=16,
+        projection_dim=512,  # Wav2CLIP embeds in ViT-B/32's 512-d space
     )
     path = tmp_path_factory.mktemp("tiny_clip")
     CLIPModel(config).eval().save_pretrained(path)

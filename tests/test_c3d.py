@@ -6,8 +6,7 @@ import torch
 from metrics.c3d_preprocessing import chainer_resize_bilinear, mean_clip, preprocess_tgan, preprocess_tgan2
 from metrics.errors import InputError, WeightsError
 from metrics.inception_score import ISScoring, inception_score, softmax64
-from metrics.networks.c3d import C3D, c3d_from_state, state_dict_from_chainer, state_dict_from_torch
-from metrics.torchscript_tensors import read_torchscript_tensors
+from metrics.networks.c3d import C3D, _loader_for, c3d_from_state, state_dict_from_chainer, state_dict_from_torch
 from metrics.video_inception_score import PROTOCOLS, VideoInceptionScore
 
 # metrics.md §3.1 (pfnet-research/tgan2:tgan2/models/c3d/c3d_ucf101.py): Chainer names and shapes
@@ -46,8 +45,8 @@ def test_chainer_npz_maps_strictly(model):
         assert torch.equal(mapped[key], value)
     with pytest.raises(WeightsError, match="unexpected"):
         state_dict_from_chainer({**arrays, "fc9/W": np.zeros(3)})
-    with pytest.raises(WeightsError, match="missing fc8.bias"):
-        state_dict_from_chainer({k: v for k, v in arrays.items() if k != "fc8/b"})
+    with pytest.raises(WeightsError, match="fc8.bias"):
+        c3d_from_state({k: v for k, v in arrays.items() if k != "fc8/b"}, "short.npz")
 
 
 def test_torch_state_dict_under_a_prefix_maps(model):
@@ -57,8 +56,8 @@ def test_torch_state_dict_under_a_prefix_maps(model):
     assert all(torch.equal(mapped[k], v) for k, v in model.state_dict().items())
     bad = dict(prefixed)
     bad["model.fc8.weight"] = torch.zeros(10, 4096)
-    with pytest.raises(WeightsError, match="fc8.weight has shape"):
-        state_dict_from_torch(bad)
+    with pytest.raises(WeightsError, match="'fc8.weight' has shape"):
+        c3d_from_state(bad, "bad.pt")
 
 
 def test_pool_shapes_on_16x112x112(model):
@@ -178,25 +177,11 @@ def test_protocols_are_named_and_distinct():
     assert len({(p.recipe, p.scoring) for p in PROTOCOLS.values()}) == 3
 
 
-def test_torchscript_tensors_read_without_running_code(tmp_path):
-    class Small(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1a = torch.nn.Conv3d(3, 4, 3, padding=1)
-            self.head = torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.BatchNorm1d(2))
-            self.register_buffer("mean", torch.randn(3, 2))
-
-        def forward(self, x):
-            return self.conv1a(x).mean() + self.mean.sum()
-
-    small = Small().eval()
-    torch.jit.trace(small, torch.randn(1, 3, 4, 4, 4)).save(str(tmp_path / "s.pt"))
-    tensors = read_torchscript_tensors(tmp_path / "s.pt")
-    assert tensors.keys() == small.state_dict().keys()
-    assert all(torch.equal(tensors[k], v) for k, v in small.state_dict().items())
-    torch.save(small.state_dict(), tmp_path / "plain.pt")
-    with pytest.raises(WeightsError, match="not TorchScript"):
-        read_torchscript_tensors(tmp_path / "plain.pt")
+def test_c3d_files_are_read_by_content(tmp_path):
+    np.savez(tmp_path / "w.npz", a=np.zeros(2))
+    torch.save({"a": torch.zeros(2)}, tmp_path / "sd.pt")
+    torch.jit.script(torch.nn.Linear(2, 2)).save(str(tmp_path / "ts.pt"))
+    assert [_loader_for(tmp_path / n) for n in ("w.npz", "sd.pt", "ts.pt")] == ["npz", "torch", "torchscript"]
 
 
 def test_missing_weights_name_the_url_and_path(tmp_path, monkeypatch):

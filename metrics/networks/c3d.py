@@ -25,6 +25,7 @@ from torch import nn
 from ..errors import WeightsError
 from .. import weights
 from ..weights import WeightSpec, register
+from .loading import load_strict
 
 CONV_LAYERS = ("conv1a", "conv2a", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
 FC_LAYERS = ("fc6", "fc7", "fc8")
@@ -62,7 +63,8 @@ C3D_STYLEGANV = register(
         sha256=None,  # no checksum is published (universome/stylegan-v)
         license="unspecified (universome/stylegan-v: possibly the NVIDIA Source Code License)",
         loader="torchscript",
-        description="StyleGAN-V's TorchScript of the TGANv2 C3D; its tensors are read without running it",
+        description="StyleGAN-V's TorchScript of the TGANv2 C3D; its tensors are read without running it "
+        "(metrics.torchscript_archive)",
     )
 )
 
@@ -93,28 +95,6 @@ class C3D(nn.Module):
         return {"fc6": fc6, "fc7": fc7, "logits": self.fc8(fc7)}
 
 
-def _expected_shapes(num_classes: int = UCF101_CLASSES) -> dict[str, tuple[int, ...]]:
-    shapes: dict[str, tuple[int, ...]] = {}
-    for name, (c_in, c_out) in _CONV_CHANNELS.items():
-        shapes[f"{name}.weight"] = (c_out, c_in, 3, 3, 3)
-        shapes[f"{name}.bias"] = (c_out,)
-    for name, (n_in, n_out) in {"fc6": (8192, 4096), "fc7": (4096, 4096), "fc8": (4096, num_classes)}.items():
-        shapes[f"{name}.weight"] = (n_out, n_in)
-        shapes[f"{name}.bias"] = (n_out,)
-    return shapes
-
-
-def _checked(state: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
-    expected = _expected_shapes()
-    missing = sorted(set(expected) - set(state))
-    if missing:
-        raise WeightsError(f"{source}: not a C3D UCF-101 state, missing {', '.join(missing[:6])}")
-    for key, shape in expected.items():
-        if tuple(state[key].shape) != shape:
-            raise WeightsError(f"{source}: {key} has shape {tuple(state[key].shape)}, expected {shape}")
-    return {key: state[key].to(torch.float32) for key in expected}
-
-
 def state_dict_from_chainer(arrays: Mapping[str, object], source: str = "C3D npz") -> dict[str, torch.Tensor]:
     """Map tgan2's Chainer npz (`conv1a/W`, `conv1a/b`, …) to `C3D` state-dict keys."""
     state: dict[str, torch.Tensor] = {}
@@ -129,7 +109,7 @@ def state_dict_from_chainer(arrays: Mapping[str, object], source: str = "C3D npz
             unexpected.append(key)
     if unexpected:
         raise WeightsError(f"{source}: unexpected arrays {', '.join(sorted(unexpected)[:6])} in a C3D npz")
-    return _checked(state, source)
+    return state
 
 
 def state_dict_from_torch(state: Mapping[str, torch.Tensor], source: str = "C3D state dict") -> dict[str, torch.Tensor]:
@@ -151,16 +131,14 @@ def state_dict_from_torch(state: Mapping[str, torch.Tensor], source: str = "C3D 
         if name in found:
             raise WeightsError(f"{source}: two tensors map to {name}; pass a state dict of one C3D only")
         found[name] = value
-    return _checked(found, source)
+    return found
 
 
 def c3d_from_state(state: Mapping[str, object], source: str) -> C3D:
     """A `C3D` in eval mode loaded (strictly) from a Chainer npz dict or a torch state dict."""
     is_chainer = any("/" in key for key in state)
     mapped = state_dict_from_chainer(state, source) if is_chainer else state_dict_from_torch(state, source)  # type: ignore[arg-type]
-    model = C3D()
-    model.load_state_dict(mapped, strict=True)
-    return model.eval()
+    return load_strict(C3D(), {k: v.to(torch.float32) for k, v in mapped.items()}, source).eval()
 
 
 def _loader_for(path: Path) -> str:

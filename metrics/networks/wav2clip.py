@@ -24,6 +24,7 @@ from torch import nn
 
 from ..errors import InputError, WeightsError
 from ..weights import WeightSpec, register
+from .loading import load_strict
 
 SAMPLE_RATE = 16_000
 N_FFT = 512
@@ -150,9 +151,4 @@ def state_dict_from_checkpoint(checkpoint: Mapping[str, torch.Tensor], source: s
 
 def wav2clip_from_checkpoint(checkpoint: Mapping[str, torch.Tensor], source: str = "Wav2CLIP checkpoint") -> Wav2CLIP:
     """A `Wav2CLIP` in eval mode loaded strictly from the upstream checkpoint."""
-    model = Wav2CLIP()
-    try:
-        model.load_state_dict(state_dict_from_checkpoint(checkpoint, source), strict=True)
-    except RuntimeError as exc:
-        raise WeightsError(f"{source}: does not match Wav2CLIP: {str(exc).splitlines()[0]}") from None
-    return model.eval()
+    return load_strict(Wav2CLIP(), state_dict_from_checkpoint(checkpoint, source), source).eval()

@@ -65,7 +65,7 @@ def clip_pixel_values(frames: np.ndarray, spec: CLIPImageSpec = CLIPImageSpec(),
     left = _crop_offset(new_w, spec.crop, spec.convention)
     out = np.empty((n, spec.crop, spec.crop, 3), dtype=np.uint8)
     for i, frame in enumerate(frames):
-        resized = np.asarray(Image.fromarray(frame).resize((new_w, new_h), resample=Image.BICUBIC))
+        resized = np.asarray(Image.fromarray(frame).resize((new_w, new_h), resample=Image.Resampling.BICUBIC))
         out[i] = resized[top : top + spec.crop, left : left + spec.crop]
     if spec.convention == "openai":
         x = torch.from_numpy(out).to(torch.float32) / 255.0

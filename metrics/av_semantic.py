@@ -151,6 +151,10 @@ class AVSemantic:
             self._audio_model = wav2clip_from_checkpoint(checkpoint, str(path)).to(self._device)
         return self._audio_model
 
+    def load(self) -> None:
+        """Load CLIP and Wav2CLIP now (else on the first `update`); raises WeightsError when absent."""
+        _ = self.towers, self.audio_model
+
     def label_embeddings(self) -> torch.Tensor:
         """Normalised CLIP text embeddings `(L, D)` of the label set through the template."""
         if self._label_embeddings is None:

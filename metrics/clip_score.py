@@ -182,6 +182,10 @@ class CLIPScore:
             self._towers = load_clip(self._model_source, self._device, self._offline)
         return self._towers
 
+    def load(self) -> None:
+        """Load the CLIP model now (else on the first `update`); raises WeightsError when absent."""
+        _ = self.towers
+
     def image_embeddings(self, frames: np.ndarray, source: str | None = None) -> torch.Tensor:
         """CLIP image embeddings `(T, D)` of uint8 RGB frames `(T, H, W, 3)`."""
         if len(frames) == 0:

@@ -150,7 +150,8 @@ class VideoInceptionScore:
         self._model = None if model is None else model.eval().to(self.device)
         self._mean = None if mean is None else mean_clip(mean)
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Load C3D and the mean clip now (else on the first `update`); raises WeightsError when absent."""
         c3d_path, mean_path = self._paths
         if self._model is None:
             self._model = load_c3d(self.protocol.c3d_weights, c3d_path, self._offline).eval().to(self.device)
@@ -167,14 +168,14 @@ class VideoInceptionScore:
         if clips.ndim != 5 or clips.shape[1] < self.protocol.num_frames:
             raise InputError(source, f"{self.protocol.name} needs clips of >= {self.protocol.num_frames} frames, got shape {clips.shape}")
         if self._mean is None:
-            self._load()
+            self.load()
         return PREPROCESSORS[self.protocol.recipe](clips[:, : self.protocol.num_frames], self._mean, source)
 
     @torch.inference_mode()
     def logits(self, clips: np.ndarray, source: str | None = None) -> np.ndarray:
         """fc8 logits `(B, 101)` of uint8 clips `(B, T >= 16, H, W, 3)` (first 16 frames)."""
         if self._model is None:
-            self._load()
+            self.load()
         out = []
         for start in range(0, len(clips), self.batch_size):
             x = self.clip_inputs(clips[start : start + self.batch_size], source).to(self.device)

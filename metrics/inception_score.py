@@ -1,5 +1,6 @@
 """Inception Score from stored logits: the split/KL routine, the mergeable logits state, and the
-frame-level preset `is/openai` (TF Inception 2015-12-05, 1008 logits without the fc bias).
+frame-level presets `is/openai` (TF Inception 2015-12-05, 1008 logits without the fc bias) and
+`is/torch-fidelity` (the same after torch-fidelity's seeded shuffle).
 
 IS = exp(E_x KL(p(y|x) || p(y))) per split; the result is the mean and the ddof-0 standard
 deviation over splits. Splits are consecutive slices at `i*N//splits` (OpenAI, torch-fidelity,
@@ -251,3 +252,92 @@ def load_state(path: str | Path, metric: str, preset: str, version: str) -> Logi
     if len(logits):
         state.update(logits, source=path)
     return state
+
+
+@dataclass(frozen=True)
+class FrameISPreset:
+    """Frame-level IS: the Inception pipeline (weights, layer, frame transform, stride) + scoring."""
+
+    name: str
+    version: str
+    weights: str
+    layer: str
+    frames: Any  # metrics.presets.FrameTransform
+    frame_stride: int  # every frame_stride-th frame of a video is one sample
+    scoring: ISScoring
+    notes: str = ""
+    metric: str = field(default="is", init=False)
+
+
+def _frame_presets() -> dict[str, FrameISPreset]:
+    from .presets import TTUR_FRAMES
+
+    return {
+        p.name: p
+        for p in (
+            FrameISPreset("is/openai", "1", "inception-torch-fidelity", "logits_unbiased", TTUR_FRAMES, 1,
+                          ISScoring(splits=10),
+                          "openai/improved-gan: TF Inception 2015-12-05 logits without bias, 1008 classes, "
+                          "10 splits at i*N//10, no shuffle, ddof-0 std; uint8, TF1 bilinear 299, (x-128)/128"),
+            FrameISPreset("is/torch-fidelity", "1", "inception-torch-fidelity", "logits_unbiased", TTUR_FRAMES, 1,
+                          ISScoring(splits=10, shuffle_seed=2020),
+                          "torch-fidelity isc: as is/openai after np.random.RandomState(2020).permutation"),
+        )
+    }
+
+
+def get_frame_preset(name: str) -> FrameISPreset:
+    presets = _frame_presets()
+    try:
+        return presets[name]
+    except KeyError:
+        raise AvbenchError(f"unknown Inception Score preset {name!r}; known: {', '.join(presets)}") from None
+
+
+class InceptionScore:
+    """Mergeable frame-level IS: `update` frames (each one sample), `merge` shards, `compute`.
+
+    The state is the 1008 bias-free logits of every frame in order; the Inception network loads
+    on `load()` or the first `update`.
+    """
+
+    metric = "is"
+
+    def __init__(self, preset: str = "is/openai", weights_path: str | Path | None = None,
+                 device: str = "cpu", batch_size: int = 32, extractor: Any = None):
+        """`extractor` (a `metrics.inception_features.InceptionFeatures` of the same pipeline) is reused when given."""
+        self.preset = get_frame_preset(preset)
+        self.state = LogitsState(TF_INCEPTION_CLASSES)
+        self._weights_path = weights_path
+        self._device = device
+        self._batch_size = batch_size
+        self.extractor = extractor
+
+    def load(self) -> None:
+        """Load the Inception network now; raises WeightsError when its weights are absent."""
+        from .inception_features import InceptionFeatures
+
+        self.extractor = InceptionFeatures.shared(self.extractor, self.preset, self._weights_path,
+                                                  self._device, self._batch_size)
+
+    def update(self, frames: np.ndarray, source: str | None = None) -> None:
+        """Add uint8 RGB images `(N, H, W, 3)`, each one sample."""
+        if self.extractor is None:
+            self.load()
+        self.state.update(self.extractor.frame_features(frames, source), source)
+
+    def update_video(self, frames: np.ndarray, source: str | None = None) -> None:
+        """Add every `frame_stride`-th frame of one video's `(T, H, W, 3)` uint8 frames."""
+        self.update(np.asarray(frames)[:: self.preset.frame_stride], source)
+
+    def update_logits(self, logits: Any, source: str | None = None) -> None:
+        self.state.update(logits, source)
+
+    def merge(self, other: "InceptionScore") -> "InceptionScore":
+        if other.preset != self.preset:
+            raise AvbenchError(f"cannot merge {other.preset.name} state into {self.preset.name}")
+        self.state.merge(other.state)
+        return self
+
+    def compute(self) -> ISResult:
+        return result_from_state(self.metric, self.preset.name, self.preset.version, self.state, self.preset.scoring)

@@ -11,7 +11,7 @@ missing is reported as not computed before any file is decoded.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -21,6 +21,7 @@ from tqdm import tqdm
 from metrics.errors import AvbenchError, InputError
 
 from .labels import ItemText, label_set
+from .score_files import FileFailure, ScoreFilesOutcome
 
 AUDIO_BESIDE = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -149,24 +150,6 @@ def content_presets(metrics: Sequence[str], preset_names: Iterable[str] = ()) ->
     return chosen
 
 
-@dataclass(frozen=True)
-class ContentFailure:
-    path: str
-    metric: str
-    error: str
-
-
-@dataclass
-class ContentOutcome:
-    results: list[Any] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)  # preset -> why it was not computed
-    failures: list[ContentFailure] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"results": [r.to_dict() for r in self.results], "errors": dict(self.errors),
-                "failures": [asdict(f) for f in self.failures]}
-
-
 def _audio_for(video: Path) -> tuple[np.ndarray, int]:
     from .frechet_inputs import read_audio
 
@@ -183,11 +166,11 @@ def score_content(
     preset_names: Iterable[str] = (),
     options: ContentOptions = ContentOptions(),
     progress: bool = True,
-) -> ContentOutcome:
+) -> ScoreFilesOutcome:
     """Score every video under `folder` with the requested content metrics."""
     from .frechet_inputs import list_media, read_video_frames
 
-    outcome = ContentOutcome()
+    outcome = ScoreFilesOutcome()
     scorers: list[tuple[ContentMetric, str, Any]] = []
     for metric, presets in content_presets(metrics, preset_names).items():
         row = CONTENT_METRICS[metric]
@@ -211,7 +194,7 @@ def score_content(
         try:
             frames = read_video_frames(path, limit=limit)
         except AvbenchError as exc:
-            outcome.failures.extend(ContentFailure(str(path), p, str(exc)) for _, p, _ in scorers)
+            outcome.failures.extend(FileFailure(str(path), p, str(exc)) for _, p, _ in scorers)
             continue
         audio, audio_error = None, None
         if needs_audio:
@@ -227,7 +210,7 @@ def score_content(
                 view = item if row.frame_limit is None else VideoItem(path, frames[: row.frame_limit], audio, item.text)
                 row.feed(scorer, view)
             except AvbenchError as exc:
-                outcome.failures.append(ContentFailure(str(path), preset, str(exc)))
+                outcome.failures.append(FileFailure(str(path), preset, str(exc)))
     for _, preset, scorer in scorers:
         try:
             outcome.results.append(scorer.compute())

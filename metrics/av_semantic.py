@@ -20,6 +20,7 @@ import torch
 from .clip_preprocessing import CLIPImageSpec, clip_pixel_values
 from .clip_score import CLIP_B32, DEFAULT_TEMPLATE, cosines
 from .errors import AvbenchError, InputError
+from .fileio import sha256_file
 from .networks.wav2clip import SAMPLE_RATE
 
 
@@ -85,17 +86,18 @@ class AVSemanticResult:
     audio_accuracy: float | None
     video_accuracy: float | None
     per_sample: dict[str, float] = field(default_factory=dict)
+    weights_sha256: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def summary(self) -> str:
-        line = f"{self.metric} [{self.preset} {self.version}, {self.clip_model}] = {self.value:.6f} (n={self.n_samples})"
+    def __str__(self) -> str:
+        parts = [f"preset {self.preset} v{self.version}", self.clip_model, f"n = {self.n_samples}"]
         if self.agreement is not None:
-            line += f"; audio-video class agreement {self.agreement:.4f} over {self.n_classes} labels"
+            parts.append(f"audio-video class agreement {self.agreement:.4g} over {self.n_classes} labels")
         if self.audio_accuracy is not None:
-            line += f"; top-1 audio {self.audio_accuracy:.4f}, video {self.video_accuracy:.4f}"
-        return line
+            parts.append(f"top-1 audio {self.audio_accuracy:.4g}, video {self.video_accuracy:.4g}")
+        return f"{self.metric.upper()} {self.value:.6g}  [{'; '.join(parts)}]"
 
 
 class AVSemantic:
@@ -131,6 +133,7 @@ class AVSemantic:
         self._device = torch.device(device)
         self._offline = offline
         self._label_embeddings: torch.Tensor | None = None
+        self.weights_sha256: dict[str, str] = {}
 
     @property
     def towers(self) -> Any:
@@ -149,6 +152,7 @@ class AVSemantic:
             path = weights.resolve(self.preset.audio_weights, self._wav2clip_path, self._offline)
             checkpoint = weights.load_file(weights.get_spec(self.preset.audio_weights), path)
             self._audio_model = wav2clip_from_checkpoint(checkpoint, str(path)).to(self._device)
+            self.weights_sha256[self.preset.audio_weights] = sha256_file(path)
         return self._audio_model
 
     def load(self) -> None:
@@ -224,4 +228,5 @@ class AVSemantic:
             audio_accuracy=audio_acc,
             video_accuracy=video_acc,
             per_sample={s.sample_id: float(s.cosines.mean()) for s in self.samples},
+            weights_sha256=dict(self.weights_sha256),
         )

@@ -143,10 +143,11 @@ class CLIPResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def summary(self) -> str:
-        extra = f" (x100: {self.value_x100:.4f})" if self.value_x100 is not None else ""
-        return (f"{self.metric} [{self.preset} {self.version}, {self.model}] = {self.value:.6f}{extra} "
-                f"(n={self.n_samples}, {self.n_frames} frames, text '{self.template}')")
+    def __str__(self) -> str:
+        extra = f" (x100: {self.value_x100:.6g})" if self.value_x100 is not None else ""
+        model = self.model + (f"@{self.model_revision[:12]}" if self.model_revision else "")
+        return (f"{self.metric.upper()} {self.value:.6g}{extra}  [preset {self.preset} v{self.version}; {model}; "
+                f"text '{self.template}'; n = {self.n_samples} videos, {self.n_frames} frames]")
 
 
 class CLIPScore:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .errors import AvbenchError, InputError
+from .presets import TTUR_FRAMES, FrameTransform
 
 EpsMode = Literal["none", "add_to_probs", "inside_logs"]
 
@@ -186,17 +187,20 @@ class ISResult:
     n_unused: int
     split_scores: tuple[float, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    weights_sha256: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def summary(self) -> str:
-        line = f"{self.metric} [{self.preset} {self.version}] = {self.mean:.4f} ± {self.std:.4f} (n={self.n_samples}, {len(self.split_sizes)} split(s))"
+    def __str__(self) -> str:
+        line = (f"{self.metric.upper()} {self.mean:.6g} ± {self.std:.3g}  [preset {self.preset} v{self.version}; "
+                f"n = {self.n_samples}, {len(self.split_sizes)} split(s)]")
         return "\n".join([line, *(f"  note: {n}" for n in self.notes)])
 
 
 def result_from_state(
-    metric: str, preset: str, version: str, state: LogitsState, scoring: ISScoring, min_split: int | None = None
+    metric: str, preset: str, version: str, state: LogitsState, scoring: ISScoring, min_split: int | None = None,
+    weights_sha256: dict[str, str] | None = None,
 ) -> ISResult:
     """Finalise a logits state into an `ISResult`; notes a split smaller than `min_split`."""
     if len(state) == 0:
@@ -221,6 +225,7 @@ def result_from_state(
         n_unused=value.n_unused,
         split_scores=value.split_scores,
         notes=tuple(notes),
+        weights_sha256=dict(weights_sha256 or {}),
     )
 
 
@@ -262,36 +267,32 @@ class FrameISPreset:
     version: str
     weights: str
     layer: str
-    frames: Any  # metrics.presets.FrameTransform
+    frames: FrameTransform
     frame_stride: int  # every frame_stride-th frame of a video is one sample
     scoring: ISScoring
     notes: str = ""
     metric: str = field(default="is", init=False)
 
 
-def _frame_presets() -> dict[str, FrameISPreset]:
-    from .presets import TTUR_FRAMES
-
-    return {
-        p.name: p
-        for p in (
-            FrameISPreset("is/openai", "1", "inception-torch-fidelity", "logits_unbiased", TTUR_FRAMES, 1,
-                          ISScoring(splits=10),
-                          "openai/improved-gan: TF Inception 2015-12-05 logits without bias, 1008 classes, "
-                          "10 splits at i*N//10, no shuffle, ddof-0 std; uint8, TF1 bilinear 299, (x-128)/128"),
-            FrameISPreset("is/torch-fidelity", "1", "inception-torch-fidelity", "logits_unbiased", TTUR_FRAMES, 1,
-                          ISScoring(splits=10, shuffle_seed=2020),
-                          "torch-fidelity isc: as is/openai after np.random.RandomState(2020).permutation"),
-        )
-    }
+FRAME_PRESETS: dict[str, FrameISPreset] = {
+    p.name: p
+    for p in (
+        FrameISPreset("is/openai", "1", "inception-torch-fidelity", "logits_unbiased", TTUR_FRAMES, 1,
+                      ISScoring(splits=10),
+                      "openai/improved-gan: TF Inception 2015-12-05 logits without bias, 1008 classes, "
+                      "10 splits at i*N//10, no shuffle, ddof-0 std; uint8, TF1 bilinear 299, (x-128)/128"),
+        FrameISPreset("is/torch-fidelity", "1", "inception-torch-fidelity", "logits_unbiased", TTUR_FRAMES, 1,
+                      ISScoring(splits=10, shuffle_seed=2020),
+                      "torch-fidelity isc: as is/openai after np.random.RandomState(2020).permutation"),
+    )
+}
 
 
 def get_frame_preset(name: str) -> FrameISPreset:
-    presets = _frame_presets()
     try:
-        return presets[name]
+        return FRAME_PRESETS[name]
     except KeyError:
-        raise AvbenchError(f"unknown Inception Score preset {name!r}; known: {', '.join(presets)}") from None
+        raise AvbenchError(f"unknown Inception Score preset {name!r}; known: {', '.join(FRAME_PRESETS)}") from None
 
 
 class InceptionScore:
@@ -340,4 +341,6 @@ class InceptionScore:
         return self
 
     def compute(self) -> ISResult:
-        return result_from_state(self.metric, self.preset.name, self.preset.version, self.state, self.preset.scoring)
+        sha = {self.preset.weights: self.extractor.weights_sha256} if self.extractor is not None else {}
+        return result_from_state(self.metric, self.preset.name, self.preset.version, self.state, self.preset.scoring,
+                                 weights_sha256=sha)

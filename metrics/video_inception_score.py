@@ -32,6 +32,7 @@ import torch
 from . import weights
 from .c3d_preprocessing import CLIP_FRAMES, PREPROCESSORS, mean_clip
 from .errors import AvbenchError, InputError
+from .fileio import sha256_file
 from .inception_score import ISResult, ISScoring, LogitsState, inception_score, result_from_state, softmax64
 from .networks.c3d import UCF101_CLASSES, load_c3d
 from .weights import WeightSpec, register
@@ -149,18 +150,22 @@ class VideoInceptionScore:
         self._offline = offline
         self._model = None if model is None else model.eval().to(self.device)
         self._mean = None if mean is None else mean_clip(mean)
+        self.weights_sha256: dict[str, str] = {}
 
     def load(self) -> None:
         """Load C3D and the mean clip now (else on the first `update`); raises WeightsError when absent."""
         c3d_path, mean_path = self._paths
         if self._model is None:
-            self._model = load_c3d(self.protocol.c3d_weights, c3d_path, self._offline).eval().to(self.device)
+            model, sha = load_c3d(self.protocol.c3d_weights, c3d_path, self._offline)
+            self._model = model.to(self.device)
+            self.weights_sha256[self.protocol.c3d_weights] = sha
         if self._mean is None:
-            mean = weights.load(self.protocol.mean_weights, mean_path, self._offline)
-            source = mean_path or weights.default_path(weights.get_spec(self.protocol.mean_weights))
+            path = weights.resolve(self.protocol.mean_weights, mean_path, self._offline)
+            mean = weights.load_file(weights.get_spec(self.protocol.mean_weights), path)
             if "mean" not in mean:
-                raise InputError(source, "mean file has no 'mean' array")
-            self._mean = mean_clip(mean["mean"], str(source))
+                raise InputError(path, "mean file has no 'mean' array")
+            self._mean = mean_clip(mean["mean"], str(path))
+            self.weights_sha256[self.protocol.mean_weights] = sha256_file(path)
 
     def clip_inputs(self, clips: np.ndarray, source: str | None = None) -> torch.Tensor:
         """`(B, T >= 16, H, W, 3)` uint8 → the protocol's C3D input `(B, 3, 16, 112, 112)`."""
@@ -198,7 +203,7 @@ class VideoInceptionScore:
     def compute(self) -> ISResult:
         p = self.protocol
         result = result_from_state(self.metric, p.name, p.version, self.state, p.scoring,
-                                   min_split=p.scoring.split_size)
+                                   min_split=p.scoring.split_size, weights_sha256=self.weights_sha256)
         if p.scoring.split_size is None and result.n_samples != p.reference_samples:
             note = (f"{result.n_samples} clips where the protocol uses {p.reference_samples}: "
                     "IS depends on the split size, compare only numbers with equal counts")

@@ -150,4 +150,4 @@ def test_small_split_is_noted_in_the_result():
     result = result_from_state("isv", "isv/tgan2", "1", state, ISScoring(splits=None, split_size=2048), min_split=2048)
     assert result.split_sizes == (10,)
     assert any("not comparable" in n for n in result.notes)
-    assert "isv/tgan2" in result.summary()
+    assert "isv/tgan2" in str(result) and "note:" in str(result)

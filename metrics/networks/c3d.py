@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import WeightsError
+from ..fileio import sha256_file
 from .. import weights
 from ..weights import WeightSpec, register
 from .loading import load_strict
@@ -153,11 +154,11 @@ def _loader_for(path: Path) -> str:
     return "torchscript" if any(n.endswith("/constants.pkl") for n in names) else "torch"
 
 
-def load_c3d(name: str, path: str | Path | None = None, offline: bool | None = None) -> C3D:
-    """C3D from registered weights `name`, or from `path`: tgan2's npz, StyleGAN-V's TorchScript
-    `c3d_ucf101.pt`, or a torch state dict of either."""
+def load_c3d(name: str, path: str | Path | None = None, offline: bool | None = None) -> tuple[C3D, str]:
+    """C3D (eval mode) from registered weights `name`, or from `path` — tgan2's npz, StyleGAN-V's
+    TorchScript `c3d_ucf101.pt`, or a torch state dict of either — and the file's sha256."""
     spec = weights.get_spec(name)
     resolved = weights.resolve(name, path, offline)
     loader = _loader_for(resolved)
     state = weights.load_file(WeightSpec(spec.name, spec.filename, spec.url, spec.sha256, spec.license, loader), resolved)
-    return c3d_from_state(state, str(resolved))
+    return c3d_from_state(state, str(resolved)), sha256_file(resolved)

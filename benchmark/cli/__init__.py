@@ -10,7 +10,8 @@ from typing import Sequence
 from metrics.errors import AvbenchError
 
 # Verb modules, in the order `avbench --help` lists them.
-VERB_MODULES = ("ls", "validate", "generate", "score", "merge", "report", "run", "av_align", "demo")
+VERB_MODULES = ("ls", "validate", "generate", "score", "merge", "report", "run", "score_files", "stats", "weights",
+                "av_align", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ from metrics.fid import FID
 from metrics.fvd import FVD
 from metrics.inception_features import feature_pipeline
 from metrics.kid import KID
-from metrics.presets import DEFAULT_PRESETS, PRESETS, get_preset
+from metrics.presets import DEFAULT_PRESETS, PRESETS, describe, get_preset
 from metrics.set_metric import SetMetric, SetMetricResult, load_state
 
 from .frechet_inputs import iter_video_frames, list_media, read_audio, read_video_frames
@@ -44,9 +44,11 @@ class ScoreFilesOutcome:
     results: list[SetMetricResult] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     failures: list[FileFailure] = field(default_factory=list)
+    presets: dict[str, str] = field(default_factory=dict)  # metric -> preset name
 
     def to_dict(self) -> dict:
         return {
+            "presets": {metric: describe(get_preset(name, metric)) for metric, name in self.presets.items()},
             "results": [r.to_dict() for r in self.results],
             "errors": dict(self.errors),
             "failures": [asdict(f) for f in self.failures],
@@ -203,23 +205,26 @@ def score_files(
 ) -> ScoreFilesOutcome:
     """Score the media of folder `generated` against folder `reference` and/or saved reference
     states (`ref_stats`, from `build_reference_state`; each file names its own preset)."""
+    preset_names = list(preset_names)
     presets = presets_by_metric(metrics, preset_names)
-    states = [load_state(p) for p in ref_stats]
-    for state in states:
+    states = {str(p): load_state(p) for p in ref_stats}
+    for path, state in states.items():
         metric = PRESETS[state.preset].metric if state.preset in PRESETS else None
         if metric not in presets:
-            raise InputError(None, f"reference statistics of preset {state.preset!r} match none of the metrics {list(metrics)}")
+            raise InputError(path, f"reference statistics of preset {state.preset!r} match none of the metrics {list(metrics)}")
+        if presets[metric] != state.preset and presets[metric] in preset_names:
+            raise InputError(path, f"reference statistics are {state.preset!r} but --preset asks for {presets[metric]!r}")
         presets[metric] = state.preset
     built = build_metrics(presets, weights_paths, device, batch_size)
-    for state in states:
+    for state in states.values():
         built[PRESETS[state.preset].metric].set_reference(state)
 
-    from_stats = {PRESETS[s.preset].metric for s in states}
+    from_stats = {PRESETS[s.preset].metric for s in states.values()}
     need_reference = {m: built[m] for m in built if m not in from_stats}
     if need_reference and reference is None:
         raise InputError(None, f"no reference folder and no reference statistics for {', '.join(need_reference)}")
 
-    outcome = ScoreFilesOutcome()
+    outcome = ScoreFilesOutcome(presets=presets)
     outcome.failures += feed_folder(built, generated, reference=False, progress=progress)
     if need_reference:
         outcome.failures += feed_folder(need_reference, reference, reference=True, progress=progress)

@@ -61,6 +61,8 @@ def clip_indices(n_frames: int, clip: ClipSampling, key: str = "", source: str |
         )
     start = 0
     if clip.offset == "random":
+        if not key:
+            raise InputError(source, "a random clip offset needs the video's key (e.g. its file name)")
         rng = np.random.default_rng([clip.seed, zlib.crc32(key.encode("utf-8"))])
         start = int(rng.integers(0, n_frames - clip.span + 1))
     return start + clip.stride * np.arange(clip.length)

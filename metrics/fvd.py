@@ -35,7 +35,7 @@ class I3DFeatures:
     def clip_input(self, frames: np.ndarray, key: str = "", source: str | None = None) -> torch.Tensor:
         """One video's clip as network input `(3, L, 224, 224)` float32."""
         frames = check_frames(frames, source)
-        clip = frames[clip_indices(frames.shape[0], self.preset.clip, key or source or "", source)]
+        clip = frames[clip_indices(frames.shape[0], self.preset.clip, key, source)]
         return transform_frames(clip, self.preset.frames).permute(1, 0, 2, 3)
 
     @torch.inference_mode()

@@ -16,7 +16,6 @@ import numpy as np
 from .errors import InputError
 from .feature_store import STORE_FORMAT, FeatureStore
 from .frechet import STATS_FORMAT, GaussianStats, frechet_distance_of_stats
-from .presets import describe
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,6 @@ class SetMetric:
             weights_sha256=self.reference.weights_sha256 or self.generated.weights_sha256,
             std=std,
         )
-
-    def describe(self) -> dict[str, Any]:
-        """The preset's parameters, for run records."""
-        return describe(self.preset)
 
 
 def score_sets(metric: SetMetric, generated: Iterable, reference: Iterable) -> SetMetricResult:

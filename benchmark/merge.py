@@ -76,8 +76,7 @@ def merge(shard_dirs: list[str | Path], out: str | Path) -> dict[str, Any]:
     rd.write_manifest(out, manifest_rows)
     rd.write_failures(out, failure_rows)
     rd.write_samples(out, sample_rows)
-    rd.write_results(out, results)
-    return results
+    return rd.write_results(out, results)
 
 
 def _rebased(row: dict[str, str], shard: Path, out: Path) -> dict[str, str]:

@@ -123,10 +123,12 @@ def read_samples(run_dir: Path) -> list[dict[str, Any]]:
     return table.select(list(SAMPLE_COLUMNS)).to_pylist()
 
 
-def write_results(run_dir: Path, results: dict[str, Any]) -> None:
+def write_results(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """Write results.json atomically; returns its content as read back (plain JSON types)."""
+    text = json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n"
     with atomic_write(run_dir / RESULTS, "w") as fh:
-        json.dump(results, fh, indent=2, sort_keys=True, allow_nan=False)
-        fh.write("\n")
+        fh.write(text)
+    return json.loads(text)
 
 
 def read_results(run_dir: Path) -> dict[str, Any]:

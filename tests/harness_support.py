@@ -40,3 +40,45 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, prelude: str = "
             ) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(cli_command(args, prelude), env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+# Random-weight networks and light test presets for the set metrics (FID/KID/IS read every 24th
+# frame's 1008 Inception logits, KID draws 10 subsets of 3), installed for a test module or a subprocess.
+TEST_NETWORKS = ("i3d-styleganv", "inception-torch-fidelity", "vggish")
+TEST_PRESETS = {"fid": "fid/test-stride24", "kid": "kid/test-stride24", "is": "is/test-stride24"}
+
+
+def install_test_networks(monkeypatch, folder: Path) -> None:
+    """Random weights (written once into `folder`) registered under the real names, and the test presets."""
+    import dataclasses
+
+    from metrics import weights
+    from metrics.fileio import sha256_file
+    from metrics.inception_score import FRAME_PRESETS
+    from metrics.presets import PRESETS
+    from random_networks import install_random_weights
+
+    if all((folder / weights.get_spec(n).filename).is_file() for n in TEST_NETWORKS):
+        monkeypatch.setenv("AVBENCH_WEIGHTS", str(folder))
+        for name in TEST_NETWORKS:
+            spec = weights.get_spec(name)
+            monkeypatch.setitem(weights._REGISTRY, name, dataclasses.replace(
+                spec, sha256=sha256_file(folder / spec.filename), loader="torch"))
+    else:
+        install_random_weights(monkeypatch, folder, TEST_NETWORKS)
+    # FID and KID on the 1008 logits (the frame IS layer): one Inception pass serves all three, and
+    # the Fréchet distance's eigendecompositions are 8x cheaper than at 2048 dimensions.
+    fid = dataclasses.replace(PRESETS["fid/ttur"], name=TEST_PRESETS["fid"], frame_stride=24, layer="logits_unbiased")
+    kid = dataclasses.replace(PRESETS["kid/ttur"], name=TEST_PRESETS["kid"], frame_stride=24, subsets=10, subset_size=3,
+                              layer="logits_unbiased")
+    is_ = dataclasses.replace(FRAME_PRESETS["is/openai"], name=TEST_PRESETS["is"], frame_stride=24)
+    monkeypatch.setitem(PRESETS, fid.name, fid)
+    monkeypatch.setitem(PRESETS, kid.name, kid)
+    monkeypatch.setitem(FRAME_PRESETS, is_.name, is_)
+
+
+def networks_prelude(folder: Path) -> str:
+    """Code that installs the test networks (already written into `folder`) in a subprocess."""
+    return ("import pytest, pathlib, torch, threadpoolctl\nfrom harness_support import install_test_networks\n"
+            "torch.set_num_threads(1); threadpoolctl.threadpool_limits(1)  # as the in-process tests (single_thread)\n"
+            f"install_test_networks(pytest.MonkeyPatch(), pathlib.Path({str(folder)!r}))")

@@ -28,7 +28,7 @@ from ..sharding import Shard, select
 from ..versions import library_versions
 from . import reference as ref
 from .inputs import Failure, collect
-from .registry import MapContext, Metric, Sample, make_metric
+from .registry import MapContext, Metric, MetricValue, Sample, make_metric, takes_template
 
 CONFIG_SCHEMA = "avbench-run-config/1"
 
@@ -56,12 +56,15 @@ def select_metrics(benchmark: Benchmark, names: list[str] | None, overrides: dic
     out = {}
     for name in chosen:
         options = dict(benchmark.metrics.get(name, {}))
+        if takes_template(name):
+            options["template"] = benchmark.text_template
         options.update((overrides or {}).get(name, {}))
         out[name] = options
     return out
 
 
-def resolved_config(request: ScoreRequest, metrics: dict[str, Metric]) -> dict[str, Any]:
+def resolved_config(request: ScoreRequest, metrics: dict[str, Metric], skipped: dict[str, str] | None = None
+                    ) -> dict[str, Any]:
     b = request.benchmark
     return {
         "schema": CONFIG_SCHEMA,
@@ -71,6 +74,7 @@ def resolved_config(request: ScoreRequest, metrics: dict[str, Metric]) -> dict[s
         "inputs": str(request.inputs),
         "metrics": {name: {"options": request.metrics[name], "preset": m.preset, "version": m.version}
                     for name, m in metrics.items()},
+        "skipped_metrics": dict(skipped or {}),
         "reference": {"inputs": None if request.reference_inputs is None else str(request.reference_inputs),
                       "stats": {k: str(v) for k, v in sorted(request.reference_stats.items())}},
         "limit": request.limit,
@@ -78,9 +82,15 @@ def resolved_config(request: ScoreRequest, metrics: dict[str, Metric]) -> dict[s
     }
 
 
+RUNTIME_OPTIONS = ("weights", "batch_size", "device")  # metric options that never change a number
+
+
 def config_hash(config: dict[str, Any]) -> str:
-    """Hash of what determines the numbers: not paths, not the shard (shards of a run share it)."""
-    core = {k: v for k, v in config.items() if k not in ("inputs", "shard", "reference")}
+    """Hash of what determines the numbers: not paths, not the shard (shards of a run share it),
+    not runtime options (weights files are identified by their sha256 in the results instead)."""
+    core = {k: v for k, v in config.items() if k not in ("inputs", "shard", "reference", "metrics")}
+    core["metrics"] = {name: {**spec, "options": {k: v for k, v in spec["options"].items() if k not in RUNTIME_OPTIONS}}
+                       for name, spec in config["metrics"].items()}
     core["benchmark"] = {k: v for k, v in config["benchmark"].items() if k not in ("definition", "data_root")}
     core["reference"] = {"stats": sorted(config["reference"]["stats"])}
     return cache_key(core)
@@ -113,14 +123,21 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     metrics = {name: make_metric(name, options) for name, options in request.metrics.items()}
     if not metrics:
         raise AvbenchError("no metrics to run")
-    config = resolved_config(request, metrics)
-    rd.write_config(out, config)
+    for metric in metrics.values():
+        metric.check_ready()  # e.g. missing weights: one message before any work
 
     benchmark = request.benchmark
     expected = select(benchmark.item_ids, request.shard, request.limit)
     found = collect(benchmark, request.inputs, expected, OutputSpec(**request.model["output_spec"]))
     crash_point("inputs")
     samples = [found.samples[i] for i in sorted(found.samples)]
+    skipped = {}
+    if not any(s.label or s.text for s in samples):
+        skipped = {name: "the items have no label or text (VGGSound: give the label table, --labels)"
+                   for name, m in metrics.items() if m.needs_text}
+    metrics = {name: m for name, m in metrics.items() if name not in skipped}
+    config = resolved_config(request, metrics, skipped)
+    rd.write_config(out, config)
     failures = list(found.failures)
     payloads: dict[str, dict] = {}
     for name, metric in metrics.items():
@@ -151,8 +168,7 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     rd.write_failures(out, failure_rows)
     rd.write_samples(out, sample_rows)
     crash_point("results")
-    rd.write_results(out, results)
-    return results
+    return rd.write_results(out, results)
 
 
 def _references(request: ScoreRequest, metrics: dict[str, Metric], out: Path) -> dict[str, ref.Reference]:
@@ -189,10 +205,15 @@ def finalize(config: dict[str, Any], metrics: dict[str, Metric], states: dict[st
     """results.json's content and samples.parquet's rows from the states of a run."""
     labels = {r["sample_id"]: (r.get("label") or None) for r in manifest_rows}
     metric_records, by_category, sample_rows, weights, notes = {}, {}, [], {}, []
+    reasons = []
     for name, metric in metrics.items():
         state = states[name]
         reference = references.get(name)
-        value = metric.compute(state, None if reference is None else reference.state)
+        try:
+            value = metric.compute(state, None if reference is None else reference.state)
+        except AvbenchError as exc:  # e.g. too few samples for the preset: no value, and why
+            value = MetricValue(math.nan, 0, notes=(str(exc),))
+            reasons.append(f"{name}: not computed ({exc})")
         record = {
             "title": metric.title, "kind": metric.kind, "preset": metric.preset, "version": metric.version,
             "value": rd.finite_or_none(value.value), "higher_is_better": metric.higher_is_better, "n": value.n,
@@ -214,7 +235,7 @@ def finalize(config: dict[str, Any], metrics: dict[str, Metric], states: dict[st
         if categories:
             by_category[name] = categories
 
-    reasons = []
+    reasons += [f"{name}: skipped ({why})" for name, why in config.get("skipped_metrics", {}).items()]
     if counts["failed"]:
         reasons.append(f"{counts['failed']} of {counts['expected']} expected samples not scored (see failures.csv)")
     if config["benchmark"]["kind"] == "custom":

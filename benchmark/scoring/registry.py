@@ -89,9 +89,14 @@ class Metric(ABC):
     def describe(self) -> dict[str, Any]:
         """Every parameter the value depends on (the preset, written into results)."""
 
+    needs_text: bool = False  # needs each sample's label or text (skipped when the benchmark has none)
+
     def weights(self) -> dict[str, str]:
-        """Network weights the metric ran on: name → sha256."""
+        """Network weights the metric runs on: name → sha256."""
         return {}
+
+    def check_ready(self) -> None:
+        """Raise (e.g. the missing-weights message) before any work if the metric cannot run."""
 
     @abstractmethod
     def map(self, samples: list[Sample], context: MapContext) -> MapResult: ...
@@ -120,35 +125,53 @@ class Metric(ABC):
 
 
 MetricFactory = Callable[..., Metric]
-_METRICS: dict[str, tuple[MetricFactory, str]] = {}
 
 
-def register_metric(name: str, summary: str) -> Callable[[MetricFactory], MetricFactory]:
-    """Decorator: register a factory `(**options) -> Metric` under `name`, with a one-line summary."""
+@dataclass(frozen=True)
+class _Entry:
+    factory: MetricFactory
+    summary: str
+    takes_template: bool  # gets the benchmark's text template as option `template`
+
+
+_METRICS: dict[str, _Entry] = {}
+
+
+def register_metric(name: str, summary: str, takes_template: bool = False) -> Callable[[MetricFactory], MetricFactory]:
+    """Decorator: register a factory `(**options) -> Metric` under `name`, with a one-line summary.
+    `takes_template`: the harness passes the benchmark's caption template as option `template`."""
 
     def add(factory: MetricFactory) -> MetricFactory:
-        if name in _METRICS and _METRICS[name][0] is not factory:
+        if name in _METRICS and _METRICS[name].factory is not factory:
             raise ValueError(f"metric {name!r} registered twice")
-        _METRICS[name] = (factory, summary)
+        _METRICS[name] = _Entry(factory, summary, takes_template)
         return factory
 
     return add
 
 
-def metric_names() -> dict[str, str]:
-    """Registered metric names → one-line summaries."""
+def _entry(name: str) -> _Entry:
     from . import plugins  # noqa: F401  (registers the built-in metrics)
 
-    return {name: summary for name, (_, summary) in sorted(_METRICS.items())}
+    try:
+        return _METRICS[name]
+    except KeyError:
+        raise AvbenchError(f"unknown metric {name!r}; known: {', '.join(sorted(_METRICS))}") from None
+
+
+def metric_names() -> dict[str, str]:
+    """Registered metric names → one-line summaries."""
+    from . import plugins  # noqa: F401
+
+    return {name: entry.summary for name, entry in sorted(_METRICS.items())}
+
+
+def takes_template(name: str) -> bool:
+    return _entry(name).takes_template
 
 
 def make_metric(name: str, options: dict[str, Any] | None = None) -> Metric:
-    from . import plugins  # noqa: F401
-
-    try:
-        factory = _METRICS[name][0]
-    except KeyError:
-        raise AvbenchError(f"unknown metric {name!r}; known: {', '.join(sorted(_METRICS))}") from None
+    factory = _entry(name).factory
     try:
         return factory(**(options or {}))
     except TypeError as exc:

@@ -1,0 +1,151 @@
+"""Set metrics (FVD, FID, KID, FAD, IS) and CLIPSIM through the harness with random-weight
+networks: values equal the metric classes run directly on the decoded media; shards merged
+equal the single run; a killed run resumes to the same results; missing weights stop the run
+before any work with one line."""
+from __future__ import annotations
+
+import signal
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from benchmark import run_dir as rd
+from benchmark.cli import main
+from benchmark.definition import load_benchmark
+from benchmark.frechet_inputs import read_audio, read_video_frames
+from benchmark.generate import generate
+from benchmark.merge import merge
+from benchmark.report.write import write_report
+from benchmark.scoring.run import score_run
+from benchmark.synthetic_benchmark import clips
+from benchmark.synthetic import write_clip
+from benchmark.validate import validate_run
+from harness_support import (TEST_PRESETS, install_test_networks, networks_prelude, read_results, run_cli,
+                             stable)
+from single_thread import one_thread  # noqa: F401  (module fixture)
+
+METRICS = ["av_align", "fvd", "fid", "kid", "fad", "is", "clipsim"]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, tiny_clip_dir):
+    """The tiny benchmark's real clips (the reference) and another "model" (other textures and
+    event times), scored with every metric; one cache for the module."""
+    with pytest.MonkeyPatch.context() as mp:
+        root = tmp_path_factory.mktemp("set-metrics")
+        mp.setenv("AVBENCH_CACHE", str(root / "cache"))
+        mp.setenv("AVBENCH_OFFLINE", "1")
+        install_test_networks(mp, root / "weights")
+        bench = load_benchmark("synthetic:tiny")
+        generate("real", bench, root / "gen" / "real", progress=False)
+        for clip, _ in clips(6):
+            write_clip(replace(clip, seed=clip.seed + 100, event_frames=tuple(f + 2 for f in clip.event_frames)),
+                       root / "model")
+        generate("folder", bench, root / "gen" / "model", options={"path": str(root / "model")}, progress=False)
+        options = {m: {"preset": p} for m, p in TEST_PRESETS.items()}
+        options["clipsim"] = {"clip_model": str(tiny_clip_dir)}
+        kw = dict(metric_names=METRICS, metric_options=options, reference=root / "gen" / "real", workers=1,
+                  progress=False)
+        run = score_run(bench, root / "gen" / "model", root / "runs" / "model", model_name="model", **kw)
+        yield SimpleNamespace(root=root, bench=bench, run=run, kw=kw, clip=str(tiny_clip_dir), mp=mp)
+
+
+def _videos(folder: Path) -> list[Path]:
+    return sorted(folder.glob("clip*.mp4"))
+
+
+def test_set_metrics_equal_the_metric_classes_on_the_media(env):
+    from metrics.clip_score import CLIPScore
+    from metrics.fad import FAD
+    from metrics.fid import FID
+    from metrics.fvd import FVD
+    from metrics.inception_score import InceptionScore
+    from metrics.kid import KID
+
+    gen, ref = _videos(env.root / "gen" / "model"), _videos(env.root / "gen" / "real")
+    fvd = FVD("fvd/styleganv")
+    fid, kid = FID(TEST_PRESETS["fid"]), KID(TEST_PRESETS["kid"])
+    fad, inception = FAD("fad/google"), InceptionScore(TEST_PRESETS["is"])
+    clip = CLIPScore("clipsim", template="a video of {label}", model_path=env.clip)
+    labels = {r["item_id"]: r["label"] for r in env.bench.rows}
+    for videos, reference in ((gen, False), (ref, True)):
+        for video in videos:
+            frames = read_video_frames(video)
+            fvd.update(frames, reference=reference, keys=[video.stem])
+            fid.update(frames, reference=reference)
+            kid.update(frames, reference=reference)
+            fad.update(*read_audio(video.with_suffix(".wav")), reference=reference)
+            if not reference:
+                inception.update_video(frames)
+                clip.update(frames, label=labels[video.stem], sample_id=video.stem)
+    got = {k: v["value"] for k, v in env.run["metrics"].items()}
+    assert got["fvd"] == pytest.approx(fvd.compute().value, rel=1e-9)
+    assert got["fid"] == pytest.approx(fid.compute().value, rel=1e-9)
+    assert got["kid"] == kid.compute().value  # stored features, same order: exact
+    assert got["fad"] == pytest.approx(fad.compute().value, rel=1e-9)
+    assert got["is"] == inception.compute().mean
+    assert got["clipsim"] == clip.compute().value
+    assert min(got["fvd"], got["fid"], got["fad"]) > 0  # the other textures and events are far from real
+    assert env.run["metrics"]["fid"]["n"] == 12 and env.run["metrics"]["fvd"]["n"] == 6  # frames, clips
+    assert env.run["metrics"]["fvd"]["reference"]["n"] == 6
+    weights = env.run["provenance"]["weights"]
+    assert set(weights) == {"i3d-styleganv", "inception-torch-fidelity", "vggish"}
+    assert validate_run(env.root / "runs" / "model") == []
+
+
+def test_shards_merged_equal_the_single_run(env, tmp_path):
+    shards = []
+    for index in range(2):
+        shards.append(tmp_path / f"shard{index}")
+        score_run(env.bench, env.root / "gen" / "model", shards[-1], model_name="model", shard=f"{index}/2", **env.kw)
+    merged = stable(merge(shards, tmp_path / "merged"))
+    single = stable(env.run)
+    for name in ("fvd", "fid", "fad"):  # Gaussian statistics summed in another order
+        assert merged["metrics"][name].pop("value") == pytest.approx(single["metrics"][name].pop("value"), rel=1e-9)
+    assert merged == single  # AV-Align, KID, IS, CLIPSIM exactly; everything else equal
+    assert validate_run(tmp_path / "merged") == []
+
+
+def test_resume_after_sigkill_with_set_metrics(env, tmp_path):
+    args = ["score", "--benchmark", "synthetic:tiny", "--inputs", str(env.root / "gen" / "model"),
+            "--out", str(tmp_path / "run"), "--model", "model", "--metrics", ",".join(METRICS),
+            "--reference", str(env.root / "gen" / "real"), "--workers", "1", "--quiet",
+            "--metric-option", f"clipsim.clip_model={env.clip}"]
+    args += [f"--metric-option={m}.preset={p}" for m, p in TEST_PRESETS.items()]
+    cache = {"AVBENCH_CACHE": str(env.root / "cache")}
+    prelude = networks_prelude(env.root / "weights")
+    for point in ("map:kid", "states"):
+        killed = run_cli(args, env={**cache, "AVBENCH_CRASH_AT": point}, prelude=prelude)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        assert not (tmp_path / "run" / "results.json").exists()
+    done = run_cli(args, env=cache, prelude=prelude)
+    assert done.returncode == 0, done.stderr
+    resumed = stable(read_results(tmp_path / "run"))
+    assert resumed == stable(env.run)
+
+
+def test_report_with_set_metrics(env, tmp_path):
+    real = tmp_path / "real"
+    score_run(env.bench, env.root / "gen" / "real", real, **env.kw)
+    written = write_report([env.root / "runs" / "model", real], tmp_path / "report")
+    names = {p.name for p in written}
+    assert {"fvd_vs_av_align.png", "metrics_bars.png", "report.md"} <= names
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "FVD ↓" in md and "KID ↓" in md and "IS ↑" in md and "fvd/styleganv v1" in md
+
+
+def test_missing_weights_stop_the_run_before_any_work(env, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AVBENCH_WEIGHTS", str(tmp_path / "no-weights"))
+    from metrics import weights
+
+    for name in ("i3d-styleganv",):
+        monkeypatch.setitem(weights._REGISTRY, name, replace(weights.get_spec(name), sha256="0" * 64))
+    code = main(["score", "--benchmark", "synthetic:tiny", "--inputs", str(env.root / "gen" / "model"),
+                 "--out", str(tmp_path / "run"), "--metrics", "av_align,fvd", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "weights 'i3d-styleganv' not found" in err[0] and str(tmp_path / "no-weights") in err[0]
+    assert not (tmp_path / "run" / "states").exists()  # nothing was computed

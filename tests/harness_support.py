@@ -45,7 +45,7 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, prelude: str = "
 # Random-weight networks and light test presets for the set metrics (FID/KID/IS read every 24th
 # frame's 1008 Inception logits, KID draws 10 subsets of 3), installed for a test module or a subprocess.
 TEST_NETWORKS = ("i3d-styleganv", "inception-torch-fidelity", "vggish")
-TEST_PRESETS = {"fid": "fid/test-stride24", "kid": "kid/test-stride24", "is": "is/test-stride24"}
+TEST_PRESETS = {"fid": "fid/test-stride24", "kid": "kid/test-stride24", "is": "is/test-stride24", "isv": "isv/tgan"}
 
 
 def install_test_networks(monkeypatch, folder: Path) -> None:
@@ -58,6 +58,7 @@ def install_test_networks(monkeypatch, folder: Path) -> None:
     from metrics.presets import PRESETS
     from random_networks import install_random_weights
 
+    _install_c3d(monkeypatch, folder)
     if all((folder / weights.get_spec(n).filename).is_file() for n in TEST_NETWORKS):
         monkeypatch.setenv("AVBENCH_WEIGHTS", str(folder))
         for name in TEST_NETWORKS:
@@ -82,3 +83,26 @@ def networks_prelude(folder: Path) -> str:
     return ("import pytest, pathlib, torch, threadpoolctl\nfrom harness_support import install_test_networks\n"
             "torch.set_num_threads(1); threadpoolctl.threadpool_limits(1)  # as the in-process tests (single_thread)\n"
             f"install_test_networks(pytest.MonkeyPatch(), pathlib.Path({str(folder)!r}))")
+
+
+def _install_c3d(monkeypatch, folder: Path) -> None:
+    """A default-initialised C3D (torch state dict) and a random UCF-101 mean clip for `isv/tgan`."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from metrics import weights
+    from metrics.fileio import sha256_file
+    from metrics.networks.c3d import C3D
+
+    import metrics.video_inception_score  # noqa: F401  (registers the mean clips)
+
+    c3d, mean = weights.get_spec("c3d-ucf101-tgan2"), weights.get_spec("c3d-ucf101-mean-tgan")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / c3d.filename).is_file():
+        torch.manual_seed(0)
+        torch.save(C3D().state_dict(), folder / c3d.filename)
+        np.savez(folder / mean.filename, mean=np.random.default_rng(1).uniform(80, 120, (1, 3, 16, 128, 171)).astype(np.float32))
+    monkeypatch.setenv("AVBENCH_WEIGHTS", str(folder))
+    monkeypatch.setitem(weights._REGISTRY, c3d.name, dataclasses.replace(c3d, sha256=sha256_file(folder / c3d.filename)))

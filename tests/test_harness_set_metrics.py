@@ -27,7 +27,7 @@ from harness_support import (TEST_PRESETS, install_test_networks, networks_prelu
                              stable)
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
-METRICS = ["av_align", "fvd", "fid", "kid", "fad", "is", "clipsim"]
+METRICS = ["av_align", "fvd", "fid", "kid", "fad", "is", "isv", "clipsim"]
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +64,14 @@ def test_set_metrics_equal_the_metric_classes_on_the_media(env):
     from metrics.fvd import FVD
     from metrics.inception_score import InceptionScore
     from metrics.kid import KID
+    from metrics.video_inception_score import VideoInceptionScore
 
     gen, ref = _videos(env.root / "gen" / "model"), _videos(env.root / "gen" / "real")
     fvd = FVD("fvd/styleganv")
     fid, kid = FID(TEST_PRESETS["fid"]), KID(TEST_PRESETS["kid"])
     fad, inception = FAD("fad/google"), InceptionScore(TEST_PRESETS["is"])
     clip = CLIPScore("clipsim", template="a video of {label}", model_path=env.clip)
+    video_is = VideoInceptionScore(TEST_PRESETS["isv"])
     labels = {r["item_id"]: r["label"] for r in env.bench.rows}
     for videos, reference in ((gen, False), (ref, True)):
         for video in videos:
@@ -80,6 +82,7 @@ def test_set_metrics_equal_the_metric_classes_on_the_media(env):
             fad.update(*read_audio(video.with_suffix(".wav")), reference=reference)
             if not reference:
                 inception.update_video(frames)
+                video_is.update(frames[None])
                 clip.update(frames, label=labels[video.stem], sample_id=video.stem)
     got = {k: v["value"] for k, v in env.run["metrics"].items()}
     assert got["fvd"] == pytest.approx(fvd.compute().value, rel=1e-9)
@@ -87,12 +90,14 @@ def test_set_metrics_equal_the_metric_classes_on_the_media(env):
     assert got["kid"] == kid.compute().value  # stored features, same order: exact
     assert got["fad"] == pytest.approx(fad.compute().value, rel=1e-9)
     assert got["is"] == inception.compute().mean
+    assert got["isv"] == video_is.compute().mean
     assert got["clipsim"] == clip.compute().value
     assert min(got["fvd"], got["fid"], got["fad"]) > 0  # the other textures and events are far from real
     assert env.run["metrics"]["fid"]["n"] == 12 and env.run["metrics"]["fvd"]["n"] == 6  # frames, clips
     assert env.run["metrics"]["fvd"]["reference"]["n"] == 6
     weights = env.run["provenance"]["weights"]
-    assert set(weights) == {"i3d-styleganv", "inception-torch-fidelity", "vggish"}
+    assert set(weights) == {"i3d-styleganv", "inception-torch-fidelity", "vggish", "c3d-ucf101-tgan2",
+                            "c3d-ucf101-mean-tgan"}
     assert validate_run(env.root / "runs" / "model") == []
 
 
@@ -149,3 +154,14 @@ def test_missing_weights_stop_the_run_before_any_work(env, tmp_path, monkeypatch
     assert code == 2 and len(err) == 1
     assert "weights 'i3d-styleganv' not found" in err[0] and str(tmp_path / "no-weights") in err[0]
     assert not (tmp_path / "run" / "states").exists()  # nothing was computed
+
+
+def test_a_cached_rerun_loads_no_network(env, tmp_path, monkeypatch):
+    from benchmark.scoring.feature_metrics import FeatureMetric
+
+    def no_network(self, device):
+        raise AssertionError(f"{self.name} loaded its network although every sample is cached")
+
+    monkeypatch.setattr(FeatureMetric, "build", no_network)
+    again = score_run(env.bench, env.root / "gen" / "model", tmp_path / "again", model_name="model", **env.kw)
+    assert stable(again) == stable(env.run)

@@ -36,7 +36,7 @@ def cli_command(args: list[str], prelude: str = "") -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def run_cli(args: list[str], env: dict[str, str] | None = None, prelude: str = "", timeout: float = 120
+def run_cli(args: list[str], env: dict[str, str] | None = None, prelude: str = "", timeout: float = 600
             ) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(cli_command(args, prelude), env=full_env, capture_output=True, text=True, timeout=timeout)

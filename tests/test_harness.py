@@ -350,3 +350,15 @@ def test_metric_state_round_trip_and_undefined_scores(tiny):
     assert value.n == 6 and value.details["n_undefined"] == 1 and value.notes
     with pytest.raises(InputError):
         KeyedState.load(tiny.runs["real"] / rd.MANIFEST)
+
+
+def test_validate_a_dataset_copy(tiny, tmp_path, capsys):
+    from benchmark.validate import validate_dataset
+
+    report = validate_dataset(tiny.bench, progress=False)
+    assert report.checked == 6 and report.problems == []
+    missing = validate_dataset(load_benchmark("landscape", data_root=tmp_path), progress=False)
+    assert missing.checked == 101 and missing.ok == 0
+    assert all("video file does not exist" in p.error for p in missing.problems)
+    assert main(["validate", "--benchmark", "landscape", "--data-root", str(tmp_path), "--quiet", "--quick"]) == 1
+    assert "101 items checked, 0 ok" in capsys.readouterr().out

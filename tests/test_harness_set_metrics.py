@@ -9,10 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
-from benchmark import run_dir as rd
 from benchmark.cli import main
 from benchmark.definition import load_benchmark
 from benchmark.frechet_inputs import read_audio, read_video_frames
@@ -165,3 +163,16 @@ def test_a_cached_rerun_loads_no_network(env, tmp_path, monkeypatch):
     monkeypatch.setattr(FeatureMetric, "build", no_network)
     again = score_run(env.bench, env.root / "gen" / "model", tmp_path / "again", model_name="model", **env.kw)
     assert stable(again) == stable(env.run)
+
+
+def test_reference_statistics_from_stats_build(env, tmp_path):
+    """`avbench stats build` statistics of the real clips give the same FAD as the real run folder."""
+    from benchmark.score_files import build_reference_state
+
+    state, failures = build_reference_state(env.root / "gen" / "real", "fad", progress=False)
+    assert failures == []
+    state.save(tmp_path / "fad.npz")
+    kw = {**env.kw, "metric_names": ["fad"], "ref_stats": {"fad": tmp_path / "fad.npz"}}
+    run = score_run(env.bench, env.root / "gen" / "model", tmp_path / "run", model_name="model", **kw)
+    assert run["metrics"]["fad"]["value"] == pytest.approx(env.run["metrics"]["fad"]["value"], rel=1e-9)
+    assert run["metrics"]["fad"]["reference"]["source"] == "stats:fad.npz"

@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
         from ..adapters import load_adapters
         from ..generators import generator_names
 
-        load_adapters()
+        unavailable = load_adapters()
         for name in generator_names():
             print(name)
+        for module, reason in unavailable.items():
+            print(f"({module} is not available: {reason})")
     return 0

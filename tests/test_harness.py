@@ -362,3 +362,10 @@ def test_validate_a_dataset_copy(tiny, tmp_path, capsys):
     assert all("video file does not exist" in p.error for p in missing.problems)
     assert main(["validate", "--benchmark", "landscape", "--data-root", str(tmp_path), "--quiet", "--quick"]) == 1
     assert "101 items checked, 0 ok" in capsys.readouterr().out
+
+
+def test_inputs_of_another_benchmark_are_refused(tiny, tmp_path):
+    other = load_benchmark("synthetic:2")
+    generate("real", other, tmp_path / "gen", progress=False)
+    with pytest.raises(AvbenchError, match="generated for benchmark synthetic-2"):
+        score_run(tiny.bench, tmp_path / "gen", tmp_path / "run", progress=False)

@@ -148,6 +148,7 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     failed = {f.sample_id for f in failures if f.sample_id}
     scored = [s for s in samples if s.sample_id not in failed]
 
+    shutil.rmtree(out / rd.STATES, ignore_errors=True)  # no state of an earlier attempt survives
     states = {}
     for name, metric in metrics.items():
         state = metric.new_state()

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import InputError
+from metrics.errors import AvbenchError, InputError
 
 from ..definition import Benchmark
 from ..generate import GENERATE_RECORD
@@ -34,6 +34,11 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
               progress: bool = True) -> dict[str, Any]:
     """Score `inputs` (a generated run folder or manifest CSV) on `benchmark` into `out`."""
     generation = read_generation(inputs)
+    if generation is not None:
+        made_for = generation.get("benchmark", {})
+        if (made_for.get("name"), made_for.get("items_sha256")) != (benchmark.name, benchmark.items_sha256):
+            raise AvbenchError(f"{inputs} was generated for benchmark {made_for.get('name')} (items "
+                               f"{str(made_for.get('items_sha256'))[:12]}), not {benchmark.id} ({benchmark.items_sha256[:12]})")
     request = ScoreRequest(
         benchmark=benchmark, inputs=inputs, out=out,
         metrics=select_metrics(benchmark, metric_names, metric_options),

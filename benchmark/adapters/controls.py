@@ -26,7 +26,9 @@ def _no_options(model: str, options: dict[str, Any]) -> None:
 
 @register_generator("real")
 class RealControl:
-    """The item's own video and audio segment."""
+    """The item's own video and audio segment: the dataset files themselves when they are exactly
+    the segment (linked), else the segment cut from them (video re-encoded with H.264 CRF 12 at
+    its native fps and size, audio as 16-bit wav at its native rate)."""
 
     name = "real"
     output_spec = NATIVE_OUTPUT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import av
 
@@ -177,19 +178,37 @@ def check_media(video: Path, audio: Path | None, spec: OutputSpec, decode: bool 
         check.audio_rate = info.audio_streams[0].sample_rate if info.audio_streams else None
     else:
         try:
-            audio_info = probe(audio)
+            check.audio_rate = audio_rate(audio, probe)
         except InputError as exc:
             check.problems.append(f"corrupt: {exc}")
             return check
-        if not audio_info.has_audio:
-            check.problems.append(f"{audio}: no audio stream")
-        else:
-            check.audio_rate = audio_info.audio_streams[0].sample_rate
     if not check.problems and decode:
         problem = decode_problem(video, info)
         if problem:
             check.problems.append(f"{video}: {problem}")
     return check
+
+
+SOUNDFILE_EXTENSIONS = (".wav", ".flac", ".ogg")
+
+
+def audio_rate(path: Path, probe: Callable[[Path], MediaInfo]) -> int:
+    """Sample rate (Hz) of an audio file with at least one sample: libsndfile's header read for
+    wav/flac/ogg (a fraction of a container probe), else `probe`."""
+    if path.suffix.lower() in SOUNDFILE_EXTENSIONS:
+        import soundfile
+
+        try:
+            info = soundfile.info(str(path))
+        except (RuntimeError, soundfile.LibsndfileError) as exc:
+            raise InputError(path, f"not a readable audio file ({describe(exc)})") from None
+        if info.frames == 0:
+            raise InputError(path, "the audio file holds no samples")
+        return int(info.samplerate)
+    found = probe(path)
+    if not found.has_audio:
+        raise InputError(path, "no audio stream")
+    return found.audio_streams[0].sample_rate
 
 
 def _check_pair(video: Path, audio: Path | None, root: Path, spec: OutputSpec, decode: bool, found: Inputs,

@@ -47,7 +47,6 @@ class MapContext:
     use_cache: bool = True
     cache_root: Path | None = None
     device: str = "cpu"
-    text_template: str = "a video of {label}"
 
 
 @dataclass

@@ -45,7 +45,6 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
         model=model_record({"name": model_name} if model_name else {}, benchmark, generation, output),
         reference_inputs=reference, reference_stats=dict(ref_stats or {}),
         shard=Shard.parse(shard) if isinstance(shard, str) else shard, limit=limit,
-        context=MapContext(workers=workers, progress=progress, use_cache=use_cache, device=device,
-                           text_template=benchmark.text_template),
+        context=MapContext(workers=workers, progress=progress, use_cache=use_cache, device=device),
     )
     return score(request)

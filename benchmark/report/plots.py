@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runs import Run
+from .runs import Run, format_number, metric_order
 
 # Colour-blind-safe (Okabe-Ito); controls keep fixed colours and are hatched in bar charts.
 CONTROL_COLOURS = {"real": "#333333", "shuffled-audio": "#e69f00", "shifted": "#56b4e9"}
@@ -53,10 +53,7 @@ def _save(fig, out: Path, stem: str) -> list[str]:
 
 
 def _metric_names(runs: list[Run]) -> list[str]:
-    names: list[str] = []
-    for run in runs:
-        names += [m for m in run.results["metrics"] if m not in names]
-    return names
+    return metric_order(m for run in runs for m in run.results["metrics"])
 
 
 def metric_bars(runs: list[Run], out: Path, title: str) -> list[str]:
@@ -73,14 +70,14 @@ def metric_bars(runs: list[Run], out: Path, title: str) -> list[str]:
         present = [r for r in runs if r.metric(name) and r.metric(name)["value"] is not None]
         values = [r.metric(name)["value"] for r in present]
         errors = np.array([[v - r.metric(name)["ci95"][0], r.metric(name)["ci95"][1] - v] if r.metric(name)["ci95"]
-                           else [0.0, 0.0] for r, v in zip(present, values)]).T.reshape(2, -1)
+                           else [np.nan, np.nan] for r, v in zip(present, values)]).T.reshape(2, -1)
         x = np.arange(len(present))
         bars = ax.bar(x, values, color=[colours[r.model] for r in present], yerr=errors, capsize=4,
                       edgecolor="black", linewidth=0.6, error_kw={"elinewidth": 1.2})
         for patch, run in zip(bars, present):
             patch.set_hatch(CONTROL_HATCH if run.is_control else "")
-        for xi, v, top in zip(x, values, np.asarray(values) + errors[1]):
-            ax.annotate(f"{v:.3g}", (xi, top), textcoords="offset points", xytext=(0, 4), ha="center", va="bottom",
+        for xi, v, top in zip(x, values, np.asarray(values) + np.nan_to_num(errors[1])):
+            ax.annotate(format_number(v), (xi, max(top, 0.0)), textcoords="offset points", xytext=(0, 4), ha="center", va="bottom",
                         fontsize=9, bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
         record = present[0].metric(name) if present else None
         if record is not None:
@@ -121,7 +118,7 @@ def fvd_vs_av_align(runs: list[Run], out: Path, title: str) -> list[str]:
     ax.set_xlabel(f"FVD ↓  [{present[0].metric('fvd')['preset']}]")
     ax.set_ylabel(f"AV-Align ↑  [{present[0].metric('av_align')['preset']}]")
     ax.set_title(title)
-    ax.margins(0.2)
+    ax.margins(x=0.2, y=0.1)
     return _save(fig, out, "fvd_vs_av_align")
 
 

@@ -11,7 +11,20 @@ from .. import run_dir as rd
 CONTROLS = ("real", "shuffled-audio", "shifted")  # control models, bracketing every result
 
 
-def format_number(value: float | None, digits: int = 3) -> str:
+# Display order of metrics (others follow alphabetically): alignment first, then quality, then text.
+METRIC_ORDER = ("av_align", "fvd", "fid", "kid", "fad", "is", "isv", "clipsim", "clipscore")
+
+
+def metric_order(names) -> list[str]:
+    """`names` in display order (results.json keeps its keys sorted)."""
+    rank = {name: k for k, name in enumerate(METRIC_ORDER)}
+    return sorted(dict.fromkeys(names), key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def format_number(value: float | None) -> str:
+    """Three decimals (fewer for large values, three significant digits for small ones); values
+    below 1e-9 in magnitude are rounding noise of an exact zero (e.g. a distance of a set to
+    itself) and show as 0.000. Files (csv, json) keep every digit."""
     if value is None or not math.isfinite(value):
         return "—"
     magnitude = abs(value)
@@ -19,7 +32,11 @@ def format_number(value: float | None, digits: int = 3) -> str:
         return f"{value:.1f}"
     if magnitude >= 10:
         return f"{value:.2f}"
-    return f"{value:.{digits}f}"
+    if magnitude >= 0.01:
+        return f"{value:.3f}"
+    if magnitude < 1e-9:
+        return "0.000"
+    return f"{value:.3g}"
 
 
 def half_width(record: dict[str, Any]) -> float | None:

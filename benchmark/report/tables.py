@@ -9,7 +9,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from .runs import Run, control_level, format_value
+from .runs import Run, control_level, format_value, metric_order
 
 LEVELS = (("chance", "shuffled-audio"), ("real", "real"))  # (column suffix, control adapter)
 LEVEL_METRIC = "av_align"
@@ -43,10 +43,7 @@ class Table:
 
 
 def _metric_order(runs: list[Run]) -> list[str]:
-    order: list[str] = []
-    for run in runs:
-        order += [m for m in run.results["metrics"] if m not in order]
-    return order
+    return metric_order(m for run in runs for m in run.results["metrics"])
 
 
 def build_tables(runs: list[Run]) -> list[Table]:

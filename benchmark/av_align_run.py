@@ -80,6 +80,11 @@ def _video_flow(video: Path, config: AVAlignConfig, fps: float | None) -> tuple[
     """(flow, container fps). OpenCV as the official code; PyAV only where OpenCV cannot open
     the file (recorded as the clip's decoder). A container whose index lists more frames than
     decode is reported as truncated."""
+    info = probe(video)
+    if not info.has_video:
+        raise InputError(video, "the file has no video stream")
+    if fps is None and not (info.fps and info.fps > 0):
+        raise InputError(video, "container reports no frame rate (fps 0 or missing); pass --fps to set it")
     try:
         container_fps, frames = opencv_frames(video)
         decoder = "opencv"
@@ -89,9 +94,10 @@ def _video_flow(video: Path, config: AVAlignConfig, fps: float | None) -> tuple[
         except InputError:
             raise InputError(video, "not a decodable video (neither OpenCV nor PyAV can open it)") from opencv_error
         decoder = "pyav"
-        container_fps = container_fps or 0.0
+    if not (info.fps and info.fps > 0):
+        container_fps = 0.0  # OpenCV's fallback rate from the time base is not a frame rate
     flow = trajectory_from_frames(video, frames, container_fps if fps is None else fps, decoder, config.farneback)
-    listed = probe(video).n_frames
+    listed = info.n_frames
     if listed is not None and flow.n_frames < listed:
         raise InputError(video, f"truncated or corrupt: {flow.n_frames} of the {listed} frames the container lists decode")
     return flow, container_fps

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import av
 import cv2
@@ -54,27 +55,31 @@ class SyntheticClip:
         return [t for t in times if 0 <= t < seconds - 0.02]
 
 
+def _margin(clip: SyntheticClip) -> int:
+    """Texture border wide enough for every event's shift."""
+    return clip.jump_px * (len(clip.event_frames) + 1)
+
+
 def _texture(clip: SyntheticClip, rng: np.random.Generator) -> np.ndarray:
-    margin = clip.jump_px * (len(clip.event_frames) + 1)
+    margin = _margin(clip)
     noise = rng.integers(0, 256, (clip.height + 2 * margin, clip.width + 2 * margin, 3), dtype=np.uint8)
     return cv2.GaussianBlur(noise, (0, 0), 2.0)
 
 
-def render_frames(clip: SyntheticClip) -> list[np.ndarray]:
-    """The clip's frames, `(H, W, 3) uint8` RGB."""
+def render_frames(clip: SyntheticClip) -> Iterator[np.ndarray]:
+    """The clip's frames, `(H, W, 3) uint8` RGB, one at a time (long clips stay small)."""
     rng = np.random.default_rng(clip.seed)
     texture = _texture(clip, rng)
-    margin = clip.jump_px * (len(clip.event_frames) + 1)
-    frames, offset = [], 0
+    margin = _margin(clip)
+    events = set(clip.event_frames)
+    offset = 0
     for i in range(clip.n_frames):
-        if clip.video == "events" and i in clip.event_frames:
+        if clip.video == "events" and i in events:
             offset += clip.jump_px
-        crop = texture[margin:margin + clip.height, offset:offset + clip.width]
-        frame = np.ascontiguousarray(crop)
+        frame = np.ascontiguousarray(texture[margin:margin + clip.height, offset:offset + clip.width])
         if clip.video == "flicker":
             frame = np.clip(frame.astype(np.int16) + (40 if i % 2 else -40), 0, 255).astype(np.uint8)
-        frames.append(frame)
-    return frames
+        yield frame
 
 
 def render_audio(clip: SyntheticClip) -> np.ndarray:
@@ -110,7 +115,7 @@ def write_clip(clip: SyntheticClip, folder: str | Path) -> tuple[Path, Path | No
     return video_path, audio_path
 
 
-def _encode(clip: SyntheticClip, frames: list[np.ndarray], audio: np.ndarray | None, fh) -> None:
+def _encode(clip: SyntheticClip, frames: Iterable[np.ndarray], audio: np.ndarray | None, fh) -> None:
     with av.open(fh, "w", format="mp4") as container:
         stream = container.add_stream(CODECS[clip.codec], rate=clip.fps)
         stream.width, stream.height = clip.width, clip.height

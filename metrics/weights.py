@@ -3,8 +3,9 @@
 Resolution order for a weight file: explicit path → `$AVBENCH_WEIGHTS/<file>` →
 `<cache>/weights/<file>` → download into the cache (unless offline: `offline=True` or
 `AVBENCH_OFFLINE=1`). A file is checked against its registered sha256 before it is loaded, and
-loading never unpickles code: safetensors, `torch.load(weights_only=True)` or
-`numpy.load(allow_pickle=False)`.
+loading never unpickles code: safetensors, `torch.load(weights_only=True)` (numpy arrays
+allowed, as some canonical files hold them), `numpy.load(allow_pickle=False)`, or the tensors of a
+TorchScript archive read without running its code (`metrics.torchscript_archive`).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 from .errors import WeightsError
 from .fileio import atomic_write, cache_root, sha256_file
 
-LOADERS = ("torch", "safetensors", "npz")
+LOADERS = ("torch", "safetensors", "npz", "torchscript")
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,19 @@ def resolve(name: str, path: str | Path | None = None, offline: bool | None = No
     return path
 
 
+def _numpy_array_globals() -> list:
+    """What a pickled numpy array needs (under numpy 1.x and 2.x module names); no code objects.
+
+    torchvggish's `vggish_pca_params-970ea276.pth` stores its PCA matrices as numpy arrays.
+    """
+    import numpy as np
+
+    reconstruct = np.zeros(0).__reduce__()[0]  # numpy's own array-rebuilding function
+    names = [(reconstruct, f"numpy.{core}.multiarray._reconstruct") for core in ("core", "_core")]
+    dtype_classes = [type(np.dtype(code)) for code in "?bBhHiIlLqQefd"]
+    return [np.ndarray, np.dtype, *dtype_classes, *names]
+
+
 def load_file(spec: WeightSpec, path: str | Path) -> Any:
     """Read a verified file with the spec's safe loader (no arbitrary unpickling)."""
     try:
@@ -142,9 +156,14 @@ def load_file(spec: WeightSpec, path: str | Path) -> Any:
 
             with np.load(path, allow_pickle=False) as npz:
                 return {key: npz[key] for key in npz.files}
+        if spec.loader == "torchscript":
+            from .torchscript_archive import read_state_dict
+
+            return read_state_dict(path)
         import torch
 
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(_numpy_array_globals()):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or foreign file: say so in one line
         raise WeightsError(f"{path}: cannot be read as {spec.loader} weights for {spec.name!r}: {exc}") from None
 

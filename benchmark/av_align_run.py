@@ -24,6 +24,7 @@ from metrics.errors import InputError
 from metrics.fileio import sha256_file
 
 from .cache import ArrayCache, cache_key
+from .media.errors import describe
 from .media import AUDIO_FILE_EXTENSIONS, AVPair, decode_audio_track, probe, pyav_frames
 from .versions import library_versions
 
@@ -77,13 +78,14 @@ def _audio_waveform(pair: AVPair, config: AVAlignConfig) -> np.ndarray:
 
 
 def _video_flow(video: Path, config: AVAlignConfig, fps: float | None) -> tuple[VideoFlow, float]:
-    """(flow, container fps). OpenCV as the official code; PyAV only where OpenCV cannot open
-    the file (recorded as the clip's decoder). A container whose index lists more frames than
-    decode is reported as truncated."""
+    """(flow, container fps; 0 when the container states none). OpenCV as the official code;
+    PyAV only where OpenCV cannot open the file (recorded as the clip's decoder). A container
+    whose index lists more frames than decode is reported as truncated."""
     info = probe(video)
     if not info.has_video:
         raise InputError(video, "the file has no video stream")
-    if fps is None and not (info.fps and info.fps > 0):
+    states_fps = bool(info.fps and info.fps > 0)
+    if fps is None and not states_fps:
         raise InputError(video, "container reports no frame rate (fps 0 or missing); pass --fps to set it")
     try:
         container_fps, frames = opencv_frames(video)
@@ -94,25 +96,27 @@ def _video_flow(video: Path, config: AVAlignConfig, fps: float | None) -> tuple[
         except InputError:
             raise InputError(video, "not a decodable video (neither OpenCV nor PyAV can open it)") from opencv_error
         decoder = "pyav"
-    if not (info.fps and info.fps > 0):
-        container_fps = 0.0  # OpenCV's fallback rate from the time base is not a frame rate
+    # Where the container states no rate, OpenCV invents one from the time base: not an fps.
+    container_fps = float(container_fps or 0.0) if states_fps else 0.0
     flow = trajectory_from_frames(video, frames, container_fps if fps is None else fps, decoder, config.farneback)
-    listed = info.n_frames
-    if listed is not None and flow.n_frames < listed:
-        raise InputError(video, f"truncated or corrupt: {flow.n_frames} of the {listed} frames the container lists decode")
+    if info.n_frames is not None and flow.n_frames < info.n_frames:
+        raise InputError(video, f"truncated or corrupt: {flow.n_frames} of the {info.n_frames} frames the container lists decode")
     return flow, container_fps
 
 
-def _signals_from_cache(flow: dict, envelope: dict, fps: float | None, video: Path, config: AVAlignConfig) -> ClipSignals:
-    fps_used = check_fps(video, float(flow["container_fps"]) if fps is None else fps)
+def _signals(flow: dict, envelope: dict, job: ClipJob, config: AVAlignConfig) -> ClipSignals:
+    fps_used = check_fps(job.pair.video, float(flow["container_fps"]) if job.fps is None else job.fps)
     return ClipSignals(flow["trajectory"], envelope["envelope"], fps_used, int(flow["n_frames"]),
                        envelope_rate(config), str(flow["decoder"]))
 
 
+def _caches(cache_root: str | None, use_cache: bool) -> tuple[ArrayCache, ArrayCache]:
+    return ArrayCache("av-align/flow", cache_root, use_cache), ArrayCache("av-align/envelope", cache_root, use_cache)
+
+
 def analyse_clip(job: ClipJob, config: AVAlignConfig, cache_root: str | None, use_cache: bool) -> ClipSignals:
     """Signals of one clip, from the cache where present; computes and stores what is missing."""
-    flows = ArrayCache("av-align/flow", cache_root, use_cache)
-    envelopes = ArrayCache("av-align/envelope", cache_root, use_cache)
+    flows, envelopes = _caches(cache_root, use_cache)
     fkey, ekey = _flow_key(job, config), _envelope_key(job, config)
     envelope = envelopes.get(ekey)
     if envelope is None:
@@ -124,20 +128,16 @@ def analyse_clip(job: ClipJob, config: AVAlignConfig, cache_root: str | None, us
         flow = {"trajectory": computed.trajectory, "container_fps": np.float64(container_fps),
                 "n_frames": np.int64(computed.n_frames), "decoder": np.str_(computed.decoder)}
         flows.put(fkey, flow)
-    return _signals_from_cache(flow, envelope, job.fps, job.pair.video, config)
-
-
-def _one_line(job: ClipJob, exc: BaseException) -> str:
-    if isinstance(exc, InputError):
-        return str(exc)
-    return f"{job.pair.video}: unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    return _signals(flow, envelope, job, config)
 
 
 def _worker(job: ClipJob, config: AVAlignConfig, cache_root: str | None, use_cache: bool) -> tuple[str, object]:
     try:
         return "ok", analyse_clip(job, config, cache_root, use_cache)
+    except InputError as exc:
+        return "error", str(exc)
     except Exception as exc:  # a batch records every per-clip failure and goes on
-        return "error", _one_line(job, exc)
+        return "error", f"{job.pair.video}: unexpected {type(exc).__name__}: {describe(exc)}"
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -155,12 +155,12 @@ def _init_worker() -> None:
 
 
 def _cached(job: ClipJob, config: AVAlignConfig, cache_root: str | None) -> ClipSignals | None:
-    flow = ArrayCache("av-align/flow", cache_root).get(_flow_key(job, config))
-    envelope = ArrayCache("av-align/envelope", cache_root).get(_envelope_key(job, config))
+    flows, envelopes = _caches(cache_root, True)
+    flow, envelope = flows.get(_flow_key(job, config)), envelopes.get(_envelope_key(job, config))
     if flow is None or envelope is None:
         return None
     try:
-        return _signals_from_cache(flow, envelope, job.fps, job.pair.video, config)
+        return _signals(flow, envelope, job, config)
     except InputError:
         return None  # let the worker report it
 

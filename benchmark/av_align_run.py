@@ -51,15 +51,21 @@ def _flow_key(job: ClipJob, config: AVAlignConfig) -> str:
                       "opencv": versions["opencv"], "av": versions["av"]})
 
 
+def _envelope_params(config: AVAlignConfig) -> dict:
+    return {k: getattr(config.onset, k) for k in _ENVELOPE_FIELDS}
+
+
 def _envelope_key(job: ClipJob, config: AVAlignConfig) -> str:
     versions = library_versions()
-    onset = {k: getattr(config.onset, k) for k in _ENVELOPE_FIELDS}
+    onset = _envelope_params(config)
     source = job.audio_sha if job.audio_sha is not None else f"{job.video_sha}#audio-track"
     return cache_key({"kind": "av-align-envelope", "audio": source, "onset": onset,
                       "librosa": versions["librosa"], "soxr": versions["soxr"], "av": versions["av"]})
 
 
-def _audio_waveform(pair: AVPair, config: AVAlignConfig) -> np.ndarray:
+def audio_waveform(pair: AVPair, config: AVAlignConfig) -> np.ndarray:
+    """The pair's audio as `librosa.load` gives it: `(samples,) float32` at
+    `config.onset.sample_rate` Hz, mono (a file, or the video's own track when `pair.audio` is None)."""
     if pair.audio is None:
         try:
             samples, rate = decode_audio_track(pair.video)
@@ -120,7 +126,7 @@ def analyse_clip(job: ClipJob, config: AVAlignConfig, cache_root: str | None, us
     fkey, ekey = _flow_key(job, config), _envelope_key(job, config)
     envelope = envelopes.get(ekey)
     if envelope is None:
-        envelope = {"envelope": onset_envelope(_audio_waveform(job.pair, config), config.onset)}
+        envelope = {"envelope": onset_envelope(audio_waveform(job.pair, config), config.onset)}
         envelopes.put(ekey, envelope)
     flow = flows.get(fkey)
     if flow is None:
@@ -140,7 +146,8 @@ def _worker(job: ClipJob, config: AVAlignConfig, cache_root: str | None, use_cac
         return "error", f"{job.pair.video}: unexpected {type(exc).__name__}: {describe(exc)}"
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def pool_context() -> multiprocessing.context.BaseContext:
+    """The process-pool context for clip workers (a preloaded fork server where available)."""
     # Never plain fork: a child forked after OpenCV started its thread pool can deadlock. A
     # fork server that has imported this module (cv2, librosa) forks clean workers cheaply.
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -178,6 +185,9 @@ class AVAlignRun:
     def score(self, variant: str | AVAlignConfig, n_resamples: int = 10_000, seed: int = 0) -> tuple[list[ClipResult], AVAlign]:
         """Per-clip results in input order and the set accumulator for one variant."""
         config = get_config(variant) if isinstance(variant, str) else variant
+        if _envelope_params(config) != _envelope_params(self.config) or config.farneback != self.config.farneback:
+            raise ValueError(f"variant {config.variant} needs other signals than this run measured "
+                             f"({self.config.variant}); analyse the pairs with its config")
         acc = AVAlign(config.variant, n_resamples=n_resamples, seed=seed)
         results = []
         for pair in self.pairs:
@@ -246,7 +256,7 @@ def analyse_pairs(pairs: list[AVPair], config: AVAlignConfig | str = "tempotoken
         for job in todo:
             collect(job, _worker(job, config, root, use_cache))
     else:
-        context = _pool_context()
+        context = pool_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context, initializer=_init_worker) as pool:
             futures = {pool.submit(_worker, job, config, root, use_cache): job for job in todo}
             for future in as_completed(futures):

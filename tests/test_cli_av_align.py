@@ -56,7 +56,7 @@ def test_another_variant_reuses_cached_signals(demo_folder, tmp_path, monkeypatc
         raise AssertionError("flow or audio recomputed although cached")
 
     monkeypatch.setattr(run_module, "_video_flow", no_decoding)
-    monkeypatch.setattr(run_module, "_audio_waveform", no_decoding)
+    monkeypatch.setattr(run_module, "audio_waveform", no_decoding)
     assert main(["av-align", str(demo_folder), "--quiet", "--variant", "tempotokens-2023",
                  "--json", str(tmp_path / "b.json")]) == 0
     b = json.loads((tmp_path / "b.json").read_text())

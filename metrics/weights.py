@@ -116,6 +116,11 @@ def _download(spec: WeightSpec, dest: Path) -> None:
 
 def resolve(name: str, path: str | Path | None = None, offline: bool | None = None) -> Path:
     """Path of a verified copy of weights `name`, downloading it when allowed."""
+    return resolve_with_sha256(name, path, offline)[0]
+
+
+def resolve_with_sha256(name: str, path: str | Path | None = None, offline: bool | None = None) -> tuple[Path, str]:
+    """`resolve`, also returning the file's sha256 (what results record as the weights used)."""
     spec = get_spec(name)
     if path is not None:
         path = Path(path)
@@ -127,8 +132,7 @@ def resolve(name: str, path: str | Path | None = None, offline: bool | None = No
             if _offline(offline):
                 raise WeightsError(missing_message(spec))
             _download(spec, path)
-    verify(spec, path)
-    return path
+    return path, verify(spec, path)
 
 
 def _numpy_array_globals() -> list:

@@ -1,0 +1,79 @@
+"""`avbench av-align PATH...`: AV-Align of videos against their paired audio."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+NAME = "av-align"
+HELP = "Score videos with AV-Align (audio onset peaks vs optical-flow peaks)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from metrics.av_align.config import DEFAULT_VARIANT, VARIANTS
+
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="video files or folders (searched recursively)")
+    parser.add_argument("--audio-dir", help="folder of audio files paired to videos by stem")
+    parser.add_argument("--manifest", help="CSV: sample_id,video_path,audio_path[,text,label]")
+    parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=sorted(VARIANTS), help="AV-Align variant (default %(default)s)")
+    parser.add_argument("--fps", type=float, help="frame rate for the time axis instead of the container's")
+    parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--json", metavar="OUT", help="write the run record as JSON")
+    parser.add_argument("--csv", metavar="OUT", help="write one row per clip as CSV")
+    parser.add_argument("--plot", metavar="DIR", help="write one PNG per clip: flow and onset envelope with peaks")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the signal cache")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def format_summary(summary, config_variant: str) -> str:
+    if math.isnan(summary.mean):
+        mean = "undefined"
+    else:
+        lo, hi = summary.ci95
+        mean = f"{summary.mean:.4f}  (95% CI {lo:.4f}-{hi:.4f})"
+    return (f"AV-Align [{config_variant}]: {mean}\n"
+            f"clips scored: {summary.n}, undefined (no peaks): {summary.n_undefined}, failed: {summary.n_failed}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from metrics.av_align import get_config
+    from metrics.errors import AvbenchError
+
+    from ..av_align_report import run_record, write_csv, write_json
+    from ..av_align_run import analyse_pairs
+    from ..media import pair_videos
+
+    if not args.paths and not args.manifest:
+        raise AvbenchError("give video files or folders, or --manifest")
+    if args.fps is not None and not (args.fps > 0 and math.isfinite(args.fps)):
+        raise AvbenchError(f"--fps must be a positive number, got {args.fps}")
+    pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
+    if not pairs:
+        raise AvbenchError("no video files found")
+    config = get_config(args.variant)
+    analysis = analyse_pairs(pairs, config, fps=args.fps, workers=args.workers, use_cache=not args.no_cache,
+                             progress=not args.quiet)
+    results, acc = analysis.score(config, seed=args.seed)
+    summary = acc.compute()
+
+    if args.json:
+        write_json(run_record(config, summary, results, analysis.failures, args.fps), args.json)
+    if args.csv:
+        write_csv(results, analysis.failures, config.variant, args.csv)
+    if args.plot:
+        from ..av_align_plot import plot_clip
+
+        out = Path(args.plot)
+        for result in results:
+            plot_clip(result, out / f"{Path(result.video).stem}.png")
+
+    print(format_summary(summary, config.variant))
+    for error in analysis.failures.values():
+        print(f"failed: {error}", file=sys.stderr)
+    if not results:
+        print(f"avbench av-align: no clip could be scored ({len(analysis.failures)} failed)", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,80 @@
+"""The generator protocol: a benchmark item in, one video out plus the audio it was conditioned on.
+
+Adapters (`reference`, `tats`, `mm-diffusion`, `folder`, and the controls `real`,
+`shuffled-audio`, `shifted`) register a factory by name; `avbench generate --model NAME`
+looks them up here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from metrics.errors import AvbenchError
+
+
+@dataclass(frozen=True)
+class BenchmarkItem:
+    """One item of a benchmark.
+
+    `audio_path` is the item's audio (or a container with an audio track); `start` and
+    `duration` (seconds) select the segment to condition on; `seed` fixes the generator's
+    randomness; `video_path` is the dataset's own clip, where the benchmark has one.
+    """
+
+    item_id: str
+    audio_path: Path
+    duration: float
+    seed: int
+    start: float = 0.0
+    label: str | None = None
+    text: str | None = None
+    video_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class GeneratedSample:
+    """What a generator wrote for one item: the video, the exact audio segment it was
+    conditioned on (same duration as the video, time-aligned), and free-form metadata."""
+
+    item_id: str
+    video_path: Path
+    audio_path: Path
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Generator(Protocol):
+    """Writes `<out_dir>/<item_id>.mp4` (and the conditioning audio) for an item."""
+
+    name: str
+
+    def generate(self, item: BenchmarkItem, out_dir: Path) -> GeneratedSample: ...
+
+
+GeneratorFactory = Callable[..., Generator]
+_GENERATORS: dict[str, GeneratorFactory] = {}
+
+
+def register_generator(name: str) -> Callable[[GeneratorFactory], GeneratorFactory]:
+    """Decorator: register a generator factory (a class or a function returning a Generator)."""
+
+    def add(factory: GeneratorFactory) -> GeneratorFactory:
+        if name in _GENERATORS and _GENERATORS[name] is not factory:
+            raise ValueError(f"generator {name!r} registered twice")
+        _GENERATORS[name] = factory
+        return factory
+
+    return add
+
+
+def generator_names() -> list[str]:
+    return sorted(_GENERATORS)
+
+
+def make_generator(name: str, **options: Any) -> Generator:
+    """An instance of the generator registered as `name`."""
+    try:
+        factory = _GENERATORS[name]
+    except KeyError:
+        raise AvbenchError(f"unknown model {name!r}; known: {', '.join(generator_names()) or 'none'}") from None
+    return factory(**options)

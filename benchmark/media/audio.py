@@ -1,0 +1,77 @@
+"""Audio loading: files through soundfile/librosa, the audio track of any container through PyAV."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import librosa
+import numpy as np
+
+from metrics.errors import InputError
+
+from .errors import describe
+
+# Files librosa.load reads through soundfile (libsndfile >= 1.1 reads mp3).
+AUDIO_FILE_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+# Audio-only containers read through PyAV.
+AUDIO_CONTAINER_EXTENSIONS = (".m4a", ".aac", ".opus")
+
+
+def decode_audio_track(path: str | Path, stream_index: int | None = None) -> tuple[np.ndarray, int]:
+    """Decode an audio stream (the first, unless `stream_index`) of any container with PyAV.
+
+    Returns `(channels, samples) float32` in [-1, 1] at the stream's own sample rate (Hz), and
+    that rate. Integer PCM is scaled as libsndfile scales it (x / 2**(bits-1)), so a wav and a
+    container holding the same samples decode to the same array.
+    """
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(path, f"not a readable media container ({describe(exc)})") from None
+    with container:
+        streams = container.streams.audio
+        if not streams:
+            raise InputError(path, "the container has no audio stream")
+        stream = streams[0] if stream_index is None else next((s for s in streams if s.index == stream_index), None)
+        if stream is None:
+            raise InputError(path, f"no audio stream with index {stream_index}")
+        resampler = None
+        chunks: list[np.ndarray] = []
+        rate = 0
+        try:
+            for frame in container.decode(stream):
+                if resampler is None:
+                    rate = frame.sample_rate
+                    # Same rate and layout: swresample only converts the sample format.
+                    resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=rate)
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray())
+            if resampler is not None:
+                for out in resampler.resample(None):
+                    chunks.append(out.to_ndarray())
+        except av.FFmpegError as exc:
+            raise InputError(path, f"audio decoding failed ({describe(exc)})") from None
+    if not chunks:
+        raise InputError(path, "the audio stream holds no samples")
+    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False), rate
+
+
+def load_audio(path: str | Path, sample_rate: int | None = None, mono: bool = True) -> tuple[np.ndarray, int]:
+    """Load an audio file or a container's audio track: `(samples,)` if mono else
+    `(channels, samples)` float32, resampled (soxr_hq) to `sample_rate` Hz unless None.
+
+    wav/flac/ogg/mp3 go through `librosa.load`; anything else through PyAV.
+    """
+    path = Path(path)
+    if path.suffix.lower() in AUDIO_FILE_EXTENSIONS:
+        try:
+            return librosa.load(str(path), sr=sample_rate, mono=mono)
+        except Exception as exc:  # soundfile/audioread raise many types
+            raise InputError(path, f"cannot read audio ({describe(exc)})") from None
+    y, rate = decode_audio_track(path)
+    if mono:
+        y = librosa.to_mono(y)
+    if sample_rate is not None and sample_rate != rate:
+        y = librosa.resample(y, orig_sr=rate, target_sr=sample_rate)
+        rate = sample_rate
+    return y, rate

@@ -1,0 +1,115 @@
+"""Pairing each video with the audio it is scored against (DESIGN.md, "Runs, records, cache").
+
+Order: explicit manifest > same stem in `audio_dir` > same stem beside the video > the
+video's own audio track. Never by sort order. A pair whose audio is None means "the video's
+own track"; whether it exists is checked when the clip is decoded.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from metrics.errors import InputError
+
+from .audio import AUDIO_CONTAINER_EXTENSIONS, AUDIO_FILE_EXTENSIONS
+from .video import VIDEO_EXTENSIONS
+
+BESIDE_EXTENSIONS = AUDIO_FILE_EXTENSIONS + (".m4a",)
+MANIFEST_COLUMNS = ("sample_id", "video_path", "audio_path")
+
+
+@dataclass(frozen=True)
+class AVPair:
+    """One clip to score. `audio` None = the video's own audio track."""
+
+    sample_id: str
+    video: Path
+    audio: Path | None
+    source: str  # "manifest", "audio-dir", "beside" or "track"
+    text: str | None = None
+    label: str | None = None
+
+
+def find_videos(paths: Iterable[str | Path]) -> list[Path]:
+    """Video files named by `paths`: files as given, folders searched recursively (sorted)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS))
+        elif p.exists():
+            found.append(p)
+        else:
+            raise InputError(p, "no such file or folder")
+    return found
+
+
+def _same_stem(folder: Path, stem: str, extensions: tuple[str, ...]) -> Path | None:
+    for ext in extensions:
+        for candidate in (folder / f"{stem}{ext}", folder / f"{stem}{ext.upper()}"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def read_manifest(path: str | Path) -> list[AVPair]:
+    """Rows `sample_id, video_path, audio_path[, text, label]`; relative paths are resolved
+    against the manifest's folder; an empty audio_path means the video's own track."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(path, f"manifest lacks column(s) {', '.join(missing)}")
+            rows = list(reader)
+    except OSError as exc:
+        raise InputError(path, f"cannot read manifest ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "manifest is not UTF-8 text") from None
+    pairs, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        sample_id = (row.get("sample_id") or "").strip()
+        if not sample_id or not (row.get("video_path") or "").strip():
+            raise InputError(path, f"line {line}: empty sample_id or video_path")
+        if sample_id in seen:
+            raise InputError(path, f"line {line}: duplicate sample_id {sample_id!r}")
+        seen.add(sample_id)
+        audio = (row.get("audio_path") or "").strip()
+        pairs.append(AVPair(
+            sample_id=sample_id,
+            video=path.parent / row["video_path"].strip(),
+            audio=path.parent / audio if audio else None,
+            source="manifest" if audio else "track",
+            text=(row.get("text") or None), label=(row.get("label") or None),
+        ))
+    return pairs
+
+
+def pair_video(video: Path, audio_dir: Path | None = None) -> AVPair:
+    """The pair of one video by the stem rules (no manifest)."""
+    audio_exts = BESIDE_EXTENSIONS + tuple(e for e in AUDIO_CONTAINER_EXTENSIONS if e not in BESIDE_EXTENSIONS)
+    if audio_dir is not None:
+        found = _same_stem(audio_dir, video.stem, audio_exts)
+        if found is not None:
+            return AVPair(video.stem, video, found, "audio-dir")
+    found = _same_stem(video.parent, video.stem, BESIDE_EXTENSIONS)
+    if found is not None:
+        return AVPair(video.stem, video, found, "beside")
+    return AVPair(video.stem, video, None, "track")
+
+
+def pair_videos(paths: Iterable[str | Path] = (), audio_dir: str | Path | None = None,
+                manifest: str | Path | None = None) -> list[AVPair]:
+    """All clips to score: manifest rows first, then videos found under `paths` that the
+    manifest does not list, paired by the stem rules."""
+    audio_dir = Path(audio_dir) if audio_dir is not None else None
+    if audio_dir is not None and not audio_dir.is_dir():
+        raise InputError(audio_dir, "audio folder does not exist")
+    pairs = read_manifest(manifest) if manifest is not None else []
+    listed = {p.video.resolve() for p in pairs}
+    for video in find_videos(paths):
+        if video.resolve() not in listed:
+            pairs.append(pair_video(video, audio_dir))
+    return pairs

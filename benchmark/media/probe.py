@@ -1,0 +1,84 @@
+"""Container probing with PyAV: fps, frame count, duration, size and audio streams."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from metrics.errors import InputError
+
+from .errors import describe
+
+
+@dataclass(frozen=True)
+class AudioStreamInfo:
+    index: int  # stream index in the container
+    codec: str
+    sample_rate: int  # Hz
+    channels: int
+    duration: float | None  # seconds
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a container says about itself. None = the container does not say."""
+
+    path: str
+    fps: float | None  # average frame rate, frames per second
+    fps_rational: str | None  # e.g. "30000/1001"
+    n_frames: int | None  # frame count from the container's index
+    duration: float | None  # seconds
+    width: int | None
+    height: int | None
+    video_codec: str | None
+    audio_streams: list[AudioStreamInfo] = field(default_factory=list)
+
+    @property
+    def has_video(self) -> bool:
+        return self.video_codec is not None
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_streams)
+
+
+def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
+    if value is None or time_base is None:
+        return None
+    return float(value * time_base)
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Probe a media file; InputError when it is not a readable container."""
+    if not Path(path).is_file():
+        raise InputError(path, "no such file")
+    try:
+        with av.open(str(path)) as container:
+            audio = [
+                AudioStreamInfo(
+                    index=s.index, codec=s.codec_context.name, sample_rate=int(s.codec_context.sample_rate or 0),
+                    channels=int(s.codec_context.channels or 0), duration=_seconds(s.duration, s.time_base),
+                )
+                for s in container.streams.audio
+            ]
+            container_duration = None if container.duration is None else container.duration / av.time_base
+            if not container.streams.video:
+                return MediaInfo(str(path), None, None, None, container_duration, None, None, None, audio)
+            v = container.streams.video[0]
+            rate = v.average_rate or v.guessed_rate
+            duration = _seconds(v.duration, v.time_base) or container_duration
+            return MediaInfo(
+                path=str(path),
+                fps=float(rate) if rate else None,
+                fps_rational=f"{rate.numerator}/{rate.denominator}" if rate else None,
+                n_frames=int(v.frames) or None,
+                duration=duration,
+                width=v.codec_context.width or None,
+                height=v.codec_context.height or None,
+                video_codec=v.codec_context.name,
+                audio_streams=audio,
+            )
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(path, f"not a readable media container ({describe(exc)})") from None

@@ -1,0 +1,162 @@
+"""Synthetic clips with known audio and visual events, for the demo, tests and benchmarks.
+
+A visual event at frame k is a sudden shift of a still, blurred-noise texture between frames
+k-1 and k, so the flow trajectory peaks at index k (time k / fps). An audio event is a short
+decaying noise burst. Audio can be shifted by a number of frames against the video.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import av
+import cv2
+import numpy as np
+import soundfile as sf
+
+from metrics.fileio import atomic_write
+
+CODECS = {"h264": "libx264", "mp4v": "mpeg4"}
+
+
+@dataclass(frozen=True)
+class SyntheticClip:
+    """Everything that defines one synthetic clip (seconds, frames, Hz, pixels)."""
+
+    name: str
+    fps: Fraction = Fraction(24)
+    n_frames: int = 48
+    width: int = 160
+    height: int = 120
+    event_frames: tuple[int, ...] = (8, 20, 33, 41)
+    video: str = "events"  # "events", "static" or "flicker"
+    audio: str = "clicks"  # "clicks" or "silent"
+    audio_shift_frames: float = 0.0  # audio events at (k + shift) / fps seconds
+    sample_rate: int = 22050
+    channels: int = 1
+    audio_seconds: float | None = None  # default: the video's duration
+    codec: str = "h264"  # "h264" or "mp4v"
+    audio_in_container: bool = False  # mux audio into the video (else <name>.wav beside it)
+    seed: int = 0
+    jump_px: int = 6
+
+    @property
+    def duration(self) -> float:
+        return float(self.n_frames / self.fps)
+
+    def audio_event_times(self) -> list[float]:
+        """Seconds of the audio events that fall inside the audio."""
+        if self.audio == "silent":
+            return []
+        seconds = self.audio_seconds if self.audio_seconds is not None else self.duration
+        times = [float((k + self.audio_shift_frames) / self.fps) for k in self.event_frames]
+        return [t for t in times if 0 <= t < seconds - 0.02]
+
+
+def _margin(clip: SyntheticClip) -> int:
+    """Texture border wide enough for every event's shift."""
+    return clip.jump_px * (len(clip.event_frames) + 1)
+
+
+def _texture(clip: SyntheticClip, rng: np.random.Generator) -> np.ndarray:
+    margin = _margin(clip)
+    noise = rng.integers(0, 256, (clip.height + 2 * margin, clip.width + 2 * margin, 3), dtype=np.uint8)
+    return cv2.GaussianBlur(noise, (0, 0), 2.0)
+
+
+def render_frames(clip: SyntheticClip) -> Iterator[np.ndarray]:
+    """The clip's frames, `(H, W, 3) uint8` RGB, one at a time (long clips stay small)."""
+    rng = np.random.default_rng(clip.seed)
+    texture = _texture(clip, rng)
+    margin = _margin(clip)
+    events = set(clip.event_frames)
+    offset = 0
+    for i in range(clip.n_frames):
+        if clip.video == "events" and i in events:
+            offset += clip.jump_px
+        frame = np.ascontiguousarray(texture[margin:margin + clip.height, offset:offset + clip.width])
+        if clip.video == "flicker":
+            frame = np.clip(frame.astype(np.int16) + (40 if i % 2 else -40), 0, 255).astype(np.uint8)
+        yield frame
+
+
+def render_audio(clip: SyntheticClip) -> np.ndarray:
+    """`(samples, channels) float32` clicks (10 ms decaying noise bursts) at the event times."""
+    rng = np.random.default_rng(clip.seed + 1)
+    seconds = clip.audio_seconds if clip.audio_seconds is not None else clip.duration
+    n = int(round(seconds * clip.sample_rate))
+    y = np.zeros(n, dtype=np.float32)
+    if clip.audio != "silent":
+        y += rng.normal(0, 1e-3, n).astype(np.float32)
+        burst_len = int(0.010 * clip.sample_rate)
+        burst = (rng.normal(0, 0.5, burst_len) * np.exp(-np.linspace(0, 6, burst_len))).astype(np.float32)
+        for t in clip.audio_event_times():
+            start = int(round(t * clip.sample_rate))
+            stop = min(start + burst_len, n)
+            y[start:stop] += burst[:stop - start]
+    return np.repeat(y[:, None], clip.channels, axis=1)
+
+
+def write_clip(clip: SyntheticClip, folder: str | Path) -> tuple[Path, Path | None]:
+    """Write `<name>.mp4` (and `<name>.wav` unless the audio is muxed in); returns their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    video_path = folder / f"{clip.name}.mp4"
+    audio = render_audio(clip)
+    with atomic_write(video_path) as fh:
+        _encode(clip, render_frames(clip), audio if clip.audio_in_container else None, fh)
+    if clip.audio_in_container:
+        return video_path, None
+    audio_path = folder / f"{clip.name}.wav"
+    with atomic_write(audio_path) as fh:
+        sf.write(fh, audio, clip.sample_rate, subtype="PCM_16", format="WAV")
+    return video_path, audio_path
+
+
+def _encode(clip: SyntheticClip, frames: Iterable[np.ndarray], audio: np.ndarray | None, fh) -> None:
+    with av.open(fh, "w", format="mp4") as container:
+        stream = container.add_stream(CODECS[clip.codec], rate=clip.fps)
+        stream.width, stream.height = clip.width, clip.height
+        odd = clip.width % 2 or clip.height % 2
+        stream.pix_fmt = "yuv444p" if clip.codec == "h264" and odd else "yuv420p"
+        if clip.codec == "h264":
+            stream.options = {"crf": "12", "preset": "veryfast"}
+        else:
+            stream.bit_rate = 4_000_000
+        astream = None
+        if audio is not None:
+            astream = container.add_stream("aac", rate=clip.sample_rate)
+            astream.layout = "stereo" if clip.channels == 2 else "mono"
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+        if astream is not None:
+            planar = np.ascontiguousarray(audio.T)
+            aframe = av.AudioFrame.from_ndarray(planar, format="fltp", layout=astream.layout.name)
+            aframe.sample_rate = clip.sample_rate
+            for packet in astream.encode(aframe):
+                container.mux(packet)
+            for packet in astream.encode():
+                container.mux(packet)
+
+
+DEMO_VERSION = "1"
+
+
+def demo_clips() -> list[SyntheticClip]:
+    """The demo set: in sync, audio shifted by 1, 2 and 5 frames, static video, silent audio,
+    flicker — each at 24 fps, 2 s."""
+    base = SyntheticClip(name="in_sync")
+    return [
+        base,
+        replace(base, name="shift_1_frame", audio_shift_frames=1),
+        replace(base, name="shift_2_frames", audio_shift_frames=2),
+        replace(base, name="shift_5_frames", audio_shift_frames=5),
+        replace(base, name="static_video", video="static"),
+        replace(base, name="silent_audio", audio="silent"),
+        replace(base, name="flicker_video", video="flicker"),
+    ]

@@ -1,0 +1,73 @@
+"""The audio side of AV-Align: librosa loading, onset envelope and onset times."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from ..errors import InputError
+from .config import OnsetParams
+
+
+def load_audio(path: str | Path, params: OnsetParams | None = None) -> np.ndarray:
+    """`librosa.load(path)` as the official code calls it: `(samples,) float32` at
+    `params.sample_rate` Hz, mono."""
+    params = params or OnsetParams()
+    try:
+        with warnings.catch_warnings():
+            # librosa announces its audioread fallback; a failure is reported below instead
+            warnings.filterwarnings("ignore", message="PySoundFile failed", category=UserWarning)
+            warnings.filterwarnings("ignore", category=FutureWarning, module="librosa")
+            y, _ = librosa.load(str(path), sr=params.sample_rate, mono=params.mono, res_type=params.res_type)
+    except Exception as exc:  # soundfile/audioread raise many types; report one line
+        raise InputError(path, f"cannot read audio ({_reason(path, exc)})") from None
+    return y
+
+
+def _reason(path: str | Path, exc: Exception) -> str:
+    # librosa's last resort (audioread) hides libsndfile's reason; ask libsndfile for it.
+    try:
+        sf.info(str(path))
+    except Exception as sf_exc:
+        return str(sf_exc).strip().splitlines()[-1].replace(f"Error opening {str(path)!r}: ", "")
+    text = str(exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
+
+
+def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams | None = None) -> np.ndarray:
+    """What `librosa.load` does after reading: downmix `(channels, samples)` or `(samples,)`
+    float32 to mono, then resample from `sample_rate` Hz to `params.sample_rate` Hz.
+
+    Use it for audio decoded from a video container, so a wav with the same samples gives the
+    same onsets.
+    """
+    params = params or OnsetParams()
+    y = np.asarray(samples, dtype=np.float32)
+    if params.mono:
+        y = librosa.to_mono(y)
+    return librosa.resample(y, orig_sr=sample_rate, target_sr=params.sample_rate, res_type=params.res_type)
+
+
+def onset_envelope(y: np.ndarray, params: OnsetParams | None = None) -> np.ndarray:
+    """`librosa.onset.onset_strength` of a waveform at `params.sample_rate` Hz: `(frames,)`
+    float32, one value per `params.hop_length` samples."""
+    params = params or OnsetParams()
+    return librosa.onset.onset_strength(
+        y=y, sr=params.sample_rate, n_fft=params.n_fft, hop_length=params.hop_length,
+        n_mels=params.n_mels, center=params.center, lag=params.lag, max_size=params.max_size,
+    )
+
+
+def onset_times(envelope: np.ndarray, params: OnsetParams | None = None) -> np.ndarray:
+    """Onset times in seconds: `onset_detect` on the envelope, then `frames_to_time`."""
+    params = params or OnsetParams()
+    frames = librosa.onset.onset_detect(
+        onset_envelope=envelope, sr=params.sample_rate, hop_length=params.hop_length,
+        backtrack=params.backtrack, normalize=params.normalize, pre_max=params.pre_max,
+        post_max=params.post_max, pre_avg=params.pre_avg, post_avg=params.post_avg,
+        wait=params.wait, delta=params.delta,
+    )
+    return librosa.frames_to_time(frames, sr=params.sample_rate, hop_length=params.hop_length)

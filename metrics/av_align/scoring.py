@@ -1,0 +1,107 @@
+"""Peak picking, matching and the per-clip score of every AV-Align variant.
+
+Pure functions on a flow trajectory (pixels per frame, one value per frame) and peak times
+(seconds). Comparisons are written in the same floating-point form as the reference scripts
+so that window edges decide identically.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .config import AVAlignConfig
+
+
+def video_peak_indices(trajectory: Sequence[float], floor: float | None) -> list[int]:
+    """Frame indices i in 1..N-2 with traj[i-1] < traj[i] > traj[i+1] (strict) and, when
+    `floor` is set, traj[i] >= floor. `trajectory` is (N,) mean flow magnitudes."""
+    traj = np.asarray(trajectory, dtype=np.float64)
+    if traj.size < 3:
+        return []
+    mid = traj[1:-1]
+    is_peak = (traj[:-2] < mid) & (mid > traj[2:])
+    if floor is not None:
+        is_peak &= mid >= floor
+    return [int(i) + 1 for i in np.flatnonzero(is_peak)]
+
+
+def frame_times(indices: Sequence[int], fps: float) -> list[float]:
+    """Frame indices → seconds, as `i / fps`."""
+    return [i / fps for i in indices]
+
+
+@dataclass(frozen=True)
+class PeakMatch:
+    """The outcome of matching audio peaks A against video peaks V for one clip.
+
+    `pairs` are (audio index, video index) of the variant's matching rule (greedy one-to-one
+    for `greedy-one-to-one` and `both-directions`, first hit for `first-match`);
+    `audio_hits`/`video_hits` count the peaks of each side with any peak of the other side in
+    the window. `score` is NaN when both A and V are empty.
+    """
+
+    score: float
+    pairs: tuple[tuple[int, int], ...]
+    audio_hits: int
+    video_hits: int
+
+
+def _greedy_pairs(audio: Sequence[float], video: Sequence[float], w: float) -> list[tuple[int, int]]:
+    used = [False] * len(video)
+    pairs = []
+    for ai, a in enumerate(audio):
+        for vj, v in enumerate(video):
+            if not used[vj] and v - w < a < v + w:
+                used[vj] = True
+                pairs.append((ai, vj))
+                break
+    return pairs
+
+
+def _first_match_pairs(audio: Sequence[float], video: Sequence[float], w: float) -> list[tuple[int, int]]:
+    pairs = []
+    for ai, a in enumerate(audio):
+        for vj, v in enumerate(video):
+            if v - w < a < v + w:
+                pairs.append((ai, vj))
+                break
+    return pairs
+
+
+def _audio_hits(audio: Sequence[float], video: Sequence[float], w: float) -> int:
+    return sum(any(v - w < a < v + w for v in video) for a in audio)
+
+
+def _video_hits(audio: Sequence[float], video: Sequence[float], w: float) -> int:
+    # SVG_baseline writes this direction centred on the audio peak; kept for exact edges.
+    return sum(any(a - w < v < a + w for a in audio) for v in video)
+
+
+def match_peaks(audio: Sequence[float], video: Sequence[float], fps: float, config: AVAlignConfig) -> PeakMatch:
+    """Score one clip from its audio and video peak times (seconds) under `config`."""
+    w = config.window_frames / fps
+    n_a, n_v = len(audio), len(video)
+    if config.matching == "first-match":
+        pairs = _first_match_pairs(audio, video, w)
+    else:
+        pairs = _greedy_pairs(audio, video, w)
+    if config.matching == "both-directions":
+        hits_a, hits_v = _audio_hits(audio, video, w), _video_hits(audio, video, w)
+    else:
+        hits_a, hits_v = len({ai for ai, _ in pairs}), len({vj for _, vj in pairs})
+
+    if n_a == 0 and n_v == 0:
+        score = math.nan
+    elif config.score == "iou":
+        matched = len(pairs)
+        score = matched / (n_a + n_v - matched)
+    elif config.score == "eq9":
+        score = (hits_a + hits_v) / (2 * (n_a + n_v - len(pairs)))
+    else:  # pr-iou
+        p1 = hits_a / n_a if n_a > 0 else 0
+        p2 = hits_v / n_v if n_v > 0 else 0
+        score = p1 * p2 / (p1 + p2 - p1 * p2) if p1 > 0 or p2 > 0 else 0.0
+    return PeakMatch(score=float(score), pairs=tuple(pairs), audio_hits=hits_a, video_hits=hits_v)

@@ -1,0 +1,201 @@
+"""The streaming, parallel, cached AV-Align path against a deliberately plain implementation of
+../shared/spec/av-align.md: all frames in memory, every formula written out as specified."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from fractions import Fraction
+
+import av
+import cv2
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+
+from benchmark.av_align_run import analyse_pairs
+from benchmark.media import pair_videos
+from benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
+from metrics.av_align import VARIANTS
+
+
+def _aligned_like(a):
+    raw = np.empty(a.size * 4 + 64, dtype=np.uint8)
+    start = (-raw.ctypes.data) % 64
+    return raw[start:start + a.size * 4].view(np.float32).reshape(a.shape)
+
+
+def plain_signals(video_path, audio_path):
+    cap = cv2.VideoCapture(str(video_path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+
+    def flow(img1, img2):
+        g1 = cv2.cvtColor(img1, cv2.COLOR_BGR2GRAY)
+        g2 = cv2.cvtColor(img2, cv2.COLOR_BGR2GRAY)
+        f = cv2.calcOpticalFlowFarneback(g1, g2, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        # The one deviation from the official call: a 64-byte-aligned output for cv2.magnitude,
+        # whose result otherwise depends on numpy's allocation (see metrics/av_align/flow.py).
+        mag = _aligned_like(f[..., 0])
+        cv2.magnitude(f[..., 0], f[..., 1], mag)
+        return cv2.mean(mag)[0]
+
+    traj = [flow(frames[0], frames[1])] + [flow(frames[i - 1], frames[i]) for i in range(1, len(frames))]
+    y, sr = librosa.load(str(audio_path))
+    env = librosa.onset.onset_strength(y=y, sr=sr)
+    audio_peaks = list(librosa.frames_to_time(librosa.onset.onset_detect(onset_envelope=env, sr=sr), sr=sr))
+    return traj, fps, audio_peaks
+
+
+def plain_score(traj, fps, A, variant):
+    floor = variant in ("tempotokens-2025", "paper-eq9")
+    V = [i / fps for i in range(1, len(traj) - 1)
+         if traj[i - 1] < traj[i] > traj[i + 1] and (not floor or traj[i] >= 0.1)]
+    if not A and not V:
+        return math.nan
+    if variant == "tempotokens-2023":
+        inter = 0
+        for a in A:
+            for v in V:
+                if v - 1 / fps < a < v + 1 / fps:
+                    inter += 1
+                    break
+        return inter / (len(A) + len(V) - inter)
+    used, inter = [False] * len(V), 0
+    for a in A:
+        for j, v in enumerate(V):
+            if not used[j] and v - 1 / fps < a < v + 1 / fps:
+                inter += 1
+                used[j] = True
+                break
+    hits_a = sum(1 for a in A if any(v - 1 / fps < a < v + 1 / fps for v in V))
+    hits_v = sum(1 for v in V if any(a - 1 / fps < v < a + 1 / fps for a in A))
+    if variant == "tempotokens-2025":
+        return inter / (len(A) + len(V) - inter)
+    if variant == "paper-eq9":
+        return (hits_a + hits_v) / (2 * (len(A) + len(V) - inter))
+    p1 = hits_a / len(A) if A else 0
+    p2 = hits_v / len(V) if V else 0
+    return p1 * p2 / (p1 + p2 - p1 * p2) if p1 > 0 or p2 > 0 else 0.0
+
+
+def _events(n):
+    return (n // 6, n // 3 + 1, n // 2 + 2, (3 * n) // 4)
+
+
+def _clip(name, fps, w, h, codec, sr, ch, audio_factor=1.0, **kw):
+    fps = Fraction(fps)
+    n = int(2 * fps)
+    duration = float(n / fps)
+    return SyntheticClip(name=name, fps=fps, n_frames=n, width=w, height=h, codec=codec, sample_rate=sr,
+                         channels=ch, event_frames=_events(n), audio_seconds=duration * audio_factor, **kw)
+
+
+CLIPS = [
+    _clip("fps8_mp4v_mono16k", 8, 161, 121, "mp4v", 16000, 1),
+    _clip("fps12_h264_stereo48k_long_audio", 12, 160, 120, "h264", 48000, 2, audio_factor=1.5),
+    _clip("fps24_odd_h264_mono16k_short_audio", 24, 97, 73, "h264", 16000, 1, audio_factor=0.5),
+    _clip("fps2997_mp4v_stereo48k", Fraction(30000, 1001), 128, 96, "mp4v", 48000, 2),
+    _clip("fps30_h264_shift1", 30, 200, 150, "h264", 22050, 1, audio_shift_frames=1),
+    _clip("fps25_odd_mp4v_shift2_short", 25, 121, 89, "mp4v", 48000, 2, audio_factor=0.7, audio_shift_frames=2),
+    _clip("fps24_static_h264", 24, 160, 120, "h264", 16000, 1, video="static"),
+    _clip("fps15_flicker_mp4v", 15, 144, 108, "mp4v", 48000, 2, video="flicker"),
+]
+
+
+@pytest.fixture(scope="module")
+def clip_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ref-clips")
+    for clip in CLIPS:
+        write_clip(clip, folder)
+    return folder
+
+
+def _same(a, b):
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def test_parallel_cached_streaming_path_equals_plain_implementation(clip_folder, tmp_path):
+    pairs = pair_videos([clip_folder])
+    assert len(pairs) == len(CLIPS) and all(p.source == "beside" for p in pairs)
+    first = analyse_pairs(pairs, workers=2, progress=False, cache_root=tmp_path)
+    cached = analyse_pairs(pairs, workers=2, progress=False, cache_root=tmp_path)
+    uncached = analyse_pairs(pairs, workers=1, progress=False, use_cache=False)
+    assert not first.failures
+    plain = {str(p.video): plain_signals(p.video, p.audio) for p in pairs}
+    compared = 0
+    for variant in VARIANTS:
+        for run in (first, cached, uncached):
+            results, _ = run.score(variant)
+            assert len(results) == len(CLIPS)
+            for r in results:
+                traj, fps, audio_peaks = plain[r.video]
+                assert r.fps == fps and r.n_frames == len(traj)
+                assert r.signals.trajectory.tolist() == traj
+                assert r.audio_peaks == audio_peaks
+                expected = plain_score(traj, fps, audio_peaks, variant)
+                assert _same(r.score, expected), (r.video, variant, r.score, expected)
+                compared += 1
+    assert compared == 3 * len(VARIANTS) * len(CLIPS)
+    # the set is not degenerate: the in-sync-like clips score above the flicker clip
+    scores = {r.video.split("/")[-1]: r.score for r in first.score("tempotokens-2025")[0]}
+    assert scores["fps8_mp4v_mono16k.mp4"] > scores["fps15_flicker_mp4v.mp4"]
+
+
+def test_score_above_one_under_2023_and_floor_difference(clip_folder):
+    pairs = pair_videos([clip_folder / "fps24_static_h264.mp4"])
+    run = analyse_pairs(pairs, workers=1, progress=False)
+    r2025 = run.score("tempotokens-2025")[0][0]
+    r2023 = run.score("tempotokens-2023")[0][0]
+    # a static video: codec noise gives sub-0.1 px maxima that only the 2023 variant counts
+    assert r2025.video_peaks == [] and r2025.score == 0.0
+    assert len(r2023.video_peaks) > 0
+
+
+def _mux_pcm(clip: SyntheticClip, path):
+    """The clip's frames and its int16 audio samples in an mkv (pcm_s16le track)."""
+    audio = np.round(render_audio(clip) * 32767).astype(np.int16)
+    with av.open(str(path), "w") as container:
+        vs = container.add_stream("libx264", rate=clip.fps)
+        vs.width, vs.height, vs.pix_fmt = clip.width, clip.height, "yuv420p"
+        as_ = container.add_stream("pcm_s16le", rate=clip.sample_rate)
+        as_.layout = "stereo" if clip.channels == 2 else "mono"
+        for frame in render_frames(clip):
+            for p in vs.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(p)
+        for p in vs.encode():
+            container.mux(p)
+        for start in range(0, len(audio), 1024):
+            chunk = np.ascontiguousarray(audio[start:start + 1024].reshape(1, -1))
+            af = av.AudioFrame.from_ndarray(chunk, format="s16", layout=as_.layout.name)
+            af.sample_rate = clip.sample_rate
+            for p in as_.encode(af):
+                container.mux(p)
+        for p in as_.encode():
+            container.mux(p)
+    return audio
+
+
+@pytest.mark.parametrize("channels,rate", [(2, 48000), (1, 16000)])
+def test_audio_track_of_a_container_equals_the_same_samples_in_a_wav(tmp_path, channels, rate):
+    clip = replace(CLIPS[1], name=f"track_{channels}", channels=channels, sample_rate=rate)
+    video = tmp_path / "v" / f"{clip.name}.mkv"
+    video.parent.mkdir()
+    samples = _mux_pcm(clip, video)
+    wav = tmp_path / "a" / f"{clip.name}.wav"
+    wav.parent.mkdir()
+    sf.write(wav, samples, rate, subtype="PCM_16")
+    track = analyse_pairs(pair_videos([video]), workers=1, progress=False, use_cache=False)
+    paired = analyse_pairs(pair_videos([video], audio_dir=wav.parent), workers=1, progress=False, use_cache=False)
+    assert track.pairs[0].source == "track" and paired.pairs[0].source == "audio-dir"
+    env_track = track.signals[str(video)].envelope
+    env_wav = paired.signals[str(video)].envelope
+    np.testing.assert_array_equal(env_track, env_wav)
+    for variant in VARIANTS:
+        assert _same(track.score(variant)[0][0].score, paired.score(variant)[0][0].score)

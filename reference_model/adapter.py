@@ -138,7 +138,7 @@ class ReferenceGenerator:
             "preset": preset.to_dict(),
             "weights_sha256": dict(self._weights_meta),
             "versions": {
-                pkg: _package_version(pkg) for pkg in ("torch", "diffusers", "transformers", "librosa", "soxr")
+                pkg: _package_version(pkg) for pkg in ("torch", "diffusers", "transformers", "librosa", "scipy")
             }
             | {"python": platform.python_version()},
         }

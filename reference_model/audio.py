@@ -3,8 +3,9 @@
 Upstream (models.md §1.2 steps 2-4) cuts the first 2 s at the native rate and saves them as
 `<id>.wav`, resamples with torchaudio's `Resample` (windowed sinc, Hann, width 6, rolloff 0.99)
 when the rate is not 16 kHz, and averages stereo to mono. Here the cut and the wav are the same;
-resampling is librosa's `soxr_hq` (the resampler avbench uses everywhere) and every channel count
-is averaged to mono. The README gives the measured difference between the two resamplers.
+resampling goes through librosa (the preset's `resampler`, by default "polyphase", i.e. scipy's
+`resample_poly`, the closest to torchaudio's of librosa's choices) and any channel count is
+averaged to mono. reference_model/README.md gives the measured differences.
 """
 from __future__ import annotations
 

@@ -110,8 +110,8 @@ def load_base_model(
     dtype = torch.float16 if device.type == "cuda" else torch.float32
     tokenizer = _load(source, "tokenizer", CLIPTokenizer.from_pretrained, offline)
     text_encoder = _load(source, "text_encoder", CLIPTextModel.from_pretrained, offline)
-    unet = _load(source, "unet", UNet3DConditionModel.from_pretrained, offline)
-    vae = _load(source, "vae", AutoencoderKL.from_pretrained, offline)
+    unet = _load(source, "unet", UNet3DConditionModel.from_pretrained, offline, torch_dtype=dtype)
+    vae = _load(source, "vae", AutoencoderKL.from_pretrained, offline, torch_dtype=dtype)
     scheduler = _load(source, "scheduler", DDPMScheduler.from_pretrained, offline)
 
     token_ids = add_placeholder_tokens(tokenizer, text_encoder)

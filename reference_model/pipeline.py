@@ -16,6 +16,8 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
+from metrics.errors import AvbenchError
+
 from .base_model import BaseModel
 from .beats import BEATs
 from .mapper import AudioTokenMapper, AudioTokens
@@ -38,6 +40,9 @@ class ReferencePipeline:
         self.mapper = mapper.to("cpu", torch.float32).eval()
         self.mapper.upstream_dropout = preset.upstream_dropout
         self.preset = preset
+        scale = base.vae_scale_factor
+        if preset.width % scale or preset.height % scale:
+            raise AvbenchError(f"frame size {preset.width}x{preset.height} must be a multiple of {scale} (the VAE's factor)")
 
     @torch.inference_mode()
     def audio_tokens(self, waveform: np.ndarray, generator: torch.Generator | None = None) -> AudioTokens:

@@ -23,7 +23,8 @@ class ReferencePreset:
     `joint_prompt` is the text+audio prompt ("a video of <audio tokens> {text}", the paper's
     Table 2 form); audio-only conditioning uses the six placeholder tokens alone. The audio
     segment lasts `num_frames / fps` seconds. `resampler` is the librosa `res_type` that brings
-    audio to 16 kHz (upstream uses torchaudio's windowed-sinc `Resample`; see the README).
+    audio to 16 kHz: "polyphase" (scipy's `resample_poly`) is, of librosa's resamplers, the
+    closest to upstream's torchaudio `Resample` (measurements in reference_model/README.md).
     """
 
     name: str = "tempotokens-cli"
@@ -37,7 +38,7 @@ class ReferencePreset:
     negative_prompt: str = ""
     audio_prompt: str = AUDIO_TOKENS_PROMPT
     joint_prompt: str = "a video of {tokens} {text}"
-    resampler: str = "soxr_hq"
+    resampler: str = "polyphase"
     upstream_dropout: bool = False
     vae_batch_frames: int = 8
 

@@ -23,7 +23,7 @@ TINY_BEATS = BEATsConfig(
     conv_pos=8, conv_pos_groups=4, num_buckets=32, max_distance=64,
 )
 TINY_MAPPER = MapperConfig(input_dim=TINY_BEATS.encoder_layers * TINY_BEATS.encoder_embed_dim, hidden_dim=40, token_dim=TEXT_DIM)
-TINY_SIZE = 16  # pixels; the tiny VAE halves it once
+TINY_SIZE = 8  # pixels; the tiny VAE halves it once
 
 
 def _byte_symbols() -> list[str]:

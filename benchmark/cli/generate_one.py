@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--beats-weights", help="path of BEATs_iter3_plus_AS2M_finetuned_on_AS2M_cpt2.pt")
     parser.add_argument("--mapper-weights", help="path of the mapper's learned_embeds.pth")
     parser.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    parser.add_argument("--width", type=int, help="frame width in pixels, a multiple of 8 (default 384)")
+    parser.add_argument("--height", type=int, help="frame height in pixels, a multiple of 8 (default 384)")
     parser.add_argument("--steps", type=int, help="denoising steps (default 25)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale (default 25)")
     parser.add_argument("--upstream-dropout", action="store_true",
@@ -51,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         mapper_weights=args.mapper_weights,
         device=args.device,
         offline=True if args.offline else None,
+        width=args.width,
+        height=args.height,
         num_inference_steps=args.steps,
         guidance_scale=args.guidance,
         upstream_dropout=True if args.upstream_dropout else None,

@@ -68,6 +68,9 @@ class ReferenceGenerator:
         if preset not in PRESETS:
             raise AvbenchError(f"unknown reference preset {preset!r}; known: {', '.join(PRESETS)}")
         mapper_weights_name(dataset)  # fail early on an unknown dataset
+        unknown = set(preset_overrides) - set(PRESETS[preset].to_dict())
+        if unknown:
+            raise AvbenchError(f"unknown reference-model options: {', '.join(sorted(unknown))}")
         self.dataset = dataset
         self.conditioning = conditioning
         self.preset: ReferencePreset = PRESETS[preset].with_overrides(base_model=base_model, **preset_overrides)

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from metrics.errors import WeightsError
+from metrics.errors import AvbenchError, WeightsError
 
 from .conditioning import FrameConditioning, PlaceholderInjector, add_placeholder_tokens, install_per_frame_conditioning
 from .presets import DEFAULT_BASE_MODEL
@@ -102,8 +102,11 @@ def load_base_model(
     Offline (`offline=True` or `AVBENCH_OFFLINE=1`) only the local Hugging Face cache or folder
     is used. Any missing part raises `WeightsError` with one line saying how to get it.
     """
-    from diffusers import AutoencoderKL, DDPMScheduler, UNet3DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer
+    try:
+        from diffusers import AutoencoderKL, DDPMScheduler, UNet3DConditionModel
+        from transformers import CLIPTextModel, CLIPTokenizer
+    except ImportError as exc:
+        raise AvbenchError(f"the reference model needs diffusers and transformers ({exc}): pip install 'avbench[reference]'") from None
 
     source, device = str(source), torch.device(device)
     offline = _offline(offline)

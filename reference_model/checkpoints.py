@@ -91,9 +91,9 @@ def load_beats(path: Path) -> BEATs:
         raise WeightsError(f"{path}: {exc}") from None
 
 
-def load_mapper(dataset: str, path: Path, upstream_dropout: bool = False) -> AudioTokenMapper:
+def load_mapper(dataset: str, path: Path) -> AudioTokenMapper:
     """The `dataset` mapper from a resolved `learned_embeds.pth` (strict)."""
     try:
-        return mapper_from_state_dict(weights.load_file(weights.get_spec(mapper_weights_name(dataset)), path), upstream_dropout)
+        return mapper_from_state_dict(weights.load_file(weights.get_spec(mapper_weights_name(dataset)), path))
     except ValueError as exc:
         raise WeightsError(f"{path}: {exc}") from None

@@ -15,9 +15,9 @@ frame 2k averages frequency patches 0-3 of time patch k and frame 2k+1 patches 4
 upstream's grouping, kept because the released weights were trained with it.
 
 Upstream applies dropout (p = 0.5) inside the unary potential at inference too (`F.dropout`
-defaults to `training=True`), which makes its class token random. `upstream_dropout=True`
-reproduces that, drawing the mask from a caller-supplied generator; the default (False) leaves it
-out, so a seed fixes the output.
+defaults to `training=True`), which makes its class token random. Passing a `torch.Generator` as
+`upstream_dropout` reproduces that, with the mask drawn from the generator; the default (None)
+leaves it out.
 """
 from __future__ import annotations
 
@@ -140,10 +140,9 @@ class AttentivePooling(nn.Module):
 class AudioTokenMapper(nn.Module):
     """BEATs layer outputs → TempoTokens' per-frame audio tokens (see the module docstring)."""
 
-    def __init__(self, config: MapperConfig = MapperConfig(), upstream_dropout: bool = False):
+    def __init__(self, config: MapperConfig = MapperConfig()):
         super().__init__()
         self.config = config
-        self.upstream_dropout = upstream_dropout
         self.fc1 = nn.Linear(config.input_dim, config.hidden_dim)
         self.fc2 = nn.Linear(config.hidden_dim, config.hidden_dim)
         self.fc3 = nn.Linear(config.hidden_dim, config.token_dim)
@@ -151,18 +150,16 @@ class AudioTokenMapper(nn.Module):
         self.fga = AttentivePooling(config.token_dim)
 
     def forward(
-        self, beats_layers: torch.Tensor, num_frames: int, generator: torch.Generator | None = None
+        self, beats_layers: torch.Tensor, num_frames: int, upstream_dropout: torch.Generator | None = None
     ) -> AudioTokens:
         """`beats_layers (B, T, input_dim)` → tokens for `num_frames` frames.
 
-        `generator` draws upstream's dropout mask (CPU generator; required when
-        `upstream_dropout` is on, unused otherwise).
+        With a (CPU) generator as `upstream_dropout`, upstream's inference-time dropout is applied
+        in the class-token pooling, its mask drawn from that generator.
         """
-        if self.upstream_dropout and generator is None:
-            raise ValueError("upstream_dropout needs a torch.Generator for its mask")
         x = self.fc3(F.gelu(self.fc2(F.gelu(self.fc1(beats_layers)))))
         temporal = self.fc4(F.gelu(group_per_frame(x, num_frames)))
-        clip = self.fga(temporal, generator if self.upstream_dropout else None)
+        clip = self.fga(temporal, upstream_dropout)
         local = tuple(local_window_means(temporal, w) for w in LOCAL_WINDOWS)
         return AudioTokens(temporal=temporal, local=local, clip=clip)
 
@@ -172,9 +169,7 @@ def strip_module_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
-def mapper_from_state_dict(
-    state: dict[str, torch.Tensor], upstream_dropout: bool = False
-) -> AudioTokenMapper:
+def mapper_from_state_dict(state: dict[str, torch.Tensor]) -> AudioTokenMapper:
     """A mapper sized from `state`'s shapes, loaded strictly, in eval mode.
 
     Raises ValueError when `state` is not a mapper state dict.
@@ -187,7 +182,7 @@ def mapper_from_state_dict(
         token_dim = state["fc3.weight"].shape[0]
     except (KeyError, AttributeError, ValueError):
         raise ValueError("not a TempoTokens mapper state dict (no 2-D fc1.weight/fc3.weight)") from None
-    mapper = AudioTokenMapper(MapperConfig(input_dim, hidden_dim, token_dim), upstream_dropout)
+    mapper = AudioTokenMapper(MapperConfig(input_dim, hidden_dim, token_dim))
     try:
         missing, unexpected = mapper.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # a shape mismatch

@@ -38,7 +38,6 @@ class ReferencePipeline:
         self.base = base
         self.beats = beats.to("cpu", torch.float32).eval()
         self.mapper = mapper.to("cpu", torch.float32).eval()
-        self.mapper.upstream_dropout = preset.upstream_dropout
         self.preset = preset
         scale = base.vae_scale_factor
         if preset.width % scale or preset.height % scale:
@@ -47,9 +46,13 @@ class ReferencePipeline:
     @torch.inference_mode()
     def audio_tokens(self, waveform: np.ndarray, generator: torch.Generator | None = None) -> AudioTokens:
         """`(samples,)` float32 mono 16 kHz audio of `preset.audio_seconds` → the mapper's tokens
-        for `preset.num_frames` frames (CPU, fp32)."""
+        for `preset.num_frames` frames (CPU, fp32). `generator` draws the dropout mask when the
+        preset keeps upstream's dropout (and must then be given)."""
+        if self.preset.upstream_dropout and generator is None:
+            raise ValueError("upstream_dropout needs a torch.Generator for its mask")
         wave = torch.as_tensor(np.ascontiguousarray(waveform), dtype=torch.float32)[None]
-        return self.mapper(self.beats(wave), self.preset.num_frames, generator)
+        dropout = generator if self.preset.upstream_dropout else None
+        return self.mapper(self.beats(wave), self.preset.num_frames, dropout)
 
     def _encode(self, prompts: list[str], audio_values: torch.Tensor | None) -> torch.Tensor:
         base = self.base

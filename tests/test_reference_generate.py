@@ -110,8 +110,14 @@ def test_conditioning_audio_cut_pad_and_errors(tmp_path):
     assert not short.segment[0, -400:].any()
     with pytest.raises(InputError, match="needs 2 s"):
         cut_conditioning_audio(tmp_path / "a.wav", start=1.5, seconds=2.0, max_pad=1 / 12)
-    mono = cut.mono(16000, "polyphase")
+    # BEATs input: channel mean at 16 kHz
+    t = np.arange(16000) / 8000
+    tone = np.sin(2 * np.pi * 440 * t)
+    sf.write(tmp_path / "b.wav", np.stack([tone + 0.2, tone - 0.2], 1).astype(np.float32), 8000, subtype="FLOAT")
+    mono = cut_conditioning_audio(tmp_path / "b.wav", start=0.0, seconds=2.0, max_pad=0).mono(16000, "polyphase")
     assert mono.shape == (32000,) and mono.dtype == np.float32
+    expected = np.sin(2 * np.pi * 440 * np.arange(32000) / 16000)
+    np.testing.assert_allclose(mono[1000:-1000], expected[1000:-1000], atol=1e-2)
 
 
 def test_generate_one_cli(tiny, tmp_path, capsys):
@@ -151,3 +157,29 @@ def base_model_cached(repo: str) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_upstream_dropout_option_reaches_the_mapper(generator):
+    import torch
+
+    from reference_model.pipeline import ReferencePipeline
+
+    loaded = generator._load()
+    noisy = ReferencePipeline(loaded.base, loaded.beats, loaded.mapper, generator.preset.with_overrides(upstream_dropout=True))
+    wave = np.random.default_rng(0).normal(0, 0.1, 32000).astype(np.float32)
+    first = noisy.audio_tokens(wave, torch.Generator().manual_seed(1)).clip
+    again = noisy.audio_tokens(wave, torch.Generator().manual_seed(1)).clip
+    other = noisy.audio_tokens(wave, torch.Generator().manual_seed(2)).clip
+    clean = loaded.audio_tokens(wave, torch.Generator().manual_seed(1)).clip
+    assert torch.equal(first, again) and not torch.equal(first, other) and not torch.equal(first, clean)
+    with pytest.raises(ValueError, match="needs a torch.Generator"):
+        noisy.audio_tokens(wave)
+
+
+def test_unknown_options_are_rejected():
+    from metrics.errors import AvbenchError
+
+    with pytest.raises(AvbenchError, match="unknown reference-model options: colour"):
+        make_generator("reference", colour="red")
+    with pytest.raises(AvbenchError, match="no TempoTokens mapper for dataset 'ucf'"):
+        make_generator("reference", dataset="ucf")

@@ -7,7 +7,6 @@ looks them up here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -54,9 +53,6 @@ class Generator(Protocol):
 
 GeneratorFactory = Callable[..., Generator]
 _GENERATORS: dict[str, GeneratorFactory] = {}
-# Adapters in packages that import this module (so it cannot import them): name → module that
-# registers it, imported on first use.
-_LAZY_ADAPTERS = {"reference": "reference_model.adapter"}
 
 
 def register_generator(name: str) -> Callable[[GeneratorFactory], GeneratorFactory]:
@@ -72,13 +68,11 @@ def register_generator(name: str) -> Callable[[GeneratorFactory], GeneratorFacto
 
 
 def generator_names() -> list[str]:
-    return sorted(set(_GENERATORS) | set(_LAZY_ADAPTERS))
+    return sorted(_GENERATORS)
 
 
 def make_generator(name: str, **options: Any) -> Generator:
     """An instance of the generator registered as `name`."""
-    if name not in _GENERATORS and name in _LAZY_ADAPTERS:
-        import_module(_LAZY_ADAPTERS[name])
     try:
         factory = _GENERATORS[name]
     except KeyError:

@@ -105,6 +105,12 @@ class ReferenceGenerator:
             }
         return self._pipeline
 
+    @property
+    def output_spec(self) -> dict[str, Any]:
+        """What every video this generator writes is (frames per second, frames, pixels, seconds)."""
+        p = self.preset
+        return {"fps": p.fps, "frames": p.num_frames, "width": p.width, "height": p.height, "duration": p.audio_seconds}
+
     def prompt_for(self, item: BenchmarkItem) -> str:
         """The prompt this generator uses for `item`."""
         if self.conditioning == "audio":

@@ -15,6 +15,7 @@ import soundfile as sf
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
+import reference_model.adapter  # noqa: E402,F401  (registers the `reference` generator)
 from benchmark.cli import main  # noqa: E402
 from benchmark.generators import BenchmarkItem, generator_names, make_generator  # noqa: E402
 from metrics.errors import InputError  # noqa: E402
@@ -51,8 +52,9 @@ def decode(path: Path) -> tuple[np.ndarray, Fraction]:
         return frames, stream.average_rate
 
 
-def test_reference_is_a_registered_generator():
+def test_reference_is_a_registered_generator(generator):
     assert "reference" in generator_names()
+    assert generator.output_spec == {"fps": 12, "frames": 24, "width": TINY_SIZE, "height": TINY_SIZE, "duration": 2.0}
 
 
 def test_generation_writes_video_and_exact_audio(generator, tiny, tmp_path):

@@ -32,11 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from importlib import import_module
     from pathlib import Path
 
     from metrics.errors import InputError
 
     from ..generators import BenchmarkItem, make_generator
+
+    import_module("reference_model.adapter")  # registers the `reference` generator
 
     out = Path(args.out)
     if out.suffix.lower() != ".mp4":

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
-from metrics.errors import AvbenchError, WeightsError
+from metrics.errors import AvbenchError, InputError, WeightsError
 from metrics.fileio import sha256_file
 
 from .audio import cut_conditioning_audio
@@ -128,12 +128,14 @@ class ReferenceGenerator:
                 f"the item asks for {item.duration:g} s"
             )
         prompt = self.prompt_for(item)
+        video_path, audio_path = Path(out_dir) / f"{item.item_id}.mp4", Path(out_dir) / f"{item.item_id}.wav"
+        if Path(item.audio_path).resolve() in (video_path.resolve(), audio_path.resolve()):
+            raise InputError(item.audio_path, "is where the generated files would be written; choose another output folder or name")
         audio = cut_conditioning_audio(item.audio_path, item.start, preset.audio_seconds, max_pad=1 / preset.fps)
         pipeline = self._load()
         frames = pipeline.generate(audio.mono(BEATS_SAMPLE_RATE, preset.resampler), prompt, item.seed)
-        out_dir = Path(out_dir)
-        video_path = write_mp4(frames, out_dir / f"{item.item_id}.mp4", preset.fps)
-        audio_path = audio.write_wav(out_dir / f"{item.item_id}.wav")
+        write_mp4(frames, video_path, preset.fps)
+        audio.write_wav(audio_path)
         meta = {
             "model": self.name,
             "dataset": self.dataset,

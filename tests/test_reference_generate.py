@@ -178,6 +178,15 @@ def test_upstream_dropout_option_reaches_the_mapper(generator):
         noisy.audio_tokens(wave)
 
 
+def test_never_overwrites_the_input_audio(tmp_path):
+    write_audio(tmp_path / "clip.wav", 2.0)
+    before = (tmp_path / "clip.wav").read_bytes()
+    unloaded = make_generator("reference", device="cpu")
+    with pytest.raises(InputError, match="is where the generated files would be written"):
+        unloaded.generate(BenchmarkItem("clip", tmp_path / "clip.wav", duration=2.0, seed=0), tmp_path)
+    assert (tmp_path / "clip.wav").read_bytes() == before
+
+
 def test_unknown_options_are_rejected():
     from metrics.errors import AvbenchError
 

@@ -27,7 +27,9 @@ class WeightSpec:
     """One registered weight file.
 
     `sha256` is None only where no published checksum exists; such a file is loaded with a
-    warning and its measured sha256 is what results record.
+    warning and its measured sha256 is what results record. `manual_download` is set when `url`
+    is a web page rather than the file (e.g. a Google Drive folder): it says what to take from the
+    page, and avbench never tries to download it itself.
     """
 
     name: str
@@ -37,6 +39,7 @@ class WeightSpec:
     license: str
     loader: str
     description: str = ""
+    manual_download: str | None = None
 
     def __post_init__(self) -> None:
         if self.loader not in LOADERS:
@@ -88,8 +91,9 @@ def _offline(offline: bool | None) -> bool:
 
 def missing_message(spec: WeightSpec) -> str:
     """The one message a user needs when `spec` is not on disk."""
+    source = spec.url if spec.manual_download is None else f"{spec.manual_download} from {spec.url}"
     return (
-        f"weights {spec.name!r} not found: download {spec.url} and put it at {default_path(spec)} "
+        f"weights {spec.name!r} not found: download {source} and put it at {default_path(spec)} "
         f"(or set AVBENCH_WEIGHTS to its folder, or pass its path explicitly)"
     )
 
@@ -129,7 +133,7 @@ def resolve_with_sha256(name: str, path: str | Path | None = None, offline: bool
     else:
         path = default_path(spec)
         if not path.is_file():
-            if _offline(offline):
+            if _offline(offline) or spec.manual_download is not None:
                 raise WeightsError(missing_message(spec))
             _download(spec, path)
     return path, verify(spec, path)

@@ -5,7 +5,7 @@ Upstream (models.md §1.2 steps 2-4) cuts the first 2 s at the native rate and s
 when the rate is not 16 kHz, and averages stereo to mono. Here the cut and the wav are the same;
 resampling goes through librosa (the preset's `resampler`, by default "polyphase", i.e. scipy's
 `resample_poly`, the closest to torchaudio's of librosa's choices) and any channel count is
-averaged to mono. reference_model/README.md gives the measured differences.
+averaged to mono. the README (Reference model) gives the measured differences.
 """
 from __future__ import annotations
 

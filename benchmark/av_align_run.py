@@ -8,6 +8,7 @@ recorded with a one-line reason and the batch goes on.
 from __future__ import annotations
 
 import multiprocessing
+from importlib import import_module
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -149,16 +150,17 @@ def _worker(job: ClipJob, config: AVAlignConfig, cache_root: str | None, use_cac
 def pool_context() -> multiprocessing.context.BaseContext:
     """The process-pool context for clip workers (a preloaded fork server where available)."""
     # Never plain fork: a child forked after OpenCV started its thread pool can deadlock. A
-    # fork server that has imported this module (cv2, librosa) forks clean workers cheaply.
+    # fork server that has loaded and warmed the clip code forks clean, ready workers cheaply.
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        context.set_forkserver_preload([__name__, "benchmark.av_align_worker_init"])
         return context
     return multiprocessing.get_context("spawn")
 
 
 def _init_worker() -> None:
-    cv2.setNumThreads(1)  # one clip per core; Farneback gains nothing from OpenCV threads
+    """Worker setup; already loaded (a no-op) in workers forked from the fork server."""
+    import_module("benchmark.av_align_worker_init")
 
 
 def _cached(job: ClipJob, config: AVAlignConfig, cache_root: str | None) -> ClipSignals | None:
@@ -201,7 +203,8 @@ class AVAlignRun:
         return results, acc
 
 
-def _make_job(pair: AVPair, fps: float | None) -> ClipJob:
+def make_job(pair: AVPair, fps: float | None) -> ClipJob:
+    """A clip job with the content hashes of its files; InputError when a file is missing."""
     if not pair.video.is_file():
         raise InputError(pair.video, "video file does not exist")
     audio_sha = None
@@ -231,7 +234,7 @@ def analyse_pairs(pairs: list[AVPair], config: AVAlignConfig | str = "tempotoken
             continue
         seen.add(key)
         try:
-            job = _make_job(pair, fps)
+            job = make_job(pair, fps)
         except InputError as exc:
             run.failures[key] = str(exc)
             continue
@@ -258,6 +261,8 @@ def analyse_pairs(pairs: list[AVPair], config: AVAlignConfig | str = "tempotoken
     else:
         context = pool_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context, initializer=_init_worker) as pool:
+            # largest files first, so the last clips to finish are short ones
+            todo.sort(key=lambda job: job.pair.video.stat().st_size, reverse=True)
             futures = {pool.submit(_worker, job, config, root, use_cache): job for job in todo}
             for future in as_completed(futures):
                 job = futures[future]

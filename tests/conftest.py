@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated cache per test session and generated media."""
+"""Shared fixtures: an isolated cache per test session, shared media, a tiny random CLIP."""
 from __future__ import annotations
 
 import os
@@ -29,3 +29,29 @@ def shared_media() -> Path:
             pytest.fail(f"shared media not found at {media}")
         pytest.skip(f"shared media not found at {media}")
     return media
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(tmp_path_factory):
+    """A saved random CLIP (2-layer towers, 224 px, patch 32, 512-d projection) with a byte-level tokenizer."""
+    import torch
+    from tokenizers import pre_tokenizers
+    from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
+
+    torch.manual_seed(0)
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for char in sorted(pre_tokenizers.ByteLevel.alphabet()):
+        vocab.setdefault(char, len(vocab))
+        vocab.setdefault(char + "</w>", len(vocab))
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[])
+    small = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
+    config = CLIPConfig(
+        text_config=dict(vocab_size=len(vocab), max_position_embeddings=77, eos_token_id=1, bos_token_id=0,
+                         pad_token_id=1, **small),
+        vision_config=dict(image_size=224, patch_size=32, **small),
+        projection_dim=512,  # Wav2CLIP embeds in ViT-B/32's 512-d space
+    )
+    path = tmp_path_factory.mktemp("tiny_clip")
+    CLIPModel(config).eval().save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

@@ -10,7 +10,7 @@ from typing import Sequence
 from metrics.errors import AvbenchError
 
 # Verb modules, in the order `avbench --help` lists them.
-VERB_MODULES = ("av_align", "validity", "demo")
+VERB_MODULES = ("av_align", "validity", "demo", "score_files", "stats", "weights", "generate_one")
 
 
 def build_parser() -> argparse.ArgumentParser:

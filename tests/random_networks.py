@@ -1,0 +1,61 @@
+"""Random-weight state dicts for the FVD/FID/FAD networks, installed into the weights registry
+for a test only (the registry spec's sha256 is replaced by the random file's; production code
+keeps checking it)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from metrics import weights
+from metrics.fileio import sha256_file
+from metrics.networks import i3d, inception, vggish
+
+NETWORKS = {
+    "i3d-styleganv": lambda: i3d.I3D(bn_eps=1e-3),
+    "i3d-videogpt": lambda: i3d.I3D(bn_eps=1e-5),
+    "inception-torch-fidelity": inception.InceptionV3TF,
+    "inception-pytorch-fid": inception.InceptionV3TF,
+    "vggish": vggish.VGGish,
+}
+
+
+def random_state_dict(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
+    """He-normal weights, unit BatchNorm statistics, small biases: activations neither vanish
+    nor explode through the deep stacks, so features vary with the input."""
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, value in module.state_dict().items():
+        if not value.dtype.is_floating_point:
+            state[key] = value.clone()
+        elif key.endswith("running_var") or (key.endswith(".weight") and value.dim() == 1):
+            state[key] = torch.ones_like(value)
+        elif key.endswith("running_mean"):
+            state[key] = torch.zeros_like(value)
+        elif value.dim() > 1:
+            fan_in = value[0].numel()
+            state[key] = torch.randn(value.shape, generator=generator) * math.sqrt(2.0 / fan_in)
+        else:
+            state[key] = torch.randn(value.shape, generator=generator) * 0.1
+    return state
+
+
+def install_random_weights(monkeypatch: pytest.MonkeyPatch, folder: Path, names=tuple(NETWORKS)) -> dict[str, Path]:
+    """Write a random state dict per registered name into `folder` (as `AVBENCH_WEIGHTS`) and
+    register each file's sha256 (and the plain torch loader) for the duration of the test."""
+    folder.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("AVBENCH_WEIGHTS", str(folder))
+    monkeypatch.setenv("AVBENCH_OFFLINE", "1")
+    paths = {}
+    for seed, name in enumerate(names):
+        spec = weights.get_spec(name)
+        path = folder / spec.filename
+        torch.save(random_state_dict(NETWORKS[name](), seed), path)
+        monkeypatch.setitem(
+            weights._REGISTRY, name, dataclasses.replace(spec, sha256=sha256_file(path), loader="torch")
+        )
+        paths[name] = path
+    return paths

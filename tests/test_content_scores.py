@@ -1,0 +1,129 @@
+"""`avbench score-files --metrics is,isv,clipsim,clipscore,av-semantic` end to end on generated
+videos with random-weight networks: the CLI's numbers equal the metric classes run directly on
+the decoded media; missing weights give the URL/path message and a non-zero exit."""
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile
+import torch
+
+import benchmark.cli as cli
+from benchmark.content_scores import CONTENT_METRICS, content_presets
+from benchmark.frechet_inputs import read_audio, read_video_frames
+from metrics.av_semantic import AVSemantic
+from metrics.clip_score import CLIPScore
+from metrics.errors import InputError
+from metrics.inception_score import ISScoring, InceptionScore, inception_score, softmax64
+from metrics.networks import inception
+from metrics.networks.clip import load_clip
+from metrics.networks.loading import load_strict
+from metrics.networks.wav2clip import Wav2CLIP, wav2clip_from_checkpoint
+from metrics.frames import transform_frames
+from metrics.presets import TTUR_FRAMES
+from random_networks import install_random_weights
+from single_thread import one_thread  # noqa: F401  (module fixture)
+from synthetic_sets import moving_pattern, tone, write_video
+
+LABELS = {"clip0": "dog barking", "clip1": "rain", "clip2": "playing drums"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, tiny_clip_dir):
+    root = tmp_path_factory.mktemp("content")
+    videos = root / "videos"
+    for i, stem in enumerate(LABELS):
+        write_video(videos / f"{stem}.mp4", moving_pattern(i, 10, 40, 56))
+        soundfile.write(str(videos / f"{stem}.wav"), tone(i, 1.5, 0.0), 16000, subtype="PCM_16")
+    write_video(videos / "nolabel.mp4", moving_pattern(9, 10, 40, 56))
+    soundfile.write(str(videos / "nolabel.wav"), tone(9, 1.5, 0.0), 16000, subtype="PCM_16")
+    (videos / "broken.mp4").write_bytes(b"\x00 not a video")
+    labels = root / "labels.csv"
+    labels.write_text("stem,label\n" + "".join(f"{k},{v}\n" for k, v in LABELS.items()))
+    torch.manual_seed(0)
+    wav2clip = Wav2CLIP().eval()
+    ckpt = {("audio_encoder." + k[8:]) if k.startswith("encoder.") else ("audio_transform." + k[10:]): v
+            for k, v in wav2clip.state_dict().items()}
+    torch.save(ckpt, root / "wav2clip.pt")
+    return SimpleNamespace(root=root, videos=videos, labels=labels, clip=str(tiny_clip_dir), wav2clip=root / "wav2clip.pt")
+
+
+def _cli(monkeypatch, argv):
+    monkeypatch.setattr(cli, "VERB_MODULES", ("score_files", "stats", "weights"))
+    return cli.main(argv)
+
+
+def test_missing_weights_name_url_and_path_and_exit_non_zero(env, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AVBENCH_WEIGHTS", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    code = _cli(monkeypatch, ["score-files", str(env.videos), "--metrics", "isv,clipsim,av-semantic", "--offline",
+                              "--quiet", "--labels", str(env.labels)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "ISV/TGAN2 not computed" in out
+    assert "https://github.com/rezoo/tgan2/releases/download/v1.0/conv3d_deepnetA_ucf.npz" in out
+    assert str(tmp_path / "conv3d_deepnetA_ucf.npz") in out
+    assert "CLIP model 'openai/clip-vit-base-patch32' offline" in out and "hf download" in out
+    assert "Traceback" not in out + err
+
+
+def test_clip_and_av_scores_through_the_cli_equal_the_api(env, tmp_path, monkeypatch, capsys):
+    out_json = tmp_path / "out.json"
+    code = _cli(monkeypatch, ["score-files", str(env.videos), "--metrics", "clipsim,clipscore,av-semantic",
+                              "--labels", str(env.labels), "--clip-model", env.clip, "--weights",
+                              f"wav2clip={env.wav2clip}", "--quiet", "--json", str(out_json)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    for preset in ("clipsim", "clipscore/hessel", "clipscore/torchmetrics", "av-semantic/wav2clip"):
+        assert f"[preset {preset} v1" in printed
+    report = json.loads(out_json.read_text())
+    by_preset = {r["preset"]: r for r in report["results"]}
+    failed = {(f["path"].rsplit("/", 1)[-1], f["metric"]) for f in report["failures"]}
+    assert ("broken.mp4", "clipsim") in failed and ("nolabel.mp4", "clipsim") in failed
+    assert ("nolabel.mp4", "av-semantic/wav2clip") not in failed  # needs no label
+
+    towers = load_clip(env.clip, offline=True)
+    wav2clip = wav2clip_from_checkpoint(torch.load(env.wav2clip, weights_only=True))
+    direct = {p: CLIPScore(p, towers=towers) for p in ("clipsim", "clipscore/hessel", "clipscore/torchmetrics")}
+    av = AVSemantic(labels=list(LABELS.values()), towers=towers, audio_model=wav2clip)
+    for stem, label in LABELS.items():
+        frames = read_video_frames(env.videos / f"{stem}.mp4")
+        for metric in direct.values():
+            metric.update(frames, label=label, sample_id=stem)
+        audio, rate = read_audio(env.videos / f"{stem}.wav")
+        av.update(frames, audio, rate, label=label, sample_id=stem)
+    frames = read_video_frames(env.videos / "nolabel.mp4")
+    av.update(frames, *read_audio(env.videos / "nolabel.wav"), sample_id="nolabel")
+    for preset, metric in direct.items():
+        assert by_preset[preset]["value"] == pytest.approx(metric.compute().value, abs=1e-12)
+        assert by_preset[preset]["n_samples"] == 3
+    expected = av.compute()
+    assert by_preset["av-semantic/wav2clip"]["n_samples"] == 4
+    assert by_preset["av-semantic/wav2clip"]["value"] == pytest.approx(expected.value, abs=1e-12)
+    assert by_preset["av-semantic/wav2clip"]["agreement"] == expected.agreement
+
+
+def test_preset_selection_and_unknown_names():
+    assert content_presets(["clipscore"]) == {"clipscore": ("clipscore/hessel", "clipscore/torchmetrics")}
+    assert content_presets(["clipscore", "isv"], ["clipscore/torchmetrics", "fvd/videogpt", "isv/tgan"]) == {
+        "clipscore": ("clipscore/torchmetrics",), "isv": ("isv/tgan",)}
+    with pytest.raises(InputError, match="isv/tgan"):
+        content_presets(["clipsim"], ["isv/tgan"])
+    assert set(CONTENT_METRICS) == {"is", "isv", "clipsim", "clipscore", "av-semantic"}
+
+
+def test_frame_is_end_to_end_equals_the_network_on_every_frame(env, tmp_path, monkeypatch, capsys):
+    paths = install_random_weights(monkeypatch, tmp_path / "w", ("inception-torch-fidelity",))
+    video = env.videos / "clip0.mp4"
+    metric = InceptionScore("is/openai")
+    metric.update_video(read_video_frames(video), source=str(video))  # 10 frames, one sample each
+    network = load_strict(inception.InceptionV3TF(), torch.load(paths["inception-torch-fidelity"], weights_only=True), "random")
+    with torch.inference_mode():  # an independent forward pass on the first frames
+        logits = network(transform_frames(read_video_frames(video, limit=3), TTUR_FRAMES))["logits_unbiased"]
+    np.testing.assert_allclose(metric.state.logits[:3], logits.numpy(), rtol=1e-5, atol=1e-5)
+    result = metric.compute()
+    assert result.n_samples == 10 and result.split_sizes == (1,) * 10
+    assert result.mean == pytest.approx(inception_score(softmax64(metric.state.logits), ISScoring(splits=10)).mean, rel=1e-12)
+    assert result.weights_sha256["inception-torch-fidelity"]
+    assert "[preset is/openai v1" in str(result)

@@ -42,7 +42,7 @@ def ablation_rows() -> list[AblationRow]:
         _row("calibrated", "build-up", "+ chance correction (kappa) = calibrated", calibrated),
         _row("-span", "leave-one-out", "calibrated, onsets anywhere", calibrated, audio_span="clip"),
         _row("-window", "leave-one-out", "calibrated, window ±1 frame", calibrated, window_frames=1.0),
-        _row("-floor", "leave-one-out", "calibrated, 0.1 px floor instead of relative", calibrated,
+        _row("-floor", "leave-one-out", "calibrated, 0.1 px floor (no relative floor)", calibrated,
              flow_floor=0.1, flow_floor_relative=None),
         _row("-chance", "leave-one-out", "calibrated, raw IoU (no chance correction)", calibrated, chance=None),
         _row("window-40ms", "alternative", "calibrated, window ±40 ms (seconds, not frames)", calibrated,

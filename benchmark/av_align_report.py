@@ -8,16 +8,30 @@ import math
 from pathlib import Path
 
 from metrics.av_align import AVAlignConfig, AVAlignSummary, ClipResult
+from metrics.av_align.lags import OffsetEstimate
 from metrics.fileio import atomic_write
 
 from .versions import library_versions
 
 
+def offset_record(estimate: OffsetEstimate) -> dict:
+    """`{"offset_s", "offset_frames", "score", "confidence"}` of one clip (None where undefined)."""
+    values = {"offset_s": estimate.offset, "offset_frames": estimate.offset_frames, "score": estimate.score,
+              "confidence": estimate.confidence}
+    return {k: None if math.isnan(v) else v for k, v in values.items()}
+
+
 def run_record(config: AVAlignConfig, summary: AVAlignSummary, results: list[ClipResult],
-               failures: dict[str, str], fps_override: float | None) -> dict:
+               failures: dict[str, str], fps_override: float | None,
+               offsets: dict[str, OffsetEstimate] | None = None, max_offset: float | None = None) -> dict:
     """`{"variant", "config", "mean", "n", "n_undefined", "n_failed", "ci95", "clips",
-    "failures"}` plus the bootstrap settings and library versions the numbers depend on."""
-    return {
+    "failures"}` plus the bootstrap settings and library versions the numbers depend on; with
+    `offsets` (by video), each clip also carries its `"offset"` and the record the sweep range."""
+    clips = [{**r.record(), "decoder": r.signals.decoder} for r in results]
+    if offsets is not None:
+        for clip in clips:
+            clip["offset"] = offset_record(offsets[clip["video"]])
+    record = {
         "variant": config.variant,
         "config": {**config.to_dict(), "fps_override": fps_override},
         "mean": None if math.isnan(summary.mean) else summary.mean,
@@ -27,9 +41,13 @@ def run_record(config: AVAlignConfig, summary: AVAlignSummary, results: list[Cli
         "ci95": None if summary.ci95 is None else list(summary.ci95),
         "bootstrap": summary.bootstrap,
         "versions": library_versions(),
-        "clips": [{**r.record(), "decoder": r.signals.decoder} for r in results],
+        "clips": clips,
         "failures": [{"video": video, "error": error} for video, error in failures.items()],
     }
+    if offsets is not None:
+        record["offset_sweep"] = {"max_offset_s": max_offset, "step_frames": 0.25,
+                                  "sign": "positive = audio later than video"}
+    return record
 
 
 def write_json(record: dict, path: str | Path) -> None:
@@ -39,18 +57,25 @@ def write_json(record: dict, path: str | Path) -> None:
 
 
 CSV_COLUMNS = ("video", "audio", "variant", "fps", "n_frames", "n_audio_peaks", "n_video_peaks", "score", "error")
+OFFSET_COLUMNS = ("offset_s", "offset_frames", "offset_score", "offset_confidence")
 
 
-def write_csv(results: list[ClipResult], failures: dict[str, str], variant: str, path: str | Path) -> None:
-    """One row per clip; failed clips carry their error and no score."""
+def write_csv(results: list[ClipResult], failures: dict[str, str], variant: str, path: str | Path,
+              offsets: dict[str, OffsetEstimate] | None = None) -> None:
+    """One row per clip; failed clips carry their error and no score; with `offsets`, the
+    estimated audio offset columns too."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS + (OFFSET_COLUMNS if offsets is not None else ()))
     writer.writeheader()
     for r in results:
-        writer.writerow({"video": r.video, "audio": r.audio, "variant": variant, "fps": repr(r.fps),
-                         "n_frames": r.n_frames, "n_audio_peaks": len(r.audio_peaks),
-                         "n_video_peaks": len(r.video_peaks), "score": "" if r.undefined else repr(r.score),
-                         "error": ""})
+        row = {"video": r.video, "audio": r.audio, "variant": variant, "fps": repr(r.fps),
+               "n_frames": r.n_frames, "n_audio_peaks": len(r.audio_peaks),
+               "n_video_peaks": len(r.video_peaks), "score": "" if r.undefined else repr(r.score), "error": ""}
+        if offsets is not None:
+            values = offset_record(offsets[r.video])
+            row.update({column: "" if values[key] is None else repr(values[key])
+                        for column, key in zip(OFFSET_COLUMNS, ("offset_s", "offset_frames", "score", "confidence"))})
+        writer.writerow(row)
     for video, error in failures.items():
         writer.writerow({"video": video, "variant": variant, "error": error})
     with atomic_write(path, "w") as fh:

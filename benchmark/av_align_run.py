@@ -8,6 +8,7 @@ recorded with a one-line reason and the batch goes on.
 from __future__ import annotations
 
 import multiprocessing
+from importlib import import_module
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +26,7 @@ from metrics.fileio import cache_root as default_cache_root
 from metrics.fileio import sha256_file
 
 from .cache import ArrayCache, cache_key
+from .media.errors import describe
 from .media import AUDIO_FILE_EXTENSIONS, AVPair, decode_audio_track, probe, pyav_frames
 from .versions import library_versions
 
@@ -51,15 +53,21 @@ def _flow_key(job: ClipJob, config: AVAlignConfig) -> str:
                       "opencv": versions["opencv"], "av": versions["av"]})
 
 
+def _envelope_params(config: AVAlignConfig) -> dict:
+    return {k: getattr(config.onset, k) for k in _ENVELOPE_FIELDS}
+
+
 def _envelope_key(job: ClipJob, config: AVAlignConfig) -> str:
     versions = library_versions()
-    onset = {k: getattr(config.onset, k) for k in _ENVELOPE_FIELDS}
+    onset = _envelope_params(config)
     source = job.audio_sha if job.audio_sha is not None else f"{job.video_sha}#audio-track"
     return cache_key({"kind": "av-align-envelope", "audio": source, "onset": onset,
                       "librosa": versions["librosa"], "soxr": versions["soxr"], "av": versions["av"]})
 
 
-def _audio_waveform(pair: AVPair, config: AVAlignConfig) -> np.ndarray:
+def audio_waveform(pair: AVPair, config: AVAlignConfig) -> np.ndarray:
+    """The pair's audio as `librosa.load` gives it: `(samples,) float32` at
+    `config.onset.sample_rate` Hz, mono (a file, or the video's own track when `pair.audio` is None)."""
     if pair.audio is None:
         try:
             samples, rate = decode_audio_track(pair.video)
@@ -78,9 +86,15 @@ def _audio_waveform(pair: AVPair, config: AVAlignConfig) -> np.ndarray:
 
 
 def _video_flow(video: Path, config: AVAlignConfig, fps: float | None) -> tuple[VideoFlow, float]:
-    """(flow, container fps). OpenCV as the official code; PyAV only where OpenCV cannot open
-    the file (recorded as the clip's decoder). A container whose index lists more frames than
-    decode is reported as truncated."""
+    """(flow, container fps; 0 when the container states none). OpenCV as the official code;
+    PyAV only where OpenCV cannot open the file (recorded as the clip's decoder). A container
+    whose index lists more frames than decode is reported as truncated."""
+    info = probe(video)
+    if not info.has_video:
+        raise InputError(video, "the file has no video stream")
+    states_fps = bool(info.fps and info.fps > 0)
+    if fps is None and not states_fps:
+        raise InputError(video, "container reports no frame rate (fps 0 or missing); pass --fps to set it")
     try:
         container_fps, frames = opencv_frames(video)
         decoder = "opencv"
@@ -90,28 +104,31 @@ def _video_flow(video: Path, config: AVAlignConfig, fps: float | None) -> tuple[
         except InputError:
             raise InputError(video, "not a decodable video (neither OpenCV nor PyAV can open it)") from opencv_error
         decoder = "pyav"
-        container_fps = container_fps or 0.0
+    # Where the container states no rate, OpenCV invents one from the time base: not an fps.
+    container_fps = float(container_fps or 0.0) if states_fps else 0.0
     flow = trajectory_from_frames(video, frames, container_fps if fps is None else fps, decoder, config.farneback)
-    listed = probe(video).n_frames
-    if listed is not None and flow.n_frames < listed:
-        raise InputError(video, f"truncated or corrupt: {flow.n_frames} of the {listed} frames the container lists decode")
+    if info.n_frames is not None and flow.n_frames < info.n_frames:
+        raise InputError(video, f"truncated or corrupt: {flow.n_frames} of the {info.n_frames} frames the container lists decode")
     return flow, container_fps
 
 
-def _signals_from_cache(flow: dict, envelope: dict, fps: float | None, video: Path, config: AVAlignConfig) -> ClipSignals:
-    fps_used = check_fps(video, float(flow["container_fps"]) if fps is None else fps)
+def _signals(flow: dict, envelope: dict, job: ClipJob, config: AVAlignConfig) -> ClipSignals:
+    fps_used = check_fps(job.pair.video, float(flow["container_fps"]) if job.fps is None else job.fps)
     return ClipSignals(flow["trajectory"], envelope["envelope"], fps_used, int(flow["n_frames"]),
                        envelope_rate(config), str(flow["decoder"]))
 
 
+def _caches(cache_root: str | None, use_cache: bool) -> tuple[ArrayCache, ArrayCache]:
+    return ArrayCache("av-align/flow", cache_root, use_cache), ArrayCache("av-align/envelope", cache_root, use_cache)
+
+
 def analyse_clip(job: ClipJob, config: AVAlignConfig, cache_root: str | None, use_cache: bool) -> ClipSignals:
     """Signals of one clip, from the cache where present; computes and stores what is missing."""
-    flows = ArrayCache("av-align/flow", cache_root, use_cache)
-    envelopes = ArrayCache("av-align/envelope", cache_root, use_cache)
+    flows, envelopes = _caches(cache_root, use_cache)
     fkey, ekey = _flow_key(job, config), _envelope_key(job, config)
     envelope = envelopes.get(ekey)
     if envelope is None:
-        envelope = {"envelope": onset_envelope(_audio_waveform(job.pair, config), config.onset)}
+        envelope = {"envelope": onset_envelope(audio_waveform(job.pair, config), config.onset)}
         envelopes.put(ekey, envelope)
     flow = flows.get(fkey)
     if flow is None:
@@ -119,43 +136,41 @@ def analyse_clip(job: ClipJob, config: AVAlignConfig, cache_root: str | None, us
         flow = {"trajectory": computed.trajectory, "container_fps": np.float64(container_fps),
                 "n_frames": np.int64(computed.n_frames), "decoder": np.str_(computed.decoder)}
         flows.put(fkey, flow)
-    return _signals_from_cache(flow, envelope, job.fps, job.pair.video, config)
-
-
-def _one_line(job: ClipJob, exc: BaseException) -> str:
-    if isinstance(exc, InputError):
-        return str(exc)
-    return f"{job.pair.video}: unexpected {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    return _signals(flow, envelope, job, config)
 
 
 def _worker(job: ClipJob, config: AVAlignConfig, cache_root: str | None, use_cache: bool) -> tuple[str, object]:
     try:
         return "ok", analyse_clip(job, config, cache_root, use_cache)
+    except InputError as exc:
+        return "error", str(exc)
     except Exception as exc:  # a batch records every per-clip failure and goes on
-        return "error", _one_line(job, exc)
+        return "error", f"{job.pair.video}: unexpected {type(exc).__name__}: {describe(exc)}"
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def pool_context() -> multiprocessing.context.BaseContext:
+    """The process-pool context for clip workers (a preloaded fork server where available)."""
     # Never plain fork: a child forked after OpenCV started its thread pool can deadlock. A
-    # fork server that has imported this module (cv2, librosa) forks clean workers cheaply.
+    # fork server that has loaded and warmed the clip code forks clean, ready workers cheaply.
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        context.set_forkserver_preload([__name__, "benchmark.av_align_worker_init"])
         return context
     return multiprocessing.get_context("spawn")
 
 
 def _init_worker() -> None:
-    cv2.setNumThreads(1)  # one clip per core; Farneback gains nothing from OpenCV threads
+    """Worker setup; already loaded (a no-op) in workers forked from the fork server."""
+    import_module("benchmark.av_align_worker_init")
 
 
 def _cached(job: ClipJob, config: AVAlignConfig, cache_root: str | None) -> ClipSignals | None:
-    flow = ArrayCache("av-align/flow", cache_root).get(_flow_key(job, config))
-    envelope = ArrayCache("av-align/envelope", cache_root).get(_envelope_key(job, config))
+    flows, envelopes = _caches(cache_root, True)
+    flow, envelope = flows.get(_flow_key(job, config)), envelopes.get(_envelope_key(job, config))
     if flow is None or envelope is None:
         return None
     try:
-        return _signals_from_cache(flow, envelope, job.fps, job.pair.video, config)
+        return _signals(flow, envelope, job, config)
     except InputError:
         return None  # let the worker report it
 
@@ -173,6 +188,9 @@ class AVAlignRun:
     def score(self, variant: str | AVAlignConfig, n_resamples: int = 10_000, seed: int = 0) -> tuple[list[ClipResult], AVAlign]:
         """Per-clip results in input order and the set accumulator for one variant."""
         config = get_config(variant) if isinstance(variant, str) else variant
+        if _envelope_params(config) != _envelope_params(self.config) or config.farneback != self.config.farneback:
+            raise ValueError(f"variant {config.variant} needs other signals than this run measured "
+                             f"({self.config.variant}); analyse the pairs with its config")
         acc = AVAlign(config.variant, n_resamples=n_resamples, seed=seed)
         results = []
         for pair in self.pairs:
@@ -186,7 +204,8 @@ class AVAlignRun:
         return results, acc
 
 
-def _make_job(pair: AVPair, fps: float | None) -> ClipJob:
+def make_job(pair: AVPair, fps: float | None) -> ClipJob:
+    """A clip job with the content hashes of its files; InputError when a file is missing."""
     if not pair.video.is_file():
         raise InputError(pair.video, "video file does not exist")
     audio_sha = None
@@ -218,7 +237,7 @@ def analyse_pairs(pairs: list[AVPair], config: AVAlignConfig | str = "tempotoken
             continue
         seen.add(key)
         try:
-            job = _make_job(pair, fps)
+            job = make_job(pair, fps)
         except InputError as exc:
             run.failures[key] = str(exc)
             continue
@@ -243,8 +262,10 @@ def analyse_pairs(pairs: list[AVPair], config: AVAlignConfig | str = "tempotoken
         for job in todo:
             collect(job, _worker(job, config, root, use_cache))
     else:
-        context = _pool_context()
+        context = pool_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context, initializer=_init_worker) as pool:
+            # largest files first, so the last clips to finish are short ones
+            todo.sort(key=lambda job: job.pair.video.stat().st_size, reverse=True)
             futures = {pool.submit(_worker, job, config, root, use_cache): job for job in todo}
             for future in as_completed(futures):
                 job = futures[future]

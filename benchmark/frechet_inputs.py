@@ -20,7 +20,8 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    """The reason without the file name (the error names the file already)."""
+    text = (getattr(exc, "strerror", None) or str(exc)).strip()
     return text.splitlines()[-1] if text else type(exc).__name__
 
 

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from . import weights
-from .fileio import sha256_file
 
 
 def load_verified(name: str, path: str | Path | None = None) -> tuple[Any, str, str]:
     """State dict of registered weights `name` (explicit `path` first), the file's sha256, and
     the name of its source for error messages."""
-    resolved = weights.resolve(name, path=path)
-    return weights.load_file(weights.get_spec(name), resolved), sha256_file(resolved), str(resolved)
+    resolved, digest = weights.resolve_with_sha256(name, path=path)
+    return weights.load_file(weights.get_spec(name), resolved), digest, str(resolved)

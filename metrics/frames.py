@@ -41,7 +41,8 @@ def check_frames(frames: np.ndarray, source: str | None = None) -> np.ndarray:
 def transform_frames(frames: np.ndarray, transform: FrameTransform) -> torch.Tensor:
     """`(T, H, W, 3)` uint8 → `(T, 3, size, size)` float32 network input."""
     before, after = VALUE_MAPS[transform.value_map]
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).to(torch.float32)
+    # Reorder the uint8 bytes first: cheaper than reordering float32, and the kernels want NCHW.
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).contiguous().to(torch.float32)
     x = resize_frames(before(x), transform.resize_kernel, transform.geometry, transform.size)
     return after(x).contiguous()
 

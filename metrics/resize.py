@@ -47,13 +47,14 @@ def resize_tf1_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if x.dtype != torch.float32 or x.dim() != 4:
         raise ValueError(f"resize_tf1_bilinear expects (N, C, H, W) float32, got {tuple(x.shape)} {x.dtype}")
     out_h, out_w = size
-    x_lo, x_hi, dx = _tf1_axis(x.shape[3], out_w, x.device)
-    y_lo, y_hi, dy = _tf1_axis(x.shape[2], out_h, x.device)
-    left = x.index_select(3, x_lo)
-    rows = left + (x.index_select(3, x_hi) - left) * dx
+    n, c, in_h, in_w = x.shape
+    x_lo, x_hi, dx = _tf1_axis(in_w, out_w, x.device)
+    y_lo, y_hi, dy = _tf1_axis(in_h, out_h, x.device)
+    # gather: much faster than index_select along the last axis; in-place steps round alike.
+    left = torch.gather(x, 3, x_lo.expand(n, c, in_h, out_w))
+    rows = torch.gather(x, 3, x_hi.expand(n, c, in_h, out_w)).sub_(left).mul_(dx).add_(left)
     top = rows.index_select(2, y_lo)
-    bottom = rows.index_select(2, y_hi)
-    return top + (bottom - top) * dy.view(-1, 1)
+    return rows.index_select(2, y_hi).sub_(top).mul_(dy.view(-1, 1)).add_(top)
 
 
 def resize_torch_bilinear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -70,10 +70,13 @@ class SetMetric:
         (self.reference if reference else self.generated).update(features)
 
     def merge(self, other: "SetMetric") -> None:
-        """Add another shard's generated and reference states to these (in place)."""
+        """Add another shard's generated and reference states to these (in place). A reference
+        loaded from a file belongs to no shard: set it once, after merging."""
         if type(other) is not type(self) or other.preset != self.preset:
             raise InputError(None, f"cannot merge {type(other).__name__}({other.preset.name}) into "
                                    f"{type(self).__name__}({self.preset.name})")
+        self.generated.check_compatible(other.generated, "merge")
+        self.reference.check_compatible(other.reference, "merge")
         self.generated.merge(other.generated)
         self.reference.merge(other.reference)
 

@@ -35,31 +35,6 @@ from .errors import AvbenchError, InputError
 from .fileio import sha256_file
 from .inception_score import ISResult, ISScoring, LogitsState, inception_score, result_from_state, softmax64
 from .networks.c3d import UCF101_CLASSES, load_c3d
-from .weights import WeightSpec, register
-
-MEAN_TGAN2 = register(
-    WeightSpec(
-        name="c3d-ucf101-mean-tgan2",
-        filename="mean2_tgan2.npz",
-        url="https://github.com/rezoo/tgan2/releases/download/v1.0/mean2.npz",
-        sha256=None,  # no checksum is published (pfnet-research/tgan2 README)
-        license="MIT (pfnet-research/tgan2)",
-        loader="npz",
-        description="UCF-101 mean clip (3×16×128×171, BGR) of TGANv2's C3D",
-    )
-)
-MEAN_TGAN = register(
-    WeightSpec(
-        name="c3d-ucf101-mean-tgan",
-        filename="mean2_tgan.npz",
-        url="https://github.com/pfnet-research/tgan/releases/download/v1.0.0/mean2.npz",
-        sha256=None,  # no checksum is published (pfnet-research/tgan README)
-        license="MIT (pfnet-research/tgan)",
-        loader="npz",
-        description="UCF-101 mean clip of TGAN v1's C3D evaluation",
-    )
-)
-
 
 @dataclass(frozen=True)
 class VideoISProtocol:

@@ -27,7 +27,9 @@ class WeightSpec:
     """One registered weight file.
 
     `sha256` is None only where no published checksum exists; such a file is loaded with a
-    warning and its measured sha256 is what results record.
+    warning and its measured sha256 is what results record. `manual_download` is set when `url`
+    is a web page rather than the file (e.g. a Google Drive folder): it says what to take from the
+    page, and avbench never tries to download it itself.
     """
 
     name: str
@@ -37,6 +39,7 @@ class WeightSpec:
     license: str
     loader: str
     description: str = ""
+    manual_download: str | None = None
 
     def __post_init__(self) -> None:
         if self.loader not in LOADERS:
@@ -88,8 +91,9 @@ def _offline(offline: bool | None) -> bool:
 
 def missing_message(spec: WeightSpec) -> str:
     """The one message a user needs when `spec` is not on disk."""
+    source = spec.url if spec.manual_download is None else f"{spec.manual_download} from {spec.url}"
     return (
-        f"weights {spec.name!r} not found: download {spec.url} and put it at {default_path(spec)} "
+        f"weights {spec.name!r} not found: download {source} and put it at {default_path(spec)} "
         f"(or set AVBENCH_WEIGHTS to its folder, or pass its path explicitly)"
     )
 
@@ -116,6 +120,11 @@ def _download(spec: WeightSpec, dest: Path) -> None:
 
 def resolve(name: str, path: str | Path | None = None, offline: bool | None = None) -> Path:
     """Path of a verified copy of weights `name`, downloading it when allowed."""
+    return resolve_with_sha256(name, path, offline)[0]
+
+
+def resolve_with_sha256(name: str, path: str | Path | None = None, offline: bool | None = None) -> tuple[Path, str]:
+    """`resolve`, also returning the file's sha256 (what results record as the weights used)."""
     spec = get_spec(name)
     if path is not None:
         path = Path(path)
@@ -124,11 +133,10 @@ def resolve(name: str, path: str | Path | None = None, offline: bool | None = No
     else:
         path = default_path(spec)
         if not path.is_file():
-            if _offline(offline):
+            if _offline(offline) or spec.manual_download is not None:
                 raise WeightsError(missing_message(spec))
             _download(spec, path)
-    verify(spec, path)
-    return path
+    return path, verify(spec, path)
 
 
 def _numpy_array_globals() -> list:

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated cache per test session, generated media, tiny random-weight CLIP model directories."""
+"""Shared fixtures: an isolated cache per test session, shared media, a tiny random CLIP."""
 from __future__ import annotations
 
 import os

@@ -65,6 +65,21 @@ def test_rank_deficient_covariances_match_closed_form():
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(exact, rel=1e-10)
 
 
+@pytest.mark.parametrize("n1,n2,d", [(30, 30, 64), (50, 40, 128), (12, 90, 200)])
+def test_fewer_samples_than_dims_match_nuclear_norm_identity(n1, n2, d):
+    # With centred features A1 (n1 x d), A2 (n2 x d): the non-zero eigenvalues of S1 S2 are the
+    # squared singular values of A1 A2^T / sqrt((n1-1)(n2-1)), so Tr((S1 S2)^1/2) is its nuclear
+    # norm, computed from an n1 x n2 matrix without any d x d square root.
+    x, y = gaussian_sets(np.random.default_rng(n1 + d), max(n1, n2), d)
+    x, y = x[:n1], y[:n2]
+    a1, a2 = x - x.mean(axis=0), y - y.mean(axis=0)
+    trace_sqrt = np.linalg.svd(a1 @ a2.T, compute_uv=False).sum() / np.sqrt((n1 - 1) * (n2 - 1))
+    diff = x.mean(axis=0) - y.mean(axis=0)
+    exact = diff @ diff + (a1**2).sum() / (n1 - 1) + (a2**2).sum() / (n2 - 1) - 2 * trace_sqrt
+    (m1, s1), (m2, s2) = moments(x), moments(y)
+    assert frechet_distance(m1, s1, m2, s2) == pytest.approx(exact, rel=1e-9)
+
+
 def test_low_rank_features_match_tfgan_algorithm():
     # Features in a 20-dim subspace of 128 dims: covariances of rank 20.
     rng = np.random.default_rng(4)

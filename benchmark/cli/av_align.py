@@ -21,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="OUT", help="write the run record as JSON")
     parser.add_argument("--csv", metavar="OUT", help="write one row per clip as CSV")
     parser.add_argument("--plot", metavar="DIR", help="write one PNG per clip: flow and onset envelope with peaks")
+    parser.add_argument("--estimate-offset", action="store_true",
+                        help="also sweep audio offsets and report per clip the offset with the best score and "
+                        "its confidence (z-score of that score among the sweep)")
+    parser.add_argument("--max-offset", type=float, default=1.0, metavar="S",
+                        help="offset sweep range in seconds, each way (default %(default)s)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the signal cache")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -34,6 +39,22 @@ def format_summary(summary, config_variant: str) -> str:
         mean = f"{summary.mean:.4f}  (95% CI {lo:.4f}-{hi:.4f})"
     return (f"AV-Align [{config_variant}]: {mean}\n"
             f"clips scored: {summary.n}, undefined (no peaks): {summary.n_undefined}, failed: {summary.n_failed}")
+
+
+def format_offsets(results, offsets) -> str:
+    """One line per clip: the estimated audio offset (positive = audio late) and its confidence."""
+    from pathlib import Path
+
+    width = max(len(Path(r.video).name) for r in results)
+    lines = [f"{'clip':<{width}}  {'offset (s)':>10}  {'frames':>7}  {'score':>6}  {'confidence':>10}"]
+    for r in results:
+        e = offsets[r.video]
+        if math.isnan(e.offset):
+            lines.append(f"{Path(r.video).name:<{width}}  {'undefined (no peaks)':>37}")
+            continue
+        lines.append(f"{Path(r.video).name:<{width}}  {e.offset:>+10.3f}  {e.offset_frames:>+7.2f}  {e.score:>6.3f}  "
+                     f"{e.confidence:>10.2f}")
+    return "audio offset (positive = audio later than video; confidence = z-score of the best score in the sweep)\n" + "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         raise AvbenchError("give video files or folders, or --manifest")
     if args.fps is not None and not (args.fps > 0 and math.isfinite(args.fps)):
         raise AvbenchError(f"--fps must be a positive number, got {args.fps}")
+    if not (args.max_offset > 0 and math.isfinite(args.max_offset)):
+        raise AvbenchError(f"--max-offset must be a positive number of seconds, got {args.max_offset}")
     pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
     if not pairs:
         raise AvbenchError("no video files found")
@@ -58,11 +81,18 @@ def run(args: argparse.Namespace) -> int:
                              progress=not args.quiet)
     results, acc = analysis.score(config, seed=args.seed)
     summary = acc.compute()
+    offsets = None
+    if args.estimate_offset:
+        from metrics.av_align.lags import estimate_offset
+
+        offsets = {r.video: estimate_offset(r.audio_peaks, r.video_peaks, r.fps, config, args.max_offset)
+                   for r in results}
 
     if args.json:
-        write_json(run_record(config, summary, results, analysis.failures, args.fps), args.json)
+        write_json(run_record(config, summary, results, analysis.failures, args.fps, offsets, args.max_offset),
+                   args.json)
     if args.csv:
-        write_csv(results, analysis.failures, config.variant, args.csv)
+        write_csv(results, analysis.failures, config.variant, args.csv, offsets)
     if args.plot:
         from ..av_align_plot import plot_clip
 
@@ -71,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             plot_clip(result, out / f"{Path(result.video).stem}.png")
 
     print(format_summary(summary, config.variant))
+    if offsets is not None:
+        print(format_offsets(results, offsets))
     for error in analysis.failures.values():
         print(f"failed: {error}", file=sys.stderr)
     if not results:

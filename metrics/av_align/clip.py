@@ -10,7 +10,8 @@ import numpy as np
 from .config import AVAlignConfig, get_config
 from .flow import VideoFlow, video_flow
 from .onsets import load_audio, onset_envelope, onset_times
-from .scoring import PeakMatch, frame_times, match_peaks, video_peak_indices
+from .lags import chance_corrected
+from .scoring import PeakMatch, match_peaks, video_peak_span, video_peak_times
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class ClipSignals:
 
 @dataclass(frozen=True)
 class ClipResult:
-    """A scored clip. Times are seconds; `score` is NaN when neither side has a peak."""
+    """A scored clip. Times are seconds; `score` is NaN when neither side has a peak. For a
+    chance-corrected variant `score` is the corrected value and `match.score` the raw one."""
 
     video: str
     audio: str
@@ -61,13 +63,30 @@ class ClipResult:
 
 def score_signals(signals: ClipSignals, config: AVAlignConfig, video: str = "", audio: str = "") -> ClipResult:
     """Peaks and score of one clip's signals under `config`."""
-    audio_peaks = [float(t) for t in onset_times(signals.envelope, config.onset)]
-    video_peaks = frame_times(video_peak_indices(signals.trajectory, config.flow_floor), signals.fps)
+    span = (0.0, signals.n_frames / signals.fps)
+    if config.audio_span == "clip":
+        audio_peaks = [float(t) for t in onset_times(signals.envelope, config.onset)]
+    else:
+        span = video_peak_span(signals.n_frames, signals.fps, config)
+        audio_peaks = _onsets_within(signals.envelope, signals.envelope_rate, span, config)
+    video_peaks = video_peak_times(signals.trajectory, signals.fps, config)
     match = match_peaks(audio_peaks, video_peaks, signals.fps, config)
+    score = match.score
+    if config.chance is not None:
+        score = chance_corrected(audio_peaks, video_peaks, signals.fps, span, config, match.score)
     return ClipResult(
         video=video, audio=audio, variant=config.variant, fps=signals.fps, n_frames=signals.n_frames,
-        audio_peaks=audio_peaks, video_peaks=video_peaks, score=match.score, match=match, signals=signals,
+        audio_peaks=audio_peaks, video_peaks=video_peaks, score=score, match=match, signals=signals,
     )
+
+
+def _onsets_within(envelope: np.ndarray, rate: float, span: tuple[float, float], config: AVAlignConfig) -> list[float]:
+    """Onset times (seconds) detected on the part of the envelope inside `span` (seconds)."""
+    first = max(int(math.ceil(span[0] * rate)), 0)
+    last = min(int(math.floor(span[1] * rate)) + 1, envelope.size)
+    if last - first < 3:
+        return []
+    return [float(t) + first / rate for t in onset_times(envelope[first:last], config.onset)]
 
 
 def clip_signals(video_path: str | Path, audio_path: str | Path, config: AVAlignConfig,

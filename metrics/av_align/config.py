@@ -3,7 +3,9 @@
 The canonical variants (`tempotokens-2025`, `tempotokens-2023`, `paper-eq9`, `svg-pr`) differ
 only in the video-peak floor, the matching rule and the score formula; the frame decoding,
 optical flow and onset detection are the official `av_align.py` pipeline with librosa's
-defaults written out (see ../shared/spec/av-align.md).
+defaults written out (see ../shared/spec/av-align.md). The fields after `score` default to
+the canonical behaviour; only the `calibrated` variant (avbench's own, designed and measured by
+`avbench validity`) changes them.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from ..errors import AvbenchError
 
 MATCHING_RULES = ("greedy-one-to-one", "first-match", "both-directions")
 SCORE_FORMULAS = ("iou", "eq9", "pr-iou")
+CHANCE_STATISTICS = ("z", "percentile", "excess", "kappa")
+AUDIO_SPANS = ("clip", "video-peaks")
 
 
 @dataclass(frozen=True)
@@ -65,19 +69,49 @@ class OnsetParams:
 
 
 @dataclass(frozen=True)
+class ChanceParams:
+    """Chance correction: the clip's score against the scores of the same peaks with the audio
+    peak times circularly shifted (modulo the video duration) by null lags.
+
+    Null lags run every `lag_step_frames` video frames around the circle, leaving out lags
+    closer to 0 than `exclude_windows` match windows (those could still match the true events).
+    `statistic`: `z` = (s0 − mean) / max(std, `min_std`); `percentile` = share of null scores
+    below s0, ties one half; `excess` = s0 − mean; `kappa` = (s0 − mean) / (1 − mean).
+    """
+
+    statistic: str = "z"
+    lag_step_frames: float = 0.5
+    exclude_windows: float = 2.0
+    min_std: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.statistic not in CHANCE_STATISTICS:
+            raise ValueError(f"statistic must be one of {CHANCE_STATISTICS}, got {self.statistic!r}")
+
+
+@dataclass(frozen=True)
 class AVAlignConfig:
     """Everything one AV-Align variant depends on.
 
     - `flow_floor`: a video peak needs a mean flow magnitude >= this (pixels per frame at native
       resolution); None = no floor.
+    - `flow_floor_relative`: also needs a peak >= this fraction of the clip's largest flow
+      value (scale-free: flow in pixels grows with resolution, the ratio does not); None = off.
     - `matching`: `greedy-one-to-one` (each audio peak, in order, takes the first unused video
       peak in the window), `first-match` (each audio peak counts if any video peak is in the
       window; video peaks may be reused), `both-directions` (audio→video and video→audio
       hit counts, each peak of either side counted once).
     - `score`: `iou` = I / (|A| + |V| − I); `eq9` = (hits_A + hits_V) / (2·(|A| + |V| − I));
       `pr-iou` = p1·p2 / (p1 + p2 − p1·p2) with p1 = hits_A/|A|, p2 = hits_V/|V|.
-    - The window is open: |a − v| < `window_frames` / fps seconds, evaluated as the official
-      code writes it (`v - 1/fps < a < v + 1/fps`).
+    - The window is open: |a − v| < `window_frames` / fps (+ `window_seconds`) seconds,
+      evaluated as the official code writes it (`v - 1/fps < a < v + 1/fps`).
+    - `audio_span`: `clip` (canonical) = onsets anywhere in the audio; `video-peaks` = onsets
+      are detected (envelope normalised and peak-picked) only where a video peak could match
+      one: from the earliest to the latest possible video peak time (frames 2..N−2) widened by
+      the window. Onsets where no video peak can exist (a loud start, audio longer than the
+      video) then neither count as misses nor, through the per-clip normalisation, mask the
+      onsets that can match.
+    - `chance`: None = the raw score; else the score is chance-corrected (`ChanceParams`).
     """
 
     variant: str
@@ -86,7 +120,11 @@ class AVAlignConfig:
     flow_floor: float | None
     matching: str
     score: str
+    flow_floor_relative: float | None = None
     window_frames: float = 1.0
+    window_seconds: float = 0.0
+    audio_span: str = "clip"
+    chance: ChanceParams | None = None
     video_decoder: str = "opencv"
     farneback: FarnebackParams = field(default_factory=FarnebackParams)
     onset: OnsetParams = field(default_factory=OnsetParams)
@@ -96,6 +134,8 @@ class AVAlignConfig:
             raise ValueError(f"matching must be one of {MATCHING_RULES}, got {self.matching!r}")
         if self.score not in SCORE_FORMULAS:
             raise ValueError(f"score must be one of {SCORE_FORMULAS}, got {self.score!r}")
+        if self.audio_span not in AUDIO_SPANS:
+            raise ValueError(f"audio_span must be one of {AUDIO_SPANS}, got {self.audio_span!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +144,8 @@ class AVAlignConfig:
         """A copy with `changes`; a changed config is no longer the named canonical variant."""
         return replace(self, **changes)
 
+
+CANONICAL_VARIANTS = ("tempotokens-2025", "tempotokens-2023", "paper-eq9", "svg-pr")
 
 VARIANTS: dict[str, AVAlignConfig] = {
     cfg.variant: cfg
@@ -145,6 +187,23 @@ VARIANTS: dict[str, AVAlignConfig] = {
             flow_floor=None,
             matching="both-directions",
             score="pr-iou",
+        ),
+        AVAlignConfig(
+            variant="calibrated",
+            version="1",
+            description="avbench's calibrated AV-Align (not a published variant; designed with `avbench "
+            "validity`): onsets detected only where a video peak can match (frames 2..N-2 +- the "
+            "window), video peaks >= 25% of the clip's largest flow (scale-free, no 0.1 px floor), "
+            "greedy one-to-one matching within +-0.6 frame, IoU chance-corrected as a kappa: "
+            "(IoU - mean IoU of the same peaks circularly shifted) / (1 - that mean); 1 = perfect, "
+            "0 = chance",
+            flow_floor=None,
+            flow_floor_relative=0.25,
+            matching="greedy-one-to-one",
+            score="iou",
+            window_frames=0.6,
+            audio_span="video-peaks",
+            chance=ChanceParams(statistic="kappa"),
         ),
     )
 }

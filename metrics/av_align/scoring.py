@@ -33,6 +33,30 @@ def frame_times(indices: Sequence[int], fps: float) -> list[float]:
     return [i / fps for i in indices]
 
 
+def video_peak_times(trajectory: Sequence[float], fps: float, config: AVAlignConfig) -> list[float]:
+    """Seconds of the video peaks of `trajectory` under `config` (its absolute and relative
+    floors), i / fps."""
+    indices = video_peak_indices(trajectory, config.flow_floor)
+    if config.flow_floor_relative is not None and indices:
+        floor = config.flow_floor_relative * float(np.max(trajectory))
+        indices = [i for i in indices if trajectory[i] >= floor]
+    return frame_times(indices, fps)
+
+
+def video_peak_span(n_frames: int, fps: float, config: AVAlignConfig) -> tuple[float, float]:
+    """(start, end) seconds from the earliest to the latest time a video peak can have (frames
+    2..N−2: index 1 repeats index 0, so it is never a strict maximum), widened by the window."""
+    w = match_window(config, fps)
+    return 2 / fps - w, (n_frames - 2) / fps + w
+
+
+def match_window(config: AVAlignConfig, fps: float) -> float:
+    """Half-width of the open matching window in seconds: `window_frames` / fps, plus
+    `window_seconds` where a variant sets it."""
+    w = config.window_frames / fps
+    return w + config.window_seconds if config.window_seconds else w
+
+
 @dataclass(frozen=True)
 class PeakMatch:
     """The outcome of matching audio peaks A against video peaks V for one clip.
@@ -81,8 +105,9 @@ def _video_hits(audio: Sequence[float], video: Sequence[float], w: float) -> int
 
 
 def match_peaks(audio: Sequence[float], video: Sequence[float], fps: float, config: AVAlignConfig) -> PeakMatch:
-    """Score one clip from its audio and video peak times (seconds) under `config`."""
-    w = config.window_frames / fps
+    """Score one clip from its audio and video peak times (seconds) under `config` (the raw
+    score: chance correction, where a variant asks for it, is `lags.chance_corrected`)."""
+    w = match_window(config, fps)
     n_a, n_v = len(audio), len(video)
     if config.matching == "first-match":
         pairs = _first_match_pairs(audio, video, w)

@@ -10,8 +10,11 @@ inference. The input is the protocol-preprocessed clip (see metrics/video_incept
 `(B, 3, 16, 112, 112)` float32, BGR, on the 0-255 scale minus the UCF-101 mean clip.
 
 Weights: the Chainer `.npz` of tgan2 (`conv1a/W`, `conv1a/b`, …, `fc8/b`; W of ConvolutionND is
-`[Cout, Cin, kT, kH, kW]`, of Linear `[out, in]`, the layouts of torch) or a state dict taken
-from StyleGAN-V's TorchScript `c3d_ucf101.pt`.
+`[Cout, Cin, kT, kH, kW]`, of Linear `[out, in]`, the layouts of torch), or StyleGAN-V's
+TorchScript `c3d_ucf101.pt` (its tensors read without running it) or a state dict taken from it.
+That file's parameter names are not published; the mapping accepts the Chainer layer names with
+`.weight`/`.bias` under any prefix and says which tensors it misses otherwise (**unverified**
+against the real file).
 """
 from __future__ import annotations
 
@@ -69,6 +72,30 @@ C3D_STYLEGANV = register(
     )
 )
 
+# The UCF-101 mean clips the two input recipes subtract (metrics/c3d_preprocessing.py).
+MEAN_TGAN2 = register(
+    WeightSpec(
+        name="c3d-ucf101-mean-tgan2",
+        filename="mean2_tgan2.npz",
+        url="https://github.com/rezoo/tgan2/releases/download/v1.0/mean2.npz",
+        sha256=None,  # no checksum is published (pfnet-research/tgan2 README)
+        license="MIT (pfnet-research/tgan2)",
+        loader="npz",
+        description="UCF-101 mean clip (3×16×128×171, BGR) of TGANv2's C3D",
+    )
+)
+MEAN_TGAN = register(
+    WeightSpec(
+        name="c3d-ucf101-mean-tgan",
+        filename="mean2_tgan.npz",
+        url="https://github.com/pfnet-research/tgan/releases/download/v1.0.0/mean2.npz",
+        sha256=None,  # no checksum is published (pfnet-research/tgan README)
+        license="MIT (pfnet-research/tgan)",
+        loader="npz",
+        description="UCF-101 mean clip of TGAN v1's C3D evaluation",
+    )
+)
+
 
 class C3D(nn.Module):
     """C3D UCF-101 classifier. `forward(x (B, 3, 16, 112, 112) float32)` → dict of
@@ -117,8 +144,7 @@ def state_dict_from_torch(state: Mapping[str, torch.Tensor], source: str = "C3D 
     """Map a torch state dict of the same network to `C3D` keys.
 
     Accepts the layer names of the Chainer model with `.weight`/`.bias` (or `.W`/`.b`) under any
-    common prefix (`model.`, `c3d.`, …), which covers a state dict taken from StyleGAN-V's
-    TorchScript; tensors of other modules (e.g. a stored mean clip) are ignored.
+    prefix (`model.`, `c3d.`, …); tensors of other modules (e.g. a stored mean clip) are ignored.
     """
     found: dict[str, torch.Tensor] = {}
     for key, value in state.items():

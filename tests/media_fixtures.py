@@ -1,0 +1,47 @@
+"""Builders of broken or unusual media files for the tests (each returns the path it wrote)."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import av
+import soundfile as sf
+
+from benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
+
+
+def truncated_mp4(folder: Path, faststart: bool) -> Path:
+    """A valid clip cut to 60% of its bytes: with the index at the end (PyAV's default) or at
+    the start (faststart, so the index lists frames whose data is gone)."""
+    clip = SyntheticClip(name=f"truncated_{'faststart' if faststart else 'plain'}", n_frames=48)
+    path = folder / f"{clip.name}.mp4"
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), "w", options=options) as container:
+        stream = container.add_stream("mpeg4", rate=clip.fps)
+        stream.width, stream.height, stream.pix_fmt = clip.width, clip.height, "yuv420p"
+        stream.bit_rate = 4_000_000
+        for frame in render_frames(clip):
+            for p in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(p)
+        for p in stream.encode():
+            container.mux(p)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    sf.write(folder / f"{clip.name}.wav", render_audio(clip), clip.sample_rate, subtype="PCM_16")
+    return path
+
+
+def zero_fps_mp4(folder: Path) -> Path:
+    """An mp4 whose sample durations and track durations are all 0: the container reports no
+    frame rate (OpenCV's fallback would invent one from the time base)."""
+    video, _ = write_clip(SyntheticClip(name="zero_fps", codec="mp4v", n_frames=12), folder)
+    data = bytearray(video.read_bytes())
+    stts = data.find(b"stts")
+    for k in range(struct.unpack(">I", data[stts + 8:stts + 12])[0]):
+        off = stts + 12 + 8 * k
+        data[off + 4:off + 8] = struct.pack(">I", 0)
+    for box, off in ((b"mdhd", 20), (b"mvhd", 20), (b"tkhd", 24)):
+        at = data.find(box)
+        data[at + off:at + off + 4] = struct.pack(">I", 0)
+    video.write_bytes(bytes(data))
+    return video

@@ -1,0 +1,83 @@
+"""Bad input: each clip fails with one line naming the file and the problem; the batch goes on."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmark.av_align_run import analyse_pairs
+from benchmark.cli import main
+from benchmark.media import pair_videos
+from benchmark.synthetic import SyntheticClip, write_clip
+from media_fixtures import truncated_mp4, zero_fps_mp4
+
+
+@pytest.fixture(scope="module")
+def bad_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    write_clip(SyntheticClip(name="good"), folder)
+    truncated_mp4(folder, faststart=False)
+    truncated_mp4(folder, faststart=True)
+    (folder / "text.mp4").write_text("this is not a video\n")
+    write_clip(SyntheticClip(name="no_audio", audio_in_container=False), folder)
+    (folder / "no_audio.wav").unlink()
+    write_clip(SyntheticClip(name="one_frame", n_frames=1, event_frames=()), folder)
+    zero_fps_mp4(folder)
+    write_clip(SyntheticClip(name="bad_wav"), folder)
+    (folder / "bad_wav.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
+    return folder
+
+
+EXPECTED = {
+    "truncated_plain.mp4": "not a readable media container",
+    "truncated_faststart.mp4": "truncated or corrupt",
+    "text.mp4": "not a readable media container",
+    "no_audio.mp4": "no audio: no manifest entry",
+    "one_frame.mp4": "1 decodable frame(s); AV-Align needs at least 2",
+    "zero_fps.mp4": "container reports no frame rate",
+    "bad_wav.mp4": "cannot read audio (Error in WAV file",
+}
+
+
+def test_each_bad_clip_gets_a_one_line_reason_and_the_batch_goes_on(bad_folder):
+    run = analyse_pairs(pair_videos([bad_folder]), workers=2, progress=False)
+    assert list(run.signals) == [str(bad_folder / "good.mp4")]
+    by_name = {k.rsplit("/", 1)[-1]: v for k, v in run.failures.items()}
+    assert set(by_name) == set(EXPECTED)
+    for name, fragment in EXPECTED.items():
+        message = by_name[name]
+        assert fragment in message, (name, message)
+        assert "\n" not in message
+        stem = name.rsplit(".", 1)[0]
+        assert stem in message  # names the file (the video, or its paired wav)
+
+
+def test_fps_override_scores_a_container_without_frame_rate(bad_folder):
+    pairs = [p for p in pair_videos([bad_folder]) if p.video.name == "zero_fps.mp4"]
+    run = analyse_pairs(pairs, fps=24.0, workers=1, progress=False)
+    assert not run.failures
+    result = run.score("tempotokens-2025")[0][0]
+    assert result.fps == 24.0 and result.n_frames == 12
+
+
+def test_cli_records_failures_and_exits_zero_when_any_clip_scored(bad_folder, tmp_path, capsys):
+    out = tmp_path / "run.json"
+    assert main(["av-align", str(bad_folder), "--json", str(out), "--quiet", "--workers", "2"]) == 0
+    record = json.loads(out.read_text())
+    assert record["n"] + record["n_undefined"] == 1 and record["n_failed"] == len(EXPECTED)
+    assert {f["video"].rsplit("/", 1)[-1] for f in record["failures"]} == set(EXPECTED)
+    err = capsys.readouterr().err
+    assert err.count("failed: ") == len(EXPECTED) and "Traceback" not in err
+
+
+def test_cli_exits_nonzero_with_a_summary_when_nothing_scored(bad_folder, capsys):
+    code = main(["av-align", str(bad_folder / "text.mp4"), str(bad_folder / "one_frame.mp4"), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no clip could be scored (2 failed)" in err and "Traceback" not in err
+
+
+def test_cli_reports_a_missing_path_without_traceback(tmp_path, capsys):
+    assert main(["av-align", str(tmp_path / "nope.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.mp4: no such file or folder" in err and "Traceback" not in err

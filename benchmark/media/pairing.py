@@ -89,8 +89,10 @@ def parse_manifest(path: str | Path) -> tuple[list[AVPair], list[ManifestProblem
             problems.append(ManifestProblem(sample_id or None, line, f"line {line}: empty sample_id or video_path"))
             continue
         if len(lines[sample_id]) > 1:
-            problems.append(ManifestProblem(sample_id, line, f"line {line}: duplicate sample_id {sample_id!r} "
-                                            f"(lines {', '.join(map(str, lines[sample_id]))})"))
+            repeat = lines[sample_id][1]  # where a reader going down the file meets the duplicate
+            others = [n for n in lines[sample_id] if n != repeat]
+            problems.append(ManifestProblem(sample_id, line, f"line {repeat}: duplicate sample_id {sample_id!r} "
+                                            f"(also on line {', '.join(map(str, others))})"))
             continue
         audio = (row.get("audio_path") or "").strip()
         pairs.append(AVPair(

@@ -34,7 +34,8 @@ def env(tmp_path_factory, tiny_clip_dir):
     event times), scored with every metric; one cache for the module."""
     with pytest.MonkeyPatch.context() as mp:
         root = tmp_path_factory.mktemp("set-metrics")
-        mp.setenv("AVBENCH_CACHE", str(root / "cache"))
+        cache = tmp_path_factory.getbasetemp() / "avbench-cache"  # the tests' own cache (conftest)
+        mp.setenv("AVBENCH_CACHE", str(cache))
         mp.setenv("AVBENCH_OFFLINE", "1")
         install_test_networks(mp, root / "weights")
         bench = load_benchmark("synthetic:tiny")
@@ -48,7 +49,7 @@ def env(tmp_path_factory, tiny_clip_dir):
         kw = dict(metric_names=METRICS, metric_options=options, reference=root / "gen" / "real", workers=1,
                   progress=False)
         run = score_run(bench, root / "gen" / "model", root / "runs" / "model", model_name="model", **kw)
-        yield SimpleNamespace(root=root, bench=bench, run=run, kw=kw, clip=str(tiny_clip_dir), mp=mp)
+        yield SimpleNamespace(root=root, cache=cache, bench=bench, run=run, kw=kw, clip=str(tiny_clip_dir))
 
 
 def _videos(folder: Path) -> list[Path]:
@@ -118,7 +119,7 @@ def test_resume_after_sigkill_with_set_metrics(env, tmp_path):
             "--reference", str(env.root / "gen" / "real"), "--workers", "1", "--quiet",
             "--metric-option", f"clipsim.clip_model={env.clip}"]
     args += [f"--metric-option={m}.preset={p}" for m, p in TEST_PRESETS.items()]
-    cache = {"AVBENCH_CACHE": str(env.root / "cache")}
+    cache = {"AVBENCH_CACHE": str(env.cache)}
     prelude = networks_prelude(env.root / "weights")
     for point in ("map:kid", "states"):
         killed = run_cli(args, env={**cache, "AVBENCH_CRASH_AT": point}, prelude=prelude)

@@ -83,10 +83,11 @@ def default_path(spec: WeightSpec) -> Path:
     return weights_dir() / spec.filename
 
 
-def _offline(offline: bool | None) -> bool:
+def is_offline(offline: bool | None = None, env_flags: tuple[str, ...] = ("AVBENCH_OFFLINE",)) -> bool:
+    """`offline` when given, else whether any of `env_flags` is set to a true value."""
     if offline is not None:
         return offline
-    return os.environ.get("AVBENCH_OFFLINE", "") not in ("", "0", "false", "False")
+    return any(os.environ.get(name, "") not in ("", "0", "false", "False") for name in env_flags)
 
 
 def missing_message(spec: WeightSpec) -> str:
@@ -133,7 +134,7 @@ def resolve_with_sha256(name: str, path: str | Path | None = None, offline: bool
     else:
         path = default_path(spec)
         if not path.is_file():
-            if _offline(offline) or spec.manual_download is not None:
+            if is_offline(offline) or spec.manual_download is not None:
                 raise WeightsError(missing_message(spec))
             _download(spec, path)
     return path, verify(spec, path)

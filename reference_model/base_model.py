@@ -8,7 +8,6 @@ by one because that pipeline class is deprecated.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import torch
 
 from metrics.errors import AvbenchError, WeightsError
+from metrics.weights import is_offline
 
 from .conditioning import FrameConditioning, PlaceholderInjector, add_placeholder_tokens, install_per_frame_conditioning
 from .presets import DEFAULT_BASE_MODEL
@@ -49,12 +49,6 @@ class BaseModel:
         return DPMSolverMultistepScheduler.from_config(self.scheduler_config)
 
 
-def _offline(offline: bool | None) -> bool:
-    if offline is not None:
-        return offline
-    return os.environ.get("AVBENCH_OFFLINE", "") not in ("", "0", "false", "False")
-
-
 def missing_base_model_message(source: str, part: str, reason: str) -> str:
     """The one line a user needs when the base model cannot be loaded."""
     get = (
@@ -74,7 +68,7 @@ def check_base_model(source: str | Path, offline: bool | None = None) -> None:
         return
     if Path(source).exists() or source.startswith((".", "/", "~")):
         raise WeightsError(missing_base_model_message(source, "folder", "no such directory"))
-    if not _offline(offline):
+    if not is_offline(offline):
         return
     from huggingface_hub import snapshot_download
 
@@ -109,7 +103,7 @@ def load_base_model(
         raise AvbenchError(f"the reference model needs diffusers and transformers ({exc}): pip install 'avbench[reference]'") from None
 
     source, device = str(source), torch.device(device)
-    offline = _offline(offline)
+    offline = is_offline(offline)
     dtype = torch.float16 if device.type == "cuda" else torch.float32
     tokenizer = _load(source, "tokenizer", CLIPTokenizer.from_pretrained, offline)
     text_encoder = _load(source, "text_encoder", CLIPTextModel.from_pretrained, offline)

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import torch
 
 from ..errors import WeightsError
+from ..weights import is_offline
 
 _HOW_TO_GET = (
     "download it once where the Hugging Face Hub is reachable (`hf download {model_id}`, or "
@@ -26,8 +27,7 @@ _HOW_TO_GET = (
 
 
 def _offline() -> bool:
-    flags = (os.environ.get(name, "") for name in ("AVBENCH_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-    return any(flag not in ("", "0", "false", "False") for flag in flags)
+    return is_offline(env_flags=("AVBENCH_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
 def _hf_cache() -> str:

@@ -151,7 +151,7 @@ def content_presets(metrics: Sequence[str], preset_names: Iterable[str] = ()) ->
 
 
 def _audio_for(video: Path) -> tuple[np.ndarray, int]:
-    from .frechet_inputs import read_audio
+    from .media import read_audio
 
     for ext in AUDIO_BESIDE:
         beside = video.with_suffix(ext)
@@ -168,7 +168,7 @@ def score_content(
     progress: bool = True,
 ) -> ScoreFilesOutcome:
     """Score every video under `folder` with the requested content metrics."""
-    from .frechet_inputs import list_media, read_video_frames
+    from .media import list_media, read_video_frames
 
     outcome = ScoreFilesOutcome()
     scorers: list[tuple[ContentMetric, str, Any]] = []

@@ -24,7 +24,7 @@ from metrics.kid import KID
 from metrics.presets import DEFAULT_PRESETS, PRESETS, describe, get_preset
 from metrics.set_metric import SetMetric, SetMetricResult, load_state
 
-from .frechet_inputs import iter_video_frames, list_media, read_audio, read_video_frames
+from .media import iter_video_frames, list_media, read_audio, read_video_frames
 
 METRICS = ("fvd", "fid", "kid", "fad")
 VISUAL_METRICS = ("fvd", "fid", "kid")

@@ -55,7 +55,7 @@ def main() -> int:
     import metrics.fad  # noqa: F401  (registers the VGGish weights)
     from benchmark.av_align_run import analyse_pairs
     from benchmark.definition import load_benchmark
-    from benchmark.frechet_inputs import read_audio
+    from benchmark.media import read_audio
     from benchmark.generate import generate
     from benchmark.media import read_manifest
     from benchmark.scoring.run import score_run

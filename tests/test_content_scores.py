@@ -11,7 +11,7 @@ import torch
 
 import benchmark.cli as cli
 from benchmark.content_scores import CONTENT_METRICS, content_presets
-from benchmark.frechet_inputs import read_audio, read_video_frames
+from benchmark.media import read_audio, read_video_frames
 from metrics.av_semantic import AVSemantic
 from metrics.clip_score import CLIPScore
 from metrics.errors import InputError

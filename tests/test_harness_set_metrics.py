@@ -13,7 +13,7 @@ import pytest
 
 from benchmark.cli import main
 from benchmark.definition import load_benchmark
-from benchmark.frechet_inputs import read_audio, read_video_frames
+from benchmark.media import read_audio, read_video_frames
 from benchmark.generate import generate
 from benchmark.merge import merge
 from benchmark.report.write import write_report

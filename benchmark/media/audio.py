@@ -6,6 +6,7 @@ from pathlib import Path
 import av
 import librosa
 import numpy as np
+import soundfile as sf
 
 from metrics.errors import InputError
 
@@ -75,3 +76,20 @@ def load_audio(path: str | Path, sample_rate: int | None = None, mono: bool = Tr
         y = librosa.resample(y, orig_sr=rate, target_sr=sample_rate)
         rate = sample_rate
     return y, rate
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """`(samples, channels)` float32 waveform at its own sample rate (Hz), without resampling:
+    audio files through soundfile (integer PCM scaled by 1/2**(bits-1), as torchvggish reads
+    WAVs), anything else through PyAV (its first audio track)."""
+    path = Path(path)
+    if path.suffix.lower() not in AUDIO_FILE_EXTENSIONS:
+        samples, rate = decode_audio_track(path)
+        return np.ascontiguousarray(samples.T), rate
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise InputError(path, f"not a readable audio file ({describe(exc)})") from None
+    if data.shape[0] == 0:
+        raise InputError(path, "the audio file holds no samples")
+    return data, int(rate)

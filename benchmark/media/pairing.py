@@ -45,6 +45,16 @@ def find_videos(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+def list_media(folder: str | Path) -> tuple[list[Path], list[Path]]:
+    """Video files and audio files (wav/flac/ogg/mp3) under `folder`, recursive, sorted by path."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "no such folder")
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return ([p for p in files if p.suffix.lower() in VIDEO_EXTENSIONS],
+            [p for p in files if p.suffix.lower() in AUDIO_FILE_EXTENSIONS])
+
+
 def _same_stem(folder: Path, stem: str, extensions: tuple[str, ...]) -> Path | None:
     for ext in extensions:
         for candidate in (folder / f"{stem}{ext}", folder / f"{stem}{ext.upper()}"):

@@ -2,6 +2,7 @@
 do not pin OpenCV (the canonical AV-Align path reads with OpenCV: `metrics.av_align.flow`)."""
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
@@ -37,3 +38,21 @@ def pyav_frames(path: str | Path, pixel_format: str = "rgb24") -> tuple[float | 
             container.close()
 
     return (float(rate) if rate else None), frames()
+
+
+def iter_video_frames(path: str | Path, stride: int = 1, limit: int | None = None) -> Iterator[np.ndarray]:
+    """Frames `(H, W, 3)` uint8 RGB of the first video stream: every `stride`-th frame from
+    frame 0, at most `limit` of them (the decoder stops there)."""
+    _, frames = pyav_frames(path, "rgb24")
+    try:
+        yield from islice(islice(frames, 0, None, stride), limit)
+    finally:
+        frames.close()  # type: ignore[attr-defined]
+
+
+def read_video_frames(path: str | Path, stride: int = 1, limit: int | None = None) -> np.ndarray:
+    """`(T, H, W, 3)` uint8 RGB frames (see `iter_video_frames`); a video without frames is an error."""
+    frames = list(iter_video_frames(path, stride, limit))
+    if not frames:
+        raise InputError(path, "the video stream holds no decodable frame")
+    return np.stack(frames)

@@ -76,7 +76,7 @@ class CLIPMetric(FeatureMetric):
     def extract(self, network: Any, sample: Sample) -> dict[str, np.ndarray]:
         from metrics.clip_score import cosines
 
-        from ..frechet_inputs import read_video_frames
+        from ..media import read_video_frames
 
         caption = self.caption(sample)
         frames = read_video_frames(sample.video)

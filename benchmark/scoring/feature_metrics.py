@@ -212,7 +212,7 @@ class FVDMetric(FrechetMetric):
     def extract(self, network: Any, sample: Sample) -> dict[str, np.ndarray]:
         import torch
 
-        from ..frechet_inputs import read_video_frames
+        from ..media import read_video_frames
 
         clip = self.preset_spec.clip
         frames = read_video_frames(sample.video, limit=clip.span if clip.offset == "start" else None)
@@ -224,7 +224,7 @@ class FrameFeatureMixin:
     """Inception features of every `frame_stride`-th frame of the sample's video."""
 
     def extract(self, network: Any, sample: Sample) -> dict[str, np.ndarray]:
-        from ..frechet_inputs import read_video_frames
+        from ..media import read_video_frames
 
         frames = read_video_frames(sample.video, stride=self.preset_spec.frame_stride)
         return {"features": network.frame_features(frames, str(sample.video))}
@@ -280,7 +280,7 @@ class FADMetric(FrechetMetric):
         return VGGishFeatures(self.preset_spec, self.weight_paths.get(self.preset_spec.weights), device)
 
     def extract(self, network: Any, sample: Sample) -> dict[str, np.ndarray]:
-        from ..frechet_inputs import read_audio
+        from ..media import read_audio
 
         source = sample.audio or sample.video
         waveform, rate = read_audio(source)
@@ -420,7 +420,7 @@ class ISVMetric(LogitsMetric):
         return scorer
 
     def extract(self, network: Any, sample: Sample) -> dict[str, np.ndarray]:
-        from ..frechet_inputs import read_video_frames
+        from ..media import read_video_frames
 
         frames = read_video_frames(sample.video, limit=self.protocol.num_frames)
         return {"features": network.logits(frames[None], str(sample.video))}

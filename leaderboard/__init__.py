@@ -1,4 +1,5 @@
 """Validated result submissions, tables (Markdown, LaTeX, HTML, CSV), plots and a static site.
 
-Not built yet; see the leaderboard issue.
+`store` is the on-disk format every part shares: entries with a trust level
+(`reference`, `verified`, `self-reported`, `reported`).
 """

@@ -172,7 +172,12 @@ def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     """Our metric objects for the bundle's metrics, with every version checked against ours."""
     from benchmark.scoring.registry import make_metric
 
-    config = rd.read_config(folder)
+    try:
+        config = rd.read_config(folder)
+    except InputError as exc:
+        raise SubmissionRejected(_member(folder, exc)) from None
+    if not isinstance(config, dict):
+        raise SubmissionRejected("config.yaml is not a mapping")
     out = {}
     for name, record in results["metrics"].items():
         spec = (config.get("metrics") or {}).get(name)

@@ -60,7 +60,7 @@ def metric_bars(table: BenchmarkTable, out: Path) -> list[str]:
     colours = _colours(table.rows)
     ncols = min(3, len(columns))
     nrows = math.ceil(len(columns) / ncols)
-    width = max(4.5, 0.9 * len(table.rows) + 1.8)
+    width = max(5.5, 0.9 * len(table.rows) + 1.8)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 4.2 * nrows), squeeze=False)
     for ax, column in zip(axes.flat, columns):
         rows = [r for r in table.rows if column.metric in r.cells and r.cells[column.metric].score.value is not None]
@@ -79,7 +79,8 @@ def metric_bars(table: BenchmarkTable, out: Path) -> list[str]:
         ax.margins(y=0.15)
     for ax in list(axes.flat)[len(columns):]:
         ax.axis("off")
-    fig.suptitle(f"{table.benchmark}: metrics with 95% CI (hatched: paper numbers)")
+    hatched = " (hatched: paper numbers)" if any(r.entry.trust == "reported" for r in table.rows) else ""
+    fig.suptitle(f"{table.benchmark}: 95% CI{hatched}")
     return save_figure(fig, out, "metrics_bars")
 
 
@@ -145,13 +146,13 @@ def reported_vs_reproduced(tables: list[BenchmarkTable], out: Path) -> list[str]
         return []
     plt = plot_style()
     if not pairs:
-        fig, ax = plt.subplots(figsize=(8.0, 2.6))
+        fig, ax = plt.subplots(figsize=(6.0, 2.4))
         ax.axis("off")
         names = sorted({f"{r.model} ({b})" for b, r in reported})
-        ax.text(0.5, 0.6, "No run in this store reproduces a paper row\n(same model and benchmark).",
+        ax.text(0.5, 0.7, "No run in this store reproduces a paper row\n(same model and benchmark).",
                 ha="center", va="center", fontsize=13, transform=ax.transAxes)
-        ax.text(0.5, 0.15, f"{len(reported)} paper rows: " + ", ".join(names[:6]) + (" ..." if len(names) > 6 else ""),
-                ha="center", va="center", fontsize=9, wrap=True, transform=ax.transAxes)
+        ax.text(0.5, 0.2, f"{len(reported)} paper rows, e.g. " + ", ".join(names[:3]) + (" ..." if len(names) > 3 else ""),
+                ha="center", va="center", fontsize=10, wrap=True, transform=ax.transAxes)
         fig.suptitle("Reported (paper) vs reproduced")
         return save_figure(fig, out, "reported_vs_reproduced")
     metrics = list(dict.fromkeys(m for _, p, o in pairs for m in p.cells if m in o.cells))

@@ -139,12 +139,6 @@
     var bench = D.benchmarks[state.tab];
     var footer = $("footer");
     footer.textContent = "";
-    var list = el("ul");
-    bench.columns.forEach(function (c) {
-      list.appendChild(el("li", { text: c.title + " " + c.arrow + ": " + c.presets.join(", ") }));
-    });
-    footer.appendChild(el("p", { text: "Presets and versions:" }));
-    footer.appendChild(list);
     var foot = el("ul");
     bench.footnotes.forEach(function (n) { foot.appendChild(el("li", { text: n })); });
     footer.appendChild(foot);

@@ -27,9 +27,9 @@ class PlotSet:
     plots: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, key: str, title: str, names: list[str], folder: str) -> None:
+    def add(self, key: str, title: str, names: list[str], folder: str, wide: bool = False) -> None:
         png, svg = (f"{folder}/{n}" for n in names)
-        self.plots.setdefault(key, []).append({"title": title, "png": png, "svg": svg})
+        self.plots.setdefault(key, []).append({"title": title, "png": png, "svg": svg, "wide": wide})
 
 
 def _label(row: Row) -> str:
@@ -58,7 +58,7 @@ def metric_bars(table: BenchmarkTable, out: Path) -> list[str]:
         return []
     plt = plot_style()
     colours = _colours(table.rows)
-    ncols = min(3, len(columns))
+    ncols = min(4, len(columns))  # the paper's four metrics in one row
     nrows = math.ceil(len(columns) / ncols)
     width = max(5.5, 0.9 * len(table.rows) + 1.8)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 4.2 * nrows), squeeze=False)
@@ -186,7 +186,7 @@ def win_rate_ranking(tables: list[BenchmarkTable], out: Path) -> list[str]:
         return []
     plt = plot_style()
     height = sum(0.4 * len(rows) + 1.1 for _, rows in ranked)
-    fig, axes = plt.subplots(len(ranked), 1, figsize=(8.0, max(3.0, height)), squeeze=False,
+    fig, axes = plt.subplots(len(ranked), 1, figsize=(6.5, max(3.0, height)), squeeze=False,
                              gridspec_kw={"height_ratios": [len(rows) + 1 for _, rows in ranked]})
     for ax, (table, rows) in zip(axes.flat, ranked):
         colours = _colours(table.rows)
@@ -213,8 +213,8 @@ def write_plots(tables: list[BenchmarkTable], out: Path, prefix: str = "plots") 
         folder = slug(table.benchmark)
         for title, plot in (("Metrics with 95% CI", metric_bars), ("FVD vs AV-Align", fvd_vs_av_align)):
             names = plot(table, out / folder)
-            if names:
-                result.add(table.benchmark, title, names, f"{prefix}/{folder}")
+            if names:  # several metric panels need the page's full width to be legible
+                result.add(table.benchmark, title, names, f"{prefix}/{folder}", wide=plot is metric_bars and len(table.columns) > 1)
             else:
                 result.notes.append(f"{table.benchmark}: no {title} plot (needs "
                                     f"{'two entries with both FVD and AV-Align' if plot is fvd_vs_av_align else 'a metric value'}).")

@@ -323,6 +323,7 @@ def test_site_in_headless_chromium(built):
         assert driver.execute_script("var i = document.querySelector('#sample-detail img');"
                                      "return i && i.complete && i.naturalWidth > 0")
         assert "(agree)" in driver.find_element(By.ID, "sample-detail").text
+        driver.set_window_size(1400, 1350)  # video, scores and peak plot in one screenshot
         driver.save_screenshot(str(shots / "leaderboard-samples.png"))
     finally:
         driver.quit()

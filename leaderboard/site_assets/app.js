@@ -148,7 +148,7 @@
   }
 
   function figure(p) {
-    return el("figure", {}, [el("a", { href: p.png }, [el("img", { src: p.png, alt: p.title, loading: "lazy" })]),
+    return el("figure", { cls: p.wide ? "wide" : "" }, [el("a", { href: p.png }, [el("img", { src: p.png, alt: p.title, loading: "lazy" })]),
       el("figcaption", {}, [p.title + " — ", el("a", { href: p.png, text: "PNG" }), " · ", el("a", { href: p.svg, text: "SVG" })])]);
   }
 
@@ -188,8 +188,8 @@
     $("board").hidden = true;
     $("samples").hidden = false;
     $("samples-title").textContent = data.model + " on " + data.benchmark + ": " + data.samples.length + " samples";
-    $("samples-notes").textContent = "Peak plots: AV-Align " + data.variant + ", recomputed at build time from the submitted media. " +
-      data.notes.join(" ");
+    $("samples-notes").textContent = "Peak plots: AV-Align " + data.variant + ", recomputed at build time from the submitted media." +
+      data.notes.map(function (n) { return " " + n.charAt(0).toUpperCase() + n.slice(1) + "."; }).join("");
     var select = $("samples-sort");
     select.textContent = "";
     data.metrics.forEach(function (m) { select.appendChild(el("option", { value: m, text: m })); });

@@ -125,6 +125,9 @@ def _recompute(run: Path, config: dict[str, Any], results: dict[str, Any], sampl
         recomputed = None if not np.isfinite(value.value) else float(value.value)
         if not _close(recomputed, record["value"], 1e-9) or value.n != record["n"]:
             problems.append(f"{name}: states/ give {recomputed} (n={value.n}), results.json says {record['value']} (n={record['n']})")
+        ci = None if value.ci95 is None else [float(value.ci95[0]), float(value.ci95[1])]
+        if (ci is None) != (record["ci95"] is None) or (ci and not all(map(_close, ci, record["ci95"], (1e-9, 1e-9)))):
+            problems.append(f"{name}: states/ give the 95% CI {ci}, results.json says {record['ci95']}")
         if metric.kind == "per-sample":
             rows = {r["sample_id"]: r["value"] for r in samples if r["metric"] == name}
             from_state = metric.sample_values(state)

@@ -1,0 +1,124 @@
+"""Submission bundles: `avbench pack RUN_DIR` → one zip (harness.md §10.5).
+
+    results.json  config.yaml  samples.parquet  manifest.csv  failures.csv   the run's own files
+    states/<metric>.npz  states/<metric>.reference.npz                        mergeable states
+    model_card.yaml                                                           who made the videos, how
+    media/<sample_id><ext>  (with --with-media) each sample's video and audio, checked against manifest.csv
+    CHECKSUMS                                                                 sha256 of every other member
+
+A run is packed only if `validate_run` finds nothing wrong (schema, config hash, every aggregate
+recomputed from samples.parquet and states/). Members are written in a fixed order with a fixed
+timestamp, so packing the same run twice gives the same bytes (and the same bundle hash).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+from benchmark import run_dir as rd
+from metrics.errors import AvbenchError, InputError
+from metrics.fileio import atomic_write, sha256_file
+
+from .model_card import card_from_run, read_card, validate_card
+
+MODEL_CARD = "model_card.yaml"
+CHECKSUMS = "CHECKSUMS"
+MEDIA = "media"
+RUN_FILES = (rd.RESULTS, rd.CONFIG, rd.SAMPLES, rd.MANIFEST, rd.FAILURES)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_SAMPLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+_CHUNK = 1 << 20
+
+
+def media_names(row: dict[str, str]) -> dict[str, str]:
+    """Bundle member names of a manifest row's media: {"video": ..., "audio": ...} (no "audio" when
+    the video's own track is the audio). Raises when the sample id cannot be a file name."""
+    sample_id = row["sample_id"]
+    if not _SAMPLE_ID.match(sample_id) or ".." in sample_id:
+        raise AvbenchError(f"sample id {sample_id!r} cannot name a media file of a bundle")
+    video_ext = Path(row["video_path"]).suffix.lower()
+    names = {"video": f"{MEDIA}/{sample_id}{video_ext}"}
+    if row.get("audio_path"):
+        audio_ext = Path(row["audio_path"]).suffix.lower()
+        names["audio"] = f"{MEDIA}/{sample_id}{'.audio' if audio_ext == video_ext else ''}{audio_ext}"
+    return names
+
+
+def checksums_text(digests: dict[str, str]) -> str:
+    """`CHECKSUMS`: one `<sha256>  <member>` line per member (sha256sum format), sorted by name."""
+    return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests))
+
+
+def parse_checksums(text: str) -> dict[str, str]:
+    out = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest) or not name:
+            raise AvbenchError(f"CHECKSUMS line {number}: expected '<sha256>  <member>'")
+        if name in out:
+            raise AvbenchError(f"CHECKSUMS line {number}: {name} listed twice")
+        out[name] = digest
+    return out
+
+
+def _run_members(run: Path, with_media: bool) -> Iterator[tuple[str, Path]]:
+    for name in RUN_FILES:
+        yield name, run / name
+    for state in sorted((run / rd.STATES).glob("*.npz")):
+        yield f"{rd.STATES}/{state.name}", state
+    if not with_media:
+        return
+    for row in rd.read_manifest(run):
+        for kind, name in media_names(row).items():
+            path = (run / row[f"{kind}_path"]).resolve()
+            expected = row[f"{kind}_sha256"]
+            if not path.is_file():
+                raise InputError(path, f"{kind} of sample {row['sample_id']} is missing (manifest.csv of {run})")
+            if sha256_file(path) != expected:
+                raise InputError(path, f"{kind} of sample {row['sample_id']} changed since it was scored "
+                                       f"(sha256 differs from manifest.csv)")
+            yield name, path
+
+
+def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None, with_media: bool = False) -> Path:
+    """Write the bundle of the finished run directory `run` to `out` (a .zip, atomically).
+
+    `model_card`: a model_card.yaml (default: a card with the run's model label and output spec)."""
+    from benchmark.validate import validate_run
+
+    run = Path(run)
+    problems = validate_run(run)
+    if problems:
+        more = f" (and {len(problems) - 1} more: run `avbench validate {run}`)" if len(problems) > 1 else ""
+        raise AvbenchError(f"{run}: not packed, the run does not check out: {problems[0]}{more}")
+    results = rd.read_results(run)
+    card = read_card(model_card) if model_card else validate_card(card_from_run(results), run / rd.RESULTS)
+    out = Path(out)
+    digests: dict[str, str] = {}
+    with atomic_write(out) as fh, zipfile.ZipFile(fh, "w") as zf:
+        def write(name: str, chunks: Iterator[bytes], compress: bool) -> None:
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
+            info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            digest = hashlib.sha256()
+            with zf.open(info, "w", force_zip64=True) as member:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    member.write(chunk)
+            digests[name] = digest.hexdigest()
+
+        def read(path: Path) -> Iterator[bytes]:
+            with open(path, "rb") as src:
+                yield from iter(lambda: src.read(_CHUNK), b"")
+
+        for name, path in _run_members(run, with_media):
+            write(name, read(path), compress=not name.startswith(f"{MEDIA}/"))
+        write(MODEL_CARD, iter([yaml.safe_dump(card, sort_keys=False, allow_unicode=True).encode("utf-8")]), True)
+        sums = checksums_text(digests).encode("utf-8")
+        write(CHECKSUMS, iter([sums]), True)
+    return out

@@ -1,0 +1,361 @@
+"""`avbench submit`: verify a bundle and add it to a leaderboard store (harness.md §10.5).
+
+Checks, in order; the first failure rejects the bundle with one reason (`SubmissionRejected`):
+1. the archive reads safely (`safe_zip`) and holds exactly the bundle's members;
+2. CHECKSUMS lists every member with its sha256;
+3. results.json passes the JSON Schema; the model card is valid;
+4. the benchmark is one of ours at the same version and items (our definition, not the bundle's
+   claim), and every one of its items was scored (manifest and every per-sample metric);
+5. every metric was computed by its current preset version in our registry;
+6. `reportable` (only our own runs, trust `reference`, may enter non-reportable);
+7. `validate_run`: config hash, counts, and every aggregate and CI recomputed from
+   samples.parquet and states/;
+8. metrics with a reference set (FVD, FID, KID, FAD) recomputed from the submitted states against
+   OUR reference state of the benchmark, never the bundle's own `*.reference.npz`;
+9. with media: each file's sha256 against manifest.csv, and the per-sample metrics that run on
+   CPU (AV-Align) re-scored from the media and compared per sample.
+
+Nothing in a bundle is executed or unpickled: states load with `np.load(allow_pickle=False)`,
+samples with pyarrow, YAML with `yaml.safe_load`.
+"""
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from benchmark import run_dir as rd
+from metrics.errors import AvbenchError, InputError
+from metrics.fileio import sha256_file
+
+from .bundle import CHECKSUMS, MEDIA, MODEL_CARD, RUN_FILES, media_names, parse_checksums
+from .model_card import read_card
+from .safe_zip import Limits, safe_extract
+from .store import Entry, add_entry, scores_from_results
+
+RESCORABLE = ("av_align",)  # per-sample metrics the store re-scores from submitted media (CPU only)
+FRECHET_RTOL = 1e-6  # same states, same reference: only BLAS summation order may differ
+
+
+class SubmissionRejected(AvbenchError):
+    """A bundle failed verification; the message is the one reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"bundle rejected: {reason}")
+        self.reason = reason
+
+
+@dataclass
+class SubmitOptions:
+    """How to verify. `benchmark`: our definition to check against (default: the bundle's benchmark
+    name, e.g. `vggsound`; `synthetic-tiny` is `synthetic:tiny`); `ref_stats`: our reference
+    statistics files by metric; `reference_inputs`: generated real clips to build them from
+    (default: the benchmark's `real` control in the cache); `allow_unverified_reference`: accept
+    when our reference statistics cannot be resolved, with those metrics marked unverified."""
+
+    trust: str = "self-reported"
+    benchmark: str | None = None
+    data_root: Path | None = None
+    ref_stats: dict[str, Path] = field(default_factory=dict)
+    reference_inputs: Path | None = None
+    allow_unverified_reference: bool = False
+    limits: Limits = field(default_factory=Limits)
+    workers: int | None = 1
+
+
+@dataclass
+class Verified:
+    """What verification established, beside the bundle's own files."""
+
+    results: dict[str, Any]
+    card: dict[str, Any]
+    bundle_sha256: str
+    rescored: list[str] = field(default_factory=list)
+    unverified: dict[str, str] = field(default_factory=dict)  # metric -> why not recomputed
+    our_references: dict[str, str] = field(default_factory=dict)  # metric -> our reference state sha256
+
+
+def _member(folder: Path, exc: InputError) -> str:
+    """An InputError about an extracted file, worded with the member name instead of our temp path."""
+    if exc.path and Path(exc.path).is_relative_to(folder):
+        return f"{Path(exc.path).relative_to(folder).as_posix()}: {exc.problem}"
+    return str(exc)
+
+
+def _check_layout(names: list[str]) -> None:
+    present = set(names)
+    for required in (*RUN_FILES, MODEL_CARD, CHECKSUMS):
+        if required not in present:
+            raise SubmissionRejected(f"the bundle lacks {required}")
+    for name in names:
+        top = name.split("/", 1)[0]
+        if name in RUN_FILES or name in (MODEL_CARD, CHECKSUMS) or top == MEDIA:
+            continue
+        if not re.fullmatch(rf"{rd.STATES}/[A-Za-z0-9_-]+(\.reference)?\.npz", name):
+            raise SubmissionRejected(f"unexpected member {name!r}")
+
+
+def _check_checksums(folder: Path, names: list[str]) -> None:
+    try:
+        listed = parse_checksums((folder / CHECKSUMS).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, AvbenchError) as exc:
+        raise SubmissionRejected(f"CHECKSUMS unreadable ({exc})") from None
+    members = set(names) - {CHECKSUMS}
+    for name in sorted(members - listed.keys()):
+        raise SubmissionRejected(f"CHECKSUMS does not list {name}")
+    for name in sorted(listed.keys() - members):
+        raise SubmissionRejected(f"CHECKSUMS lists {name}, which the bundle lacks")
+    for name in sorted(members):
+        actual = sha256_file(folder / name)
+        if actual != listed[name]:
+            raise SubmissionRejected(f"{name}: sha256 {actual[:12]}… does not match CHECKSUMS ({listed[name][:12]}…)")
+
+
+def our_benchmark_name(bundle_name: str) -> str:
+    from benchmark.synthetic_benchmark import PREFIX
+
+    return PREFIX + bundle_name.split("-", 1)[1] if bundle_name.startswith("synthetic-") else bundle_name
+
+
+def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptions):
+    from benchmark.definition import load_benchmark
+
+    claimed = results["benchmark"]
+    try:
+        ours = load_benchmark(options.benchmark or our_benchmark_name(claimed["name"]), data_root=options.data_root)
+    except AvbenchError as exc:
+        raise SubmissionRejected(f"benchmark {claimed['name']} is not one we can check against ({exc})") from None
+    if ours.name != claimed["name"]:
+        raise SubmissionRejected(f"the bundle scored benchmark {claimed['name']}, ours is {ours.name}")
+    if str(claimed["version"]) != ours.version:
+        raise SubmissionRejected(f"the bundle scored {ours.name}@{claimed['version']}; the current version is "
+                                 f"{ours.id}: rescore on the current benchmark")
+    if claimed["items_sha256"] != ours.items_sha256:
+        raise SubmissionRejected(f"the bundle's items of {ours.id} (sha256 {claimed['items_sha256'][:12]}…) are not "
+                                 f"ours ({ours.items_sha256[:12]}…)")
+    items = ours.item_ids
+    if results["counts"]["expected"] != len(items):
+        raise SubmissionRejected(f"results.json expects {results['counts']['expected']} samples; "
+                                 f"{ours.id} has {len(items)} items")
+    try:
+        manifest = rd.read_manifest(folder)
+        samples = rd.read_samples(folder)
+    except InputError as exc:
+        raise SubmissionRejected(_member(folder, exc)) from None
+    ids = [r["sample_id"] for r in manifest]
+    if len(set(ids)) != len(ids):
+        raise SubmissionRejected("manifest.csv lists a sample twice")
+    foreign = sorted(set(ids) - set(items))
+    if foreign:
+        raise SubmissionRejected(f"manifest.csv: sample {foreign[0]} is not an item of {ours.id}")
+    missing = sorted(set(items) - set(ids))
+    if missing:
+        raise SubmissionRejected(f"{len(ids)} of the {len(items)} items of {ours.id} were scored (missing: "
+                                 f"{', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); every item must be")
+    for name, record in results["metrics"].items():
+        if record["kind"] != "per-sample":
+            continue
+        rows = [r["sample_id"] for r in samples if r["metric"] == name]
+        if sorted(rows) != sorted(items):
+            absent = sorted(set(items) - set(rows))
+            raise SubmissionRejected(f"samples.parquet has {len(rows)} {name} rows for the {len(items)} items of "
+                                     f"{ours.id}" + (f" (missing: {absent[0]})" if absent else " (a sample repeats)"))
+    return ours, manifest, samples
+
+
+def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """Our metric objects for the bundle's metrics, with every version checked against ours."""
+    from benchmark.scoring.registry import make_metric
+
+    config = rd.read_config(folder)
+    out = {}
+    for name, record in results["metrics"].items():
+        spec = (config.get("metrics") or {}).get(name)
+        if spec is None:
+            raise SubmissionRejected(f"{name}: in results.json but not in config.yaml")
+        try:
+            metric = make_metric(name, spec["options"])
+        except AvbenchError as exc:
+            raise SubmissionRejected(f"{name}: not a metric of this avbench ({exc})") from None
+        for where, preset, version in (("results.json", record["preset"], record["version"]),
+                                       ("config.yaml", spec.get("preset"), spec.get("version"))):
+            if (preset, str(version)) != (metric.preset, metric.version):
+                raise SubmissionRejected(f"{name}: {where} says preset {preset} version {version}; the current "
+                                         f"version is {metric.preset} version {metric.version}: rescore with this avbench")
+        out[name] = metric
+    return out
+
+
+def _our_reference(name: str, metric: Any, benchmark: Any, options: SubmitOptions):
+    from benchmark.scoring import reference as ref
+    from benchmark.scoring.registry import MapContext
+
+    if name in options.ref_stats:
+        return ref.from_stats(metric, options.ref_stats[name])
+    inputs = options.reference_inputs or ref.real_reference_inputs(benchmark, progress=False)
+    return ref.build(metric, benchmark, inputs, MapContext(workers=options.workers, progress=False))
+
+
+def _check_references(folder: Path, results: dict[str, Any], metrics: dict[str, Any], benchmark: Any,
+                      options: SubmitOptions, verified: Verified) -> None:
+    for name, metric in metrics.items():
+        if not metric.needs_reference:
+            continue
+        record = results["metrics"][name]
+        try:
+            reference = _our_reference(name, metric, benchmark, options)
+        except AvbenchError as exc:
+            why = f"our reference statistics of {benchmark.id} for {name} are not available here ({exc})"
+            if not options.allow_unverified_reference:
+                raise SubmissionRejected(f"{why}; give --ref-stats {name}=FILE, or --allow-unverified-reference "
+                                         f"to accept with {name} marked unverified") from None
+            verified.unverified[name] = why
+            continue
+        try:
+            state = metric.load_state(rd.state_path(folder, name))
+            value = metric.compute(state, reference.state)
+        except InputError as exc:
+            raise SubmissionRejected(_member(folder, exc)) from None
+        except AvbenchError as exc:
+            raise SubmissionRejected(f"{name}: cannot be recomputed against our reference statistics ({exc})") from None
+        ours = value.value if math.isfinite(value.value) else None
+        claimed = record["value"]
+        if (ours is None) != (claimed is None) or (ours is not None and not math.isclose(ours, claimed, rel_tol=FRECHET_RTOL,
+                                                                                        abs_tol=FRECHET_RTOL)):
+            theirs = (record.get("reference") or {}).get("state_sha256", "?")
+            raise SubmissionRejected(
+                f"{name}: recomputed against our reference statistics of {benchmark.id} (state sha256 "
+                f"{reference.sha256[:12]}…) it is {ours}, the bundle says {claimed} (its reference state "
+                f"{theirs[:12]}…): a different reference set?")
+        verified.our_references[name] = reference.sha256
+
+
+def _check_media(folder: Path, names: list[str], manifest: list[dict[str, str]], samples: list[dict[str, Any]],
+                 metrics: dict[str, Any], options: SubmitOptions, verified: Verified) -> None:
+    from benchmark.scoring.registry import MapContext, Sample
+
+    media = {n for n in names if n.startswith(f"{MEDIA}/")}
+    if not media:
+        return
+    expected: dict[str, dict[str, str]] = {}
+    for row in manifest:
+        expected[row["sample_id"]] = media_names(row)
+    listed = {n for named in expected.values() for n in named.values()}
+    for name in sorted(media - listed):
+        raise SubmissionRejected(f"{name}: not the media of any sample in manifest.csv")
+    for name in sorted(listed - media):
+        raise SubmissionRejected(f"the bundle has media but lacks {name}")
+    inputs = []
+    for row in manifest:
+        named = expected[row["sample_id"]]
+        for kind, name in named.items():
+            if sha256_file(folder / name) != row[f"{kind}_sha256"]:
+                raise SubmissionRejected(f"{name}: sha256 differs from manifest.csv's {kind}_sha256")
+        inputs.append(Sample(row["sample_id"], folder / named["video"], folder / named["audio"] if "audio" in named else None,
+                             row["video_sha256"], row["audio_sha256"] or None, row["label"] or None, row["text"] or None))
+    for name in RESCORABLE:
+        if name not in metrics:
+            continue
+        metric = metrics[name]
+        result = metric.map(inputs, MapContext(workers=options.workers, progress=False, use_cache=False))
+        for sample_id, error in sorted(result.failures.items()):
+            raise SubmissionRejected(f"media re-scored: {name} failed on {sample_id} ({error})")
+        state = metric.new_state()
+        for sample in inputs:
+            state.add(sample.sample_id, result.payloads[sample.sample_id])
+        ours = metric.sample_values(state)
+        theirs = {r["sample_id"]: r["value"] for r in samples if r["metric"] == name}
+        for sample_id in sorted(ours):
+            a, b = ours[sample_id], theirs[sample_id]
+            if not ((math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)):
+                raise SubmissionRejected(f"media re-scored: {name} of {sample_id} is {a}, the bundle says {b}")
+        verified.rescored.append(name)
+
+
+def verify_extracted(bundle: Path, folder: Path, names: list[str], options: SubmitOptions) -> Verified:
+    """Checks 2-9 on an extracted bundle (see the module docstring)."""
+    _check_layout(names)
+    _check_checksums(folder, names)
+    try:
+        results = rd.read_results(folder)
+    except InputError as exc:
+        raise SubmissionRejected(_member(folder, exc)) from None
+    errors = rd.schema_errors(results)
+    if errors:
+        raise SubmissionRejected(f"results.json does not match the schema: {errors[0]}")
+    try:
+        card = read_card(folder / MODEL_CARD)
+    except InputError as exc:
+        raise SubmissionRejected(_member(folder, exc)) from None
+    verified = Verified(results, card, sha256_file(bundle))
+    benchmark, manifest, samples = _check_benchmark(folder, results, options)
+    metrics = _metrics(folder, results)
+    flags = results["flags"]
+    if options.trust != "reference" and (not flags["reportable"] or benchmark.kind == "custom"):
+        why = "; ".join(flags["reasons"]) or f"custom benchmark {benchmark.name}"
+        raise SubmissionRejected(f"results.json is not reportable ({why}); only our own runs (--trust reference) "
+                                 "may enter a store non-reportable")
+    from benchmark.validate import validate_run
+
+    problems = validate_run(folder)
+    if problems:
+        raise SubmissionRejected(problems[0].replace(str(folder) + "/", ""))
+    _check_references(folder, results, metrics, benchmark, options, verified)
+    _check_media(folder, names, manifest, samples, metrics, options, verified)
+    if options.trust == "verified" and not verified.rescored:
+        raise SubmissionRejected("trust verified needs the store to re-score the media: pack the run --with-media")
+    return verified
+
+
+def entry_id(model: str, benchmark: str, bundle_sha256: str) -> str:
+    """`<model>--<benchmark>--<first 10 hex of the bundle sha256>`, reduced to [A-Za-z0-9._-]."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{model}--{benchmark}").strip("-._")[:100] or "model"
+    return f"{slug}--{bundle_sha256[:10]}"
+
+
+def make_entry(verified: Verified, trust: str) -> Entry:
+    results = verified.results
+    notes = [] if results["flags"]["reportable"] else [f"not reportable: {r}" for r in results["flags"]["reasons"]]
+    notes += [f"{m}: not recomputed against our reference statistics ({why})" for m, why in verified.unverified.items()]
+    return Entry(
+        entry_id=entry_id(verified.card["name"], results["benchmark"]["name"], verified.bundle_sha256),
+        trust=trust, model=verified.card, benchmark=results["benchmark"]["name"],
+        scores=scores_from_results(results), source=f"bundle sha256:{verified.bundle_sha256}",
+        benchmark_version=str(results["benchmark"]["version"]),
+        suite_version=results["provenance"].get("avbench_version"), reportable=bool(results["flags"]["reportable"]),
+        notes=tuple(notes), added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        extra={"run_id": results["run_id"], "config_hash": results["config_hash"], "counts": results["counts"],
+               "rescored": verified.rescored, "unverified": sorted(verified.unverified),
+               "reference_state_sha256": verified.our_references},
+    )
+
+
+def submit(bundle: str | Path, store: str | Path, options: SubmitOptions | None = None, replace: bool = False) -> Entry:
+    """Verify `bundle` (a zip from `avbench pack`) and add it to `store`; returns the entry.
+    Raises `SubmissionRejected` with the reason on the first failed check."""
+    from .store import TRUST_LEVELS
+
+    options = options or SubmitOptions()
+    if options.trust not in TRUST_LEVELS[:3]:
+        raise AvbenchError(f"--trust must be one of {', '.join(TRUST_LEVELS[:3])}, not {options.trust!r}")
+    bundle = Path(bundle)
+    if not bundle.is_file():
+        raise InputError(bundle, "no such bundle file")
+    folder = Path(tempfile.mkdtemp(prefix="avbench-submit-"))
+    try:
+        names = safe_extract(bundle, folder, options.limits)
+        verified = verify_extracted(bundle, folder, names, options)
+        entry = make_entry(verified, options.trust)
+        add_entry(store, entry, folder, replace=replace)
+        return entry
+    except InputError as exc:
+        if exc.path == str(bundle):
+            raise SubmissionRejected(exc.problem) from None
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -14,6 +14,9 @@ from .win_rate import mean_win_rates
 
 # Tab order: the paper's benchmarks first, custom ones after them alphabetically.
 PUBLISHED_BENCHMARKS = ("vggsound", "landscape", "audioset-drums")
+# Column titles for tables holding only paper numbers (a run's results.json carries its own titles).
+METRIC_TITLES = {"av_align": "AV-Align", "fvd": "FVD", "fid": "FID", "kid": "KID", "fad": "FAD", "is": "IS",
+                 "isv": "IS (video)", "clipsim": "CLIPSIM", "clipscore": "CLIPScore"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def _columns(entries: list[Entry]) -> list[Column]:
         if len(directions) > 1:
             ids = ", ".join(e.entry_id for e in entries if metric in e.scores)
             raise AvbenchError(f"metric {metric}: entries {ids} disagree on whether higher is better")
-        title = next((s.title for s in scores if s.title), metric)
+        title = next((s.title for s in scores if s.title), METRIC_TITLES.get(metric, metric))
         columns.append(Column(metric, title, directions.pop(), tuple(sorted({_preset_label(s) for s in scores}))))
     return columns
 

@@ -95,13 +95,19 @@
     var noteIds = {};
     var notesList = $("row-notes");
     notesList.textContent = "";
+    // Caveats every paper row of the tab shares are listed once, not marked on each row.
+    var paper = bench.rows.filter(function (r) { return r.trust === "reported"; });
+    var shared = paper.length < 2 ? [] : paper[0].notes.filter(function (n) {
+      return paper.every(function (r) { return r.notes.indexOf(n) >= 0; });
+    });
+    if (shared.length) notesList.appendChild(el("li", { cls: "shared", text: "Every paper (reported) row: " + shared.join("; ") }));
     sortedRows(bench).forEach(function (row) {
       var name = row.model.link ? el("a", { href: row.model.link, rel: "noopener" }, [row.model.name]) : document.createTextNode(row.model.name);
       var modelCell = el("td", { cls: "left" }, [name]);
-      var caveats = row.notes.slice();
+      var caveats = row.notes.filter(function (n) { return row.trust !== "reported" || shared.indexOf(n) < 0; });
       if (caveats.length) {
         var nums = caveats.map(function (n) {
-          if (!(n in noteIds)) { noteIds[n] = Object.keys(noteIds).length + 1; notesList.appendChild(el("li", { text: n })); }
+          if (!(n in noteIds)) { noteIds[n] = Object.keys(noteIds).length + 1; notesList.appendChild(el("li", { text: n, value: String(noteIds[n]) })); }
           return noteIds[n];
         });
         modelCell.appendChild(el("span", { cls: "mark", title: caveats.join("\n") }, [" †" + nums.join(",")]));

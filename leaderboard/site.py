@@ -4,9 +4,6 @@ into a temporary folder and then renamed over SITE."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -19,7 +16,7 @@ from .latex import render_latex
 from .names import slug
 from .plots import write_plots
 from .samples import SAMPLES_GLOBAL, build_sample_browser
-from .store import Entry, read_entries
+from .store import Entry, atomic_folder, read_entries
 from .table_model import build_tables
 
 ASSETS = ("index.html", "app.js", "style.css")
@@ -95,21 +92,8 @@ def build_site(store: str | Path, out: str | Path, include_reported: bool = True
         entries += [e for e in paper if e.entry_id not in held]
         notes += [note] if note else []
     _check_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         summary = _fill(tmp, store, entries, notes, max_peak_plots, workers)
         tmp.chmod(0o755)  # mkdtemp makes it private; a site is meant to be served
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     summary.out = out
     return summary

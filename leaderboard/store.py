@@ -14,9 +14,10 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from metrics.errors import AvbenchError, InputError
 
@@ -141,15 +142,26 @@ def add_entry(store: str | Path, entry: Entry, bundle: str | Path | None = None,
     final = entry_dir(store, entry.entry_id)
     if final.exists() and not replace:
         raise AvbenchError(f"the store already holds entry {entry.entry_id} ({final}); pass replace to resubmit")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.entry_id}.", dir=final.parent))
-    try:
+    with atomic_folder(final) as tmp:
         if bundle is not None:
             shutil.copytree(bundle, tmp / BUNDLE_DIR, symlinks=True)
         (tmp / ENTRY_FILE).write_text(json.dumps(entry.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n",
                                       encoding="utf-8")
+    return final
+
+
+@contextmanager
+def atomic_folder(final: Path) -> Iterator[Path]:
+    """Yield a temporary folder beside `final`; when the block succeeds it replaces `final` (a
+    rename each way, so readers see the old folder or the new one, never half of one); when it
+    fails it is removed and `final` is left as it was."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        yield tmp
         if final.exists():
-            old = final.with_name(f".{entry.entry_id}.old")
+            old = final.with_name(f".{final.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
             os.replace(final, old)
             os.replace(tmp, final)
             shutil.rmtree(old)
@@ -158,4 +170,3 @@ def add_entry(store: str | Path, entry: Entry, bundle: str | Path | None = None,
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return final

@@ -11,7 +11,7 @@ from metrics.errors import AvbenchError
 
 # Verb modules, in the order `avbench --help` lists them.
 VERB_MODULES = ("ls", "validate", "generate", "score", "merge", "report", "run", "score_files", "stats", "weights",
-                "av_align", "validity", "demo", "generate_one", "pack", "submit", "reproduce")
+                "av_align", "validity", "demo", "generate_one", "pack", "submit", "reproduce", "leaderboard")
 
 
 def build_parser() -> argparse.ArgumentParser:

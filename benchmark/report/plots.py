@@ -27,7 +27,7 @@ def _colours(runs: list[Run]) -> dict[str, str]:
     return colours
 
 
-def _style():
+def plot_style():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,7 +39,7 @@ def _style():
     return plt
 
 
-def _save(fig, out: Path, stem: str) -> list[str]:
+def save_figure(fig, out: Path, stem: str) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     names = []
@@ -59,7 +59,7 @@ def _metric_names(runs: list[Run]) -> list[str]:
 def metric_bars(runs: list[Run], out: Path, title: str) -> list[str]:
     """One panel per metric: a bar per run, 95% CI as error bars; AV-Align panels carry the
     chance (shuffled-audio) and real-video levels as dashed lines."""
-    plt = _style()
+    plt = plot_style()
     names = _metric_names(runs)
     colours = _colours(runs)
     ncols = min(3, len(names))
@@ -97,7 +97,7 @@ def metric_bars(runs: list[Run], out: Path, title: str) -> list[str]:
     for ax in list(axes.flat)[len(names):]:
         ax.axis("off")
     fig.suptitle(title)
-    return _save(fig, out, "metrics_bars")
+    return save_figure(fig, out, "metrics_bars")
 
 
 def fvd_vs_av_align(runs: list[Run], out: Path, title: str) -> list[str]:
@@ -106,7 +106,7 @@ def fvd_vs_av_align(runs: list[Run], out: Path, title: str) -> list[str]:
                and r.metric("av_align")["value"] is not None]
     if not present:
         return []
-    plt = _style()
+    plt = plot_style()
     colours = _colours(runs)
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     for run in present:
@@ -119,7 +119,7 @@ def fvd_vs_av_align(runs: list[Run], out: Path, title: str) -> list[str]:
     ax.set_ylabel(f"AV-Align ↑  [{present[0].metric('av_align')['preset']}]")
     ax.set_title(title)
     ax.margins(x=0.2, y=0.1)
-    return _save(fig, out, "fvd_vs_av_align")
+    return save_figure(fig, out, "fvd_vs_av_align")
 
 
 def av_align_by_class(runs: list[Run], out: Path, title: str) -> list[str]:
@@ -127,7 +127,7 @@ def av_align_by_class(runs: list[Run], out: Path, title: str) -> list[str]:
     present = [r for r in runs if r.results["by_category"].get("av_align")]
     if not present:
         return []
-    plt = _style()
+    plt = plot_style()
     colours = _colours(runs)
     counts: dict[str, int] = {}
     for run in present:
@@ -148,7 +148,7 @@ def av_align_by_class(runs: list[Run], out: Path, title: str) -> list[str]:
     ax.set_xlabel("mean AV-Align per class ↑")
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    return _save(fig, out, "av_align_by_class")
+    return save_figure(fig, out, "av_align_by_class")
 
 
 def av_align_histogram(runs: list[Run], out: Path, title: str) -> list[str]:
@@ -157,7 +157,7 @@ def av_align_histogram(runs: list[Run], out: Path, title: str) -> list[str]:
     values = {k: v for k, v in values.items() if v}
     if not values:
         return []
-    plt = _style()
+    plt = plot_style()
     colours = _colours(runs)
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     bins = np.linspace(0.0, max(1.0, max(max(v) for v in values.values())), 21)
@@ -171,7 +171,7 @@ def av_align_histogram(runs: list[Run], out: Path, title: str) -> list[str]:
     ax.set_ylabel("clips")
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    return _save(fig, out, "av_align_histogram")
+    return save_figure(fig, out, "av_align_histogram")
 
 
 PLOTS = (metric_bars, fvd_vs_av_align, av_align_by_class, av_align_histogram)

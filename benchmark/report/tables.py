@@ -158,7 +158,7 @@ _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{
                   "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
-def _tex(text: str) -> str:
+def latex_escape(text: str) -> str:
     text = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
     return text.replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$").replace("±", r"$\pm$").replace("—", "--")
 
@@ -168,23 +168,23 @@ def render_latex(tables: list[Table]) -> str:
     out = ["% requires \\usepackage{booktabs}"]
     for table in tables:
         out += [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{l r " + "r " * len(table.columns) + "}",
-                r"\toprule", "Model & $n$ & " + " & ".join(_tex(c.header) for c in table.columns) + r" \\",
+                r"\toprule", "Model & $n$ & " + " & ".join(latex_escape(c.header) for c in table.columns) + r" \\",
                 r"\midrule"]
         first_control = True
         for row in table.rows:
             if row.run.is_control and first_control and row is not table.rows[0]:
                 out.append(r"\midrule")
             first_control = first_control and not row.run.is_control
-            name = _tex(row.run.model)
+            name = latex_escape(row.run.model)
             name = rf"\textit{{{name}}}" if row.run.is_control else name
             cells = []
             for column in table.columns:
                 cell = row.cells[column.key]
-                text = _tex(format_value(cell.record))
+                text = latex_escape(format_value(cell.record))
                 cells.append(rf"\textbf{{{text}}}" if cell.best else text)
             out.append(f"{name} & {_counts(row.run)} & " + " & ".join(cells) + r" \\")
         out += [r"\bottomrule", r"\end{tabular}",
-                rf"\caption{{{_tex(table.benchmark)}. " + " ".join(_tex(n) for n in table.footnotes) + "}",
+                rf"\caption{{{latex_escape(table.benchmark)}. " + " ".join(latex_escape(n) for n in table.footnotes) + "}",
                 r"\end{table}", ""]
     return "\n".join(out)
 

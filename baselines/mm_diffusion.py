@@ -57,7 +57,8 @@ class MMDiffusionGenerator(BaselineGenerator):
 
     name = "mm-diffusion"
     PACKAGE = "mm_diffusion"
-    MODULES = ("torch", "mpi4py", "blobfile", "einops", "mm_diffusion.multimodal_script_util", "mm_diffusion.script_util")
+    # multimodal_script_util -> multimodal_gaussian_diffusion -> dist_util imports mpi4py and blobfile.
+    MODULES = ("torch", "mm_diffusion.multimodal_script_util", "mm_diffusion.script_util")
     CHECKPOINTS = {"base": "Landscape.pt base 64x64", "sr": "Landscape_SR.pt super-resolution"}
     DRIVER = "mm_diffusion_driver.py"
     OPTIONS = {

@@ -45,7 +45,8 @@ class TatsGenerator(BaselineGenerator):
 
     name = "tats"
     PACKAGE = "tats"
-    MODULES = ("torch", "torchvision.datasets.video_utils", "pytorch_lightning", "tats", "tats.modules.gpt")
+    # tats/__init__ imports tats.data, which imports torchvision's VideoClips and pytorch_lightning.
+    MODULES = ("torch", "tats", "tats.modules.gpt")
     CHECKPOINTS = {"gpt": "TATS-base audio transformer", "vqgan": "video VQGAN", "stft_vqgan": "STFT VQGAN"}
     DRIVER = "tats_driver.py"
     OPTIONS = {

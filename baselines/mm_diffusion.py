@@ -154,18 +154,21 @@ class MMDiffusionGenerator(BaselineGenerator):
                 wall_s: float, seed: int | None) -> ItemOutcome:
         video, audio = self.outputs(item, out_dir)
         chosen = self.options["output"]
+
+        def variant_path(kind: str) -> Path:
+            return out_dir / VARIANTS / f"{SIZES[kind]}x{SIZES[kind]}" / video.relative_to(out_dir)
+
         for kind, array in frames.items():
             size = SIZES[kind]
             if array.shape[1:3] != (size, size):
                 raise AvbenchError(f"{kind} output is {array.shape[2]}x{array.shape[1]}, expected {size}x{size}")
-            path = video if kind == chosen else out_dir / VARIANTS / f"{size}x{size}" / video.name
+            path = video if kind == chosen else variant_path(kind)
             path.parent.mkdir(parents=True, exist_ok=True)
             write_sample_video(array, FPS, FRAMES, path)
         duration = AUDIO_SAMPLES / AUDIO_RATE
         write_conditioning_wav(item.audio_path, item.start, duration, audio)
-        variant = next(k for k in SIZES if k != chosen)
         extra = {"sample_output": f"{chosen} ({SIZES[chosen]}x{SIZES[chosen]})",
-                 "variant": str(out_dir / VARIANTS / f"{SIZES[variant]}x{SIZES[variant]}" / video.name),
+                 "variant": str(variant_path(next(k for k in SIZES if k != chosen))),
                  "paper_setting": self.paper_setting, "flags": self.flags()}
         record = self.record(item, argv=argv, status="ok", offset=item.start, duration=duration, fps=FPS,
                              shape=frames[chosen].shape[:3], seed=seed, wall_s=wall_s,

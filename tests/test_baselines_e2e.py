@@ -118,3 +118,17 @@ def test_tats_driver_end_to_end_through_the_cli(tmp_path, capsys):
     # A rerun skips what is done and retries only the failed item.
     assert main(argv) == 0
     assert "2 already present, 1 failed" in capsys.readouterr().out
+
+
+def test_preflight_verb_lists_every_problem(tmp_path, capsys):
+    items = tmp_path / "items.csv"
+    items.write_text("item_id,video_path,audio_path\n1,,missing.wav\n")
+    argv = ["preflight", "--model", "tats", "--benchmark", "custom", "--items", str(items), "--out", str(tmp_path / "o"),
+            "--option", f"checkout={FAKE_TATS}", "--option", f"python={sys.executable}", "--option", "device=cpu",
+            "--option", f"stft_root={tmp_path}", "--option", f"gpt_ckpt={tmp_path / 'g'}",
+            "--option", f"vqgan_ckpt={tmp_path / 'v'}", "--option", f"stft_vqgan_ckpt={tmp_path / 's'}"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tats preflight found 6 problem(s)" in err
+    assert f"{tmp_path / 'g'}: gpt checkpoint does not exist" in err and "missing.wav: no such file" in err
+    assert main(["preflight", "--model", "real", "--benchmark", "custom", "--items", str(items), "--out", "x"]) == 0

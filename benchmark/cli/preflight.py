@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_benchmark_arguments, benchmark_from_args, parse_assignments
+from .common import add_model_arguments, benchmark_from_args, parse_assignments
 
 NAME = "preflight"
 HELP = "Check everything a model adapter needs (e.g. tats, mm-diffusion) and list every missing piece."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="generator adapter (see `avbench ls models`)")
-    add_benchmark_arguments(parser)
-    parser.add_argument("--out", required=True, metavar="RUN", help="the folder `generate --out` will write to")
-    parser.add_argument("--option", action="append", metavar="KEY=VALUE", help="generator option (repeatable)")
+    add_model_arguments(parser, "the folder `generate --out` will write to")
 
 
 def run(args: argparse.Namespace) -> int:

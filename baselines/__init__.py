@@ -1,5 +1,2 @@
-"""Wrappers that run TATS and MM-Diffusion from a user's checkout and normalise their outputs,
-plus an adapter for any folder of pre-generated videos.
-
-Not built yet; see the baselines issue.
-"""
+"""Wrappers for the upstream baselines (TATS, MM-Diffusion): each runs the user's own checkout in
+its own interpreter and hands avbench normalised `<id>.mp4` + `<id>.wav` pairs with a manifest."""

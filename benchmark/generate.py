@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from metrics.errors import AvbenchError
 from metrics.fileio import atomic_write
@@ -21,7 +21,7 @@ from metrics.fileio import atomic_write
 from .adapters import load_adapters
 from .cache import cache_key
 from .definition import Benchmark, OutputSpec
-from .generators import GeneratedSample, make_generator
+from .generators import BenchmarkItem, GeneratedSample, make_generator
 from .sharding import Shard, select
 
 GENERATE_RECORD = "generate.json"
@@ -96,7 +96,10 @@ def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dic
     generator = make_generator(model, **options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    record = generation_record(model, options, benchmark, output_spec(benchmark, generator, output))
+    spec = output_spec(benchmark, generator, output)
+    if hasattr(generator, "expect_output"):
+        generator.expect_output(spec)
+    record = generation_record(model, options, benchmark, spec)
     record_path = out / GENERATE_RECORD
     if record_path.is_file():
         previous = json.loads(record_path.read_text(encoding="utf-8"))
@@ -122,19 +125,51 @@ def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dic
             outcome.skipped.append(item_id)
         else:
             todo.append(by_id[item_id])
-    for item in tqdm(todo, desc=f"generate {model}", unit="sample", disable=not progress or not todo):
+    bar = tqdm(total=len(todo), desc=f"generate {model}", unit="sample", disable=not progress or not todo)
+    for item, result in _results(generator, todo, out):
+        bar.update(1)
         try:
-            sample: GeneratedSample = generator.generate(item, out)
-            row = {"sample_id": item.item_id, "video_path": _relative(Path(sample.video_path), out),
-                   "audio_path": _relative(Path(sample.audio_path), out), "label": item.label or "",
+            if isinstance(result, BaseException):
+                raise result
+            row = {"sample_id": item.item_id, "video_path": _relative(Path(result.video_path), out),
+                   "audio_path": _relative(Path(result.audio_path), out), "label": item.label or "",
                    "text": item.text or "", "seed": item.seed}
         except Exception as exc:  # one item's failure is recorded; the run goes on
             outcome.failures[item.item_id] = _one_line(exc)
             continue
         _append_row(manifest, row)
         outcome.generated.append(item.item_id)
+    bar.close()
     _write_failures(out / FAILURES, outcome.failures)
     return outcome
+
+
+BatchResult = tuple[BenchmarkItem, "GeneratedSample | BaseException"]
+
+
+def _results(generator: Any, todo: list[BenchmarkItem], out: Path) -> Iterator[BatchResult]:
+    """(item, sample or the exception it failed with) for every item of `todo`, in order of
+    completion: through the generator's `generate_batch` when it has one (a model loaded once
+    for many items), else one `generate` call per item. Items a batch does not report fail."""
+    if not hasattr(generator, "generate_batch"):
+        for item in todo:
+            try:
+                yield item, generator.generate(item, out)
+            except Exception as exc:
+                yield item, exc
+        return
+    pending = {item.item_id: item for item in todo}
+    try:
+        for item_id, result in generator.generate_batch(todo, out):
+            item = pending.pop(item_id, None)
+            if item is not None:
+                yield item, result
+    except Exception as exc:  # the batch itself broke: every item not yet reported fails with it
+        for item in list(pending.values()):
+            yield item, exc
+        return
+    for item in pending.values():
+        yield item, AvbenchError(f"the {generator.name} batch did not report item {item.item_id}")
 
 
 def _write_failures(path: Path, failures: dict[str, str]) -> None:

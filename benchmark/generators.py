@@ -49,7 +49,11 @@ class Generator(Protocol):
     Optional members the harness uses when present: `prepare(items)`, called once with every
     item of the benchmark before any `generate` (e.g. to pair items); `output_spec`, a dict of
     the output fields the generator guarantees (`fps`, `frames`, `width`, `height`, `duration`;
-    None = native, not checked), overriding the benchmark protocol's.
+    None = native, not checked), overriding the benchmark protocol's; `expect_output(spec)`,
+    called once with the resolved OutputSpec (a generator that checks what it hands over);
+    `generate_batch(items, out_dir)`, used instead of `generate` when present: yields
+    `(item_id, GeneratedSample or the exception that item failed with)` per item, so a model
+    loaded once serves many items (an item it never reports is recorded as failed).
     """
 
     name: str

@@ -15,13 +15,13 @@ from typing import Any
 import torch
 
 from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
+from benchmark.media.edit import write_mp4
 from metrics.errors import AvbenchError, InputError, WeightsError
 from metrics.fileio import sha256_file
 
 from .audio import cut_conditioning_audio
 from .checkpoints import BEATS_WEIGHTS, load_beats, load_mapper, mapper_weights_name, resolve_weights
 from .presets import BEATS_SAMPLE_RATE, DEFAULT_PRESET, PRESETS, ReferencePreset
-from .video_io import write_mp4
 
 CONDITIONING_MODES = ("audio", "text+audio")
 

@@ -214,7 +214,8 @@ def _bad_inputs(tiny, root: Path) -> Path:
 
 def test_validate_flags_missing_corrupt_and_wrong_fps_items(tiny, tmp_path, capsys):
     gen = tmp_path / "gen"
-    outcome = generate("folder", tiny.bench, gen, options={"path": str(_bad_inputs(tiny, tmp_path))}, progress=False)
+    outcome = generate("folder", tiny.bench, gen, options={"path": str(_bad_inputs(tiny, tmp_path)), "check": False},
+             progress=False)
     assert set(outcome.failures) == {"clip0001"} and "no video for item clip0001" in outcome.failures["clip0001"]
     code = main(["validate", "--benchmark", "synthetic:tiny", "--inputs", str(gen)])
     out = capsys.readouterr().out
@@ -228,7 +229,8 @@ def test_validate_flags_missing_corrupt_and_wrong_fps_items(tiny, tmp_path, caps
 
 def test_bad_inputs_are_recorded_per_item_and_the_run_completes(tiny, tmp_path):
     gen = tmp_path / "gen"
-    generate("folder", tiny.bench, gen, options={"path": str(_bad_inputs(tiny, tmp_path))}, progress=False)
+    generate("folder", tiny.bench, gen, options={"path": str(_bad_inputs(tiny, tmp_path)), "check": False},
+             progress=False)
     outside = tmp_path / "elsewhere.mp4"
     shutil.copy(gen / "clip0000.mp4", outside)
     rows = (gen / MANIFEST).read_text().splitlines()

@@ -10,8 +10,8 @@ from typing import Sequence
 from metrics.errors import AvbenchError
 
 # Verb modules, in the order `avbench --help` lists them.
-VERB_MODULES = ("ls", "validate", "generate", "score", "merge", "report", "run", "score_files", "stats", "weights",
-                "av_align", "validity", "demo", "generate_one", "pack", "submit", "reproduce", "leaderboard")
+VERB_MODULES = ("ls", "validate", "preflight", "generate", "score", "merge", "report", "run", "score_files", "stats",
+                "weights", "av_align", "validity", "demo", "generate_one", "pack", "submit", "reproduce", "leaderboard")
 
 
 def build_parser() -> argparse.ArgumentParser:

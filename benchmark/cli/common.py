@@ -14,6 +14,14 @@ def add_benchmark_arguments(parser: argparse.ArgumentParser, required: bool = Tr
     parser.add_argument("--labels", metavar="CSV", help="label table to join (VGGSound: the official vggsound.csv)")
 
 
+def add_model_arguments(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """--model, the benchmark, --out and --option: what names one generation."""
+    parser.add_argument("--model", required=True, help="generator adapter (see `avbench ls models`)")
+    add_benchmark_arguments(parser)
+    parser.add_argument("--out", required=True, metavar="RUN", help=out_help)
+    parser.add_argument("--option", action="append", metavar="KEY=VALUE", help="generator option (repeatable)")
+
+
 def benchmark_from_args(args: argparse.Namespace):
     from ..definition import load_benchmark
 

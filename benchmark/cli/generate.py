@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_benchmark_arguments, benchmark_from_args, parse_assignments
+from .common import add_model_arguments, benchmark_from_args, parse_assignments
 
 NAME = "generate"
 HELP = "Generate one video per benchmark item with a model adapter (resumable: existing ids are skipped)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="generator adapter (see `avbench ls models`)")
-    add_benchmark_arguments(parser)
-    parser.add_argument("--out", required=True, metavar="RUN", help="folder for the videos and manifest.csv")
-    parser.add_argument("--option", action="append", metavar="KEY=VALUE", help="generator option (repeatable)")
+    add_model_arguments(parser, "folder for the videos and manifest.csv")
     parser.add_argument("--shard", metavar="i/N", help="generate only shard i of N (strided over sorted ids)")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N items (a debug run)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

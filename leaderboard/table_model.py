@@ -124,11 +124,28 @@ def _footnotes(benchmark: str, columns: list[Column], rows: list[Row]) -> list[s
     return notes
 
 
+def _without_repeats(group: list[Entry]) -> tuple[list[Entry], list[str]]:
+    """`group` less the entries that repeat another entry of it (`extra["same_as"]`, e.g. a paper
+    table re-printing Table 1's row): listed twice they would count twice in the win rate."""
+    by_id = {e.entry_id: e for e in group}
+    kept, notes = [], []
+    for entry in group:
+        original = by_id.get(entry.extra.get("same_as") or "")
+        if original is None:
+            kept.append(entry)
+            continue
+        where = " / ".join(str(entry.extra[k]) for k in ("table", "row") if entry.extra.get(k))
+        notes.append(f"Not listed twice: {entry.model['name']}{f' ({where})' if where else ''} repeats the numbers "
+                     f"of {original.model['name']}.")
+    return kept, notes
+
+
 def build_tables(entries: list[Entry]) -> list[BenchmarkTable]:
-    """One table per benchmark; rows sorted by mean win rate (best first, "—" last), then model name."""
+    """One table per benchmark; rows sorted by mean win rate (best first, "—" last), then model name.
+    An entry repeating another one's numbers is left out of the table (named in a footnote)."""
     tables = []
     for benchmark in benchmark_order(e.benchmark for e in entries):
-        group = [e for e in entries if e.benchmark == benchmark]
+        group, repeats = _without_repeats([e for e in entries if e.benchmark == benchmark])
         columns = _columns(group)
         rows = [Row(e, {m: Cell(s) for m, s in e.scores.items()}) for e in group]
         for column in columns:
@@ -141,5 +158,5 @@ def build_tables(entries: list[Entry]) -> list[BenchmarkTable]:
         for row in rows:
             row.win_rate = rates[row.entry.entry_id]
         rows.sort(key=lambda r: (r.win_rate is None, -(r.win_rate or 0.0), r.model, r.entry.entry_id))
-        tables.append(BenchmarkTable(benchmark, columns, rows, _footnotes(benchmark, columns, rows)))
+        tables.append(BenchmarkTable(benchmark, columns, rows, _footnotes(benchmark, columns, rows) + repeats))
     return tables

@@ -103,6 +103,17 @@ def test_best_and_second_follow_each_metric_direction():
     assert [r.entry.entry_id for r in table.rows] == ["b", "c", "a", "d"]  # by mean win rate
 
 
+def test_a_repeated_row_is_listed_once_and_not_counted_twice():
+    entries = [_entry("a", "A", {"av_align": (0.5, None)}), _entry("b", "B", {"av_align": (0.3, None)}),
+               _entry("a2", "A again", {"av_align": (0.5, None)}, extra={"same_as": "a", "table": "Table 2"})]
+    (table,) = build_tables(entries)
+    assert [r.entry.entry_id for r in table.rows] == ["a", "b"]
+    assert [r.win_rate for r in table.rows] == [1.0, 0.0]  # with the repeat, A would share its win with itself
+    assert "Not listed twice: A again (Table 2) repeats the numbers of A." in table.footnotes
+    (alone,) = build_tables(entries[2:])  # the row it repeats is not in the table: keep it
+    assert [r.entry.entry_id for r in alone.rows] == ["a2"]
+
+
 def test_pareto_front_lower_fvd_higher_av_align():
     points = [(100.0, 0.3), (200.0, 0.5), (150.0, 0.2), (300.0, 0.5), (50.0, 0.1)]
     assert pareto_front(points) == [4, 0, 1]  # (150, .2) dominated by (100, .3); (300, .5) by (200, .5)

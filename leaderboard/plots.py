@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,37 +51,45 @@ def _errors(rows: list[Row], metric: str) -> np.ndarray:
     return np.array(out).T.reshape(2, -1)
 
 
+def _wrapped(label: str, width: int = 38) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
 def metric_bars(table: BenchmarkTable, out: Path) -> list[str]:
-    """One panel per metric, a bar per entry with its 95% CI (reported rows hatched)."""
+    """One panel per metric (two panels a row), a horizontal bar per entry in the table's order
+    with its 95% CI (reported rows hatched); model names on the left of each panel row."""
     columns = [c for c in table.columns
                if any(c.metric in r.cells and r.cells[c.metric].score.value is not None for r in table.rows)]
     if not columns:
         return []
     plt = plot_style()
     colours = _colours(table.rows)
-    ncols = min(4, len(columns))  # the paper's four metrics in one row
+    rows = table.rows
+    ncols = min(2, len(columns))
     nrows = math.ceil(len(columns) / ncols)
-    width = max(5.5, 0.9 * len(table.rows) + 1.8)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 4.2 * nrows), squeeze=False)
+    labels = [_wrapped(_label(r)) for r in rows]
+    height = 0.2 * sum(label.count("\n") + 1 for label in labels) + 0.25 * len(rows) + 1.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols + 3.2, height * nrows), squeeze=False, sharey=True)
+    y = np.arange(len(rows))
     for ax, column in zip(axes.flat, columns):
-        rows = [r for r in table.rows if column.metric in r.cells and r.cells[column.metric].score.value is not None]
-        values = [r.cells[column.metric].score.value for r in rows]
-        errors = _errors(rows, column.metric)
-        x = np.arange(len(rows))
-        bars = ax.bar(x, values, color=[colours[r.model] for r in rows], yerr=errors, capsize=4,
-                      edgecolor="black", linewidth=0.6)
-        for patch, row in zip(bars, rows):
-            patch.set_hatch(TRUST_HATCH.get(row.entry.trust, ""))
-        for xi, v, top in zip(x, values, np.asarray(values) + np.nan_to_num(errors[1])):
-            ax.annotate(format_number(v), (xi, max(top, 0.0)), textcoords="offset points", xytext=(0, 3),
-                        ha="center", va="bottom", fontsize=9)
-        ax.set_title(f"{column.header}  [{', '.join(column.presets)}]", fontsize=10)
-        ax.set_xticks(x, [_label(r) for r in rows], rotation=30, ha="right")
-        ax.margins(y=0.15)
+        present = [i for i, r in enumerate(rows)
+                   if column.metric in r.cells and r.cells[column.metric].score.value is not None]
+        values = [rows[i].cells[column.metric].score.value for i in present]
+        errors = _errors([rows[i] for i in present], column.metric)
+        bars = ax.barh(y[present], values, color=[colours[rows[i].model] for i in present],
+                       xerr=errors, capsize=3, edgecolor="black", linewidth=0.6)
+        for patch, i, v, right in zip(bars, present, values, np.asarray(values) + np.nan_to_num(errors[1])):
+            patch.set_hatch(TRUST_HATCH.get(rows[i].entry.trust, ""))
+            ax.annotate(format_number(v), (max(right, 0.0), y[i]), textcoords="offset points", xytext=(4, 0),
+                        va="center", fontsize=8)
+        ax.set_title(f"{column.header}  [{', '.join(column.presets)}]", fontsize=10, loc="left")
+        ax.margins(x=0.18)
+    axes[0, 0].set_yticks(y, labels, fontsize=9)
+    axes[0, 0].invert_yaxis()
     for ax in list(axes.flat)[len(columns):]:
         ax.axis("off")
-    hatched = " (hatched: paper numbers)" if any(r.entry.trust == "reported" for r in table.rows) else ""
-    fig.suptitle(f"{table.benchmark}: 95% CI{hatched}")
+    hatched = " (hatched: paper numbers)" if any(r.entry.trust == "reported" for r in rows) else ""
+    fig.suptitle(f"{table.benchmark}: each metric with its 95% CI{hatched}")
     return save_figure(fig, out, "metrics_bars")
 
 
@@ -100,21 +109,22 @@ def fvd_vs_av_align(table: BenchmarkTable, out: Path) -> list[str]:
     plt = plot_style()
     colours = _colours(table.rows)
     points = [(r.cells["fvd"].score.value, r.cells["av_align"].score.value) for r in rows]
-    fig, ax = plt.subplots(figsize=(7.0, 5.0))
-    for row, (x, y) in zip(rows, points):
+    fig, ax = plt.subplots(figsize=(10.5, max(5.0, 0.32 * len(rows) + 1.5)))
+    for k, (row, (x, y)) in enumerate(zip(rows, points), start=1):
         xerr, yerr = (_errors([row], m) for m in ("fvd", "av_align"))
         marker = "s" if row.entry.trust == "reported" else "o"
+        # Numbered points and a key beside the axes: names written at the points overlap.
         ax.errorbar([x], [y], xerr=None if np.isnan(xerr).all() else xerr, yerr=None if np.isnan(yerr).all() else yerr,
-                    fmt=marker, color=colours[row.model], capsize=3, markersize=8)
-        ax.annotate(_label(row), (x, y), textcoords="offset points", xytext=(7, 5), fontsize=9)
+                    fmt=marker, color=colours[row.model], capsize=3, markersize=8, label=_wrapped(f"{k}. {_label(row)}", 44))
+        ax.annotate(str(k), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=9)
     front = pareto_front(points)
     fx = [points[i][0] for i in front]
     fy = [points[i][1] for i in front]
     ax.step(fx, fy, where="post", color="black", linestyle="--", linewidth=1, label="Pareto front")
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
     ax.set_xlabel("FVD ↓")
     ax.set_ylabel("AV-Align ↑")
-    ax.set_title(f"{table.benchmark}: quality vs synchrony (squares: paper numbers)")
+    ax.set_title(f"{table.benchmark}: quality vs synchrony (squares: paper numbers)", loc="left")
     ax.margins(x=0.2, y=0.15)
     return save_figure(fig, out, "fvd_vs_av_align")
 
@@ -185,9 +195,11 @@ def win_rate_ranking(tables: list[BenchmarkTable], out: Path) -> list[str]:
     if not ranked:
         return []
     plt = plot_style()
-    height = sum(0.4 * len(rows) + 1.1 for _, rows in ranked)
-    fig, axes = plt.subplots(len(ranked), 1, figsize=(6.5, max(3.0, height)), squeeze=False,
-                             gridspec_kw={"height_ratios": [len(rows) + 1 for _, rows in ranked]})
+    labels = {id(r): _wrapped(_label(r)) for _, rows in ranked for r in rows}
+    lines = [sum(labels[id(r)].count("\n") + 1 for r in rows) for _, rows in ranked]
+    height = sum(0.22 * n + 0.2 * len(rows) + 1.0 for n, (_, rows) in zip(lines, ranked))
+    fig, axes = plt.subplots(len(ranked), 1, figsize=(9.0, max(3.0, height)), squeeze=False,
+                             gridspec_kw={"height_ratios": [n + 2 for n in lines]})
     for ax, (table, rows) in zip(axes.flat, ranked):
         colours = _colours(table.rows)
         y = np.arange(len(rows))
@@ -197,7 +209,7 @@ def win_rate_ranking(tables: list[BenchmarkTable], out: Path) -> list[str]:
             patch.set_hatch(TRUST_HATCH.get(row.entry.trust, ""))
             ax.annotate(f"{row.win_rate:.2f}", (row.win_rate, patch.get_y() + patch.get_height() / 2),
                         textcoords="offset points", xytext=(4, 0), va="center", fontsize=9)
-        ax.set_yticks(y, [_label(r) for r in rows])
+        ax.set_yticks(y, [labels[id(r)] for r in rows], fontsize=9)
         ax.invert_yaxis()
         ax.set_xlim(0, 1.12)
         ax.set_title(table.benchmark, loc="left", fontsize=11)
@@ -213,8 +225,9 @@ def write_plots(tables: list[BenchmarkTable], out: Path, prefix: str = "plots") 
         folder = slug(table.benchmark)
         for title, plot in (("Metrics with 95% CI", metric_bars), ("FVD vs AV-Align", fvd_vs_av_align)):
             names = plot(table, out / folder)
-            if names:  # several metric panels need the page's full width to be legible
-                result.add(table.benchmark, title, names, f"{prefix}/{folder}", wide=plot is metric_bars and len(table.columns) > 1)
+            if names:  # several metric panels, or the scatter's key, need the page's full width to be legible
+                wide = plot is fvd_vs_av_align or len(table.columns) > 1
+                result.add(table.benchmark, title, names, f"{prefix}/{folder}", wide=wide)
             else:
                 result.notes.append(f"{table.benchmark}: no {title} plot (needs "
                                     f"{'two entries with both FVD and AV-Align' if plot is fvd_vs_av_align else 'a metric value'}).")
@@ -222,7 +235,9 @@ def write_plots(tables: list[BenchmarkTable], out: Path, prefix: str = "plots") 
                              ("Mean win rate ranking", win_rate_ranking, "no benchmark has two ranked entries")):
         names = plot(tables, out)
         if names:
-            result.add("", title, names, prefix)
+            # The no-reproduction notice is a small card; the bars need the full width.
+            wide = plot is win_rate_ranking or any(reproductions(t) for t in tables)
+            result.add("", title, names, prefix, wide=wide)
         else:
             result.notes.append(f"no {title} plot: {why}.")
     return result

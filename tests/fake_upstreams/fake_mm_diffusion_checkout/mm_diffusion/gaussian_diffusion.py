@@ -5,7 +5,7 @@ One model call replaces the DDIM steps."""
 import numpy as np
 import torch as th
 
-from ._dump import dump
+from ._fake import dump
 
 
 class GaussianDiffusion:

@@ -98,15 +98,22 @@ class MMDiffusionGenerator(BaselineGenerator):
                              stereo_required=not self.options["allow_mono"], extra=extra)
 
     def _run_chunk(self, items: list[BenchmarkItem], out_dir: Path, work: Path) -> list[ItemOutcome]:
-        conds = {}
+        conds, outcomes = {}, {}
         for k, item in enumerate(items):
+            try:
+                cond = mono_conditioning(item.audio_path, item.start, AUDIO_SAMPLES, AUDIO_RATE)
+            except AvbenchError as exc:  # this item fails alone, before any model runs
+                outcomes[item.item_id] = self.failed(item, [], str(exc), item.seed)
+                continue
             conds[item.item_id] = work / f"item{k:05d}.audio.npy"
-            np.save(conds[item.item_id], mono_conditioning(item.audio_path, item.start, AUDIO_SAMPLES, AUDIO_RATE),
-                    allow_pickle=False)
-        if self.mode == "driver":
-            return self._driver_chunk(items, out_dir, work, conds)
-        return [self._upstream_item(item, out_dir, work / f"item{k:05d}", conds[item.item_id])
-                for k, item in enumerate(items)]
+            np.save(conds[item.item_id], cond, allow_pickle=False)
+        ready = [item for item in items if item.item_id in conds]
+        if self.mode == "driver" and ready:
+            outcomes.update(zip((item.item_id for item in ready), self._driver_chunk(ready, out_dir, work, conds)))
+        elif self.mode == "upstream":
+            outcomes.update((item.item_id, self._upstream_item(item, out_dir, work / f"item{k:05d}", conds[item.item_id]))
+                            for k, item in enumerate(items) if item.item_id in conds)
+        return [outcomes[item.item_id] for item in items]
 
     def _driver_chunk(self, items: list[BenchmarkItem], out_dir: Path, work: Path, conds: dict[str, Path]) -> list[ItemOutcome]:
         plan = [{"id": item.item_id, "seed": item.seed, "audio_path": str(conds[item.item_id]),

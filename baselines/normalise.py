@@ -65,7 +65,11 @@ def write_conditioning_wav(source: Path, offset: float, duration: float, path: P
 def mono_conditioning(source: Path, offset: float, n_samples: int, rate: int) -> np.ndarray:
     """`(1, n_samples) float32` conditioning: channel 0 of the segment of `source` starting at
     `offset` seconds and lasting n_samples / rate seconds, resampled (soxr_hq) to `rate` Hz,
-    zero-padded or cut to exactly n_samples, not normalised (MM-Diffusion's input)."""
+    zero-padded or cut to exactly n_samples, not normalised (MM-Diffusion's input). A segment
+    that starts past the end of the audio is an error, not silence."""
+    length = probe(source).duration
+    if length is not None and offset >= length:
+        raise InputError(source, f"the conditioning segment starts at {offset:g} s, past the end of the audio ({length:g} s)")
     samples, native = audio_segment(source, offset, n_samples / rate)
     channel = samples[:, 0]
     if native != rate:

@@ -1,6 +1,6 @@
-"""The TATS driver protocol end to end: `avbench generate --model tats` on a tiny custom
-benchmark, through a real subprocess (our interpreter, the FAKE upstream checkout in
-tests/fake_upstreams standing in for the model), device=cpu."""
+"""The driver protocols end to end: `avbench generate --model tats|mm-diffusion` on tiny custom
+benchmarks, through a real subprocess (our interpreter, the FAKE upstream checkouts in
+tests/fake_upstreams standing in for the models), device=cpu."""
 from __future__ import annotations
 
 import csv
@@ -13,8 +13,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import soundfile as sf
+import torch
 
 from baselines.manifest import read_records
 from benchmark.cli import main
@@ -22,6 +24,7 @@ from benchmark.media import probe, read_video_frames
 from metrics.fileio import sha256_file
 
 FAKE_TATS = Path(__file__).resolve().parent / "fake_upstreams" / "fake_tats_checkout"
+FAKE_MM = Path(__file__).resolve().parent / "fake_upstreams" / "fake_mm_diffusion_checkout"
 FPS = Fraction(30000, 1001)
 RATE = 22050
 
@@ -44,10 +47,9 @@ def _drum_clip(root: Path, item_id: str, seed: int) -> None:
     sf.write(root / "audio" / f"{item_id}.wav", rng.uniform(-0.5, 0.5, (int(3.5 * RATE), 2)), RATE, subtype="PCM_16")
 
 
-def _git_checkout(tmp_path: Path) -> tuple[Path, str]:
-    """A copy of the fake checkout as its own git repository (one commit), and that commit."""
-    checkout = tmp_path / "TATS"
-    shutil.copytree(FAKE_TATS, checkout, ignore=shutil.ignore_patterns("__pycache__"))
+def _git_checkout(fake: Path, checkout: Path) -> tuple[Path, str]:
+    """A copy of a fake checkout as its own git repository (one commit), and that commit."""
+    shutil.copytree(fake, checkout, ignore=shutil.ignore_patterns("__pycache__"))
     git = ["git", "-C", str(checkout), "-c", "user.name=t", "-c", "user.email=t@t"]
     for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "fake"]):
         subprocess.run(git + args, check=True)
@@ -55,7 +57,7 @@ def _git_checkout(tmp_path: Path) -> tuple[Path, str]:
 
 
 def test_tats_driver_end_to_end_through_the_cli(tmp_path, capsys):
-    checkout, commit = _git_checkout(tmp_path)
+    checkout, commit = _git_checkout(FAKE_TATS, tmp_path / "TATS")
     data = tmp_path / "AudioSet_Dataset"
     for k, item_id in enumerate(("101", "102", "103")):
         _drum_clip(data, item_id, k)
@@ -119,6 +121,130 @@ def test_tats_driver_end_to_end_through_the_cli(tmp_path, capsys):
     assert main(argv) == 0
     assert "2 already present, 1 failed" in capsys.readouterr().out
 
+
+
+def _envelope(t: np.ndarray) -> np.ndarray:
+    return 0.25 + 0.15 * np.sin(2 * np.pi * 0.7 * t)
+
+
+def _mm_fake_frames(cond: np.ndarray, noise_video: np.ndarray, gain: float) -> np.ndarray:
+    """What the fake base model makes (its docstring's formula, in float64): (16, 3, 64, 64)."""
+    level = 4 * np.sqrt((cond.reshape(16, -1).astype(np.float64) ** 2).mean(1)) - 1
+    ramp = np.linspace(-0.25, 0.25, 64)
+    video = gain * level[:, None, None, None] + 0.3 * noise_video[0, :, :, :1, :1] \
+        + (np.arange(3) - 1.0)[None, :, None, None] * ramp
+    return np.broadcast_to(video, (16, 3, 64, 64))
+
+
+def _as_uint8(x: np.ndarray) -> np.ndarray:
+    """(F, C, H, W) -> (F, H, W, C) uint8: clamp to [0, 255] after (x + 1) * 127.5, then truncate."""
+    return np.clip((x + 1) * 127.5, 0, 255).astype(np.uint8).transpose(0, 2, 3, 1)
+
+
+def test_mm_diffusion_driver_end_to_end_through_the_cli(tmp_path, capsys, monkeypatch):
+    checkout, commit = _git_checkout(FAKE_MM, tmp_path / "MM-Diffusion")
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    rng = np.random.default_rng(5)
+    # m1: mono at 16 kHz (no resampling: the conditioning must be the samples themselves)
+    mono = (rng.uniform(-1, 1, 3 * 16000) * _envelope(np.arange(3 * 16000) / 16000)).astype(np.float32)
+    sf.write(audio / "m1.wav", mono, 16000, subtype="PCM_16")
+    # s1: stereo at 48 kHz, channel 0 a 440 Hz tone under a slow envelope, channel 1 another tone
+    t = np.arange(3 * 48000) / 48000
+    sf.write(audio / "s1.wav", np.stack([_envelope(t) * np.sin(2 * np.pi * 440 * t), 0.5 * np.sin(2 * np.pi * 3000 * t)], 1),
+             48000, subtype="PCM_16")
+    sf.write(audio / "bad.wav", rng.uniform(-0.5, 0.5, (3 * 16000, 2)), 16000, subtype="PCM_16")
+    starts = {"m1": 0.5, "s1": 1.0, "bad": 5.0}  # bad starts past the end of its 3 s: it must fail alone
+    items = tmp_path / "items.csv"
+    items.write_text("item_id,video_path,audio_path,start\n"
+                     + "".join(f"{i},,{audio / i}.wav,{s}\n" for i, s in starts.items()))
+    gains = {"base": 0.8, "sr": 0.9}
+    ckpts = {role: tmp_path / f"{role}.pt" for role in gains}
+    for role, path in ckpts.items():
+        torch.save({"gain": torch.tensor([gains[role]])}, path)
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    monkeypatch.setenv("FAKE_MM_DIFFUSION_DUMP", str(dump))
+    out = tmp_path / "gen"
+    options = [f"checkout={checkout}", f"python={sys.executable}", "device=cpu", "allow_mono=true",
+               f"base_ckpt={ckpts['base']}", f"sr_ckpt={ckpts['sr']}", f"base_sha256={sha256_file(ckpts['base'])}"]
+    argv = ["generate", "--model", "mm-diffusion", "--benchmark", "custom", "--items", str(items), "--out", str(out),
+            "--quiet"]
+    for option in options:
+        argv += ["--option", option]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "2 generated" in captured.out and "1 failed" in captured.out and "failed: bad" in captured.err
+
+    records = {r["item_id"]: r for r in read_records(out)}
+    assert records["bad"]["status"] == "failed" and "past the end of the audio (3 s)" in records["bad"]["error"]
+    # The driver ran once, on the two good items in id order; the fake saved each call.
+    base_calls = [dict(np.load(p)) for p in sorted(dump.glob("base_*.npz"))]
+    sr_calls = [dict(np.load(p)) for p in sorted(dump.glob("sr_*.npz"))]
+    assert len(base_calls) == len(sr_calls) == 2
+    frames = {}
+    for item_id, base, sr in zip(("m1", "s1"), base_calls, sr_calls):
+        rec, start = records[item_id], starts[item_id]
+        assert rec["status"] == "ok" and rec["pairing"] == "exact" and rec["mode"] == "driver"
+        assert (rec["audio_offset_s"], rec["audio_duration_s"], rec["fps"]) == (start, 1.6, "10/1")
+        assert (rec["n_frames"], rec["height"], rec["width"]) == (16, 256, 256)
+        assert rec["checkpoint_sha256"] == {role: sha256_file(p) for role, p in ckpts.items()}
+        assert rec["checkpoint_verified"] == {"base": True, "sr": False}
+        assert rec["upstream_commit"] == commit and rec["upstream_dirty"] is False
+        assert rec["argv"][0] == sys.executable and rec["argv"][1].endswith("baselines/drivers/mm_diffusion_driver.py")
+        assert rec["extra"]["sample_output"] == "sr (256x256)" and rec["extra"]["paper_setting"] is True
+        assert rec["extra"]["variant"] == str(out / "variants" / "64x64" / f"{item_id}.mp4")
+        assert "--classifier_scale" in rec["extra"]["flags"]
+
+        # The conditioning: channel 0 of [start, start + 1.6 s) at 16 kHz, (1, 1, 25600), float64 as upstream's.
+        cond = base["condition"]
+        assert cond.shape == (1, 1, 25600) and cond.dtype == np.float64
+        if item_id == "m1":
+            original, _ = sf.read(audio / "m1.wav", dtype="float32")
+            assert np.array_equal(cond[0, 0], original[8000:8000 + 25600])
+        else:  # resampled from 48 kHz: the tone itself, away from the segment's edges
+            n = np.arange(25600) / 16000 + start
+            expected = _envelope(n) * np.sin(2 * np.pi * 440 * n)
+            assert np.abs(cond[0, 0, 400:-400] - expected[400:-400]).max() < 2e-3
+        # The sampler settings of the script, and the seed recorded in the manifest honoured.
+        assert (base["use_fp16"], base["clip_denoised"], base["class_scale"], str(base["device"])) == (True, True, 3.0, "cpu")
+        assert (base["model_fp16"], base["model_training"], base["num_timesteps"]) == (True, False, 1000)
+        assert base["video_requires_grad"] and base["other_model_kwargs"].size == 0
+        torch.manual_seed(rec["seed"])
+        noise_video, noise_audio = torch.randn(1, 16, 3, 64, 64), torch.randn(1, 1, 25600)
+        sr_noise = torch.randn(1, 3, 256, 256).numpy()
+        assert np.array_equal(base["noise_video"], noise_video.numpy()) and np.array_equal(base["noise_audio"], noise_audio.numpy())
+        video = _mm_fake_frames(cond[0, 0], base["noise_video"], gains["base"])
+        assert np.allclose(base["video"][0], video, atol=1e-5)
+        # SR: the 16 frames as a batch of 16, the same noise draw for every frame, ddim25.
+        assert tuple(sr["shape"]) == (16, 3, 256, 256) and np.allclose(sr["low_res"], video, atol=1e-5)
+        assert all(np.array_equal(sr["noise"][k], sr_noise[0]) for k in range(16))
+        assert (sr["clip_denoised"], sr["eta"], sr["model_fp16"], sr["num_timesteps"]) == (True, 0.0, True, 25)
+        up = np.stack([cv2.resize(f.transpose(1, 2, 0).astype(np.float32), (256, 256), interpolation=cv2.INTER_LINEAR)
+                       for f in video]).transpose(0, 3, 1, 2)
+        upsampled = gains["sr"] * up + 0.1 * sr_noise[0, :, :1, :1]
+        assert np.allclose(sr["sample"], upsampled, atol=1e-4)
+
+        # The files: H.264, 16 frames at exactly 10/1, 256x256 (64x64 kept as the variant), the
+        # pixels the fake made (within codec tolerance), the wav the original segment.
+        for path, size, expected in ((out / f"{item_id}.mp4", 256, upsampled),
+                                     (out / "variants" / "64x64" / f"{item_id}.mp4", 64, video)):
+            info = probe(path)
+            assert (info.video_codec, info.fps_rational, info.n_frames, info.width, info.height) == ("h264", "10/1", 16, size, size)
+            decoded = read_video_frames(path).astype(int)
+            diff = np.abs(decoded - _as_uint8(expected).astype(int))
+            assert diff.mean() < 1.5 and np.percentile(diff, 99) <= 6
+        frames[item_id] = read_video_frames(out / f"{item_id}.mp4")
+        original, rate = sf.read(audio / f"{item_id}.wav", dtype="float32")
+        written, written_rate = sf.read(out / f"{item_id}.wav", dtype="float32")
+        first = int(round(start * rate))
+        assert written_rate == rate and np.array_equal(written, original[first:first + int(round(1.6 * rate))])
+    assert np.abs(frames["m1"].astype(int) - frames["s1"].astype(int)).mean() > 5
+
+    # A rerun skips what is done and retries only the failed item (which fails again, before the driver).
+    assert main(argv) == 0
+    assert "2 already present, 1 failed" in capsys.readouterr().out
+    assert len(list(dump.glob("base_*.npz"))) == 2
 
 def test_preflight_verb_lists_every_problem(tmp_path, capsys):
     items = tmp_path / "items.csv"

@@ -13,8 +13,6 @@ with the SR model (`ddim_sample_loop`, one noise draw repeated over the frames),
 py_scripts/audio2video_sample_sr.py does. Both are saved as uint8 (T, H, W, 3).
 """
 import argparse
-import os
-import socket
 import sys
 
 import numpy as np
@@ -28,22 +26,9 @@ SCRIPT_DEFAULTS = dict(clip_denoised=True, ref_path="", batch_size=16, sample_fn
                        seed=42, video_fps=10, audio_fps=16000, load_noise="", num_workers=4)
 
 
-def init_single_process_group():
-    """torch.distributed with one gloo process on this host (upstream's dist_util wants MPI and
-    a resolvable host name; the samplers only ask for the rank)."""
-    import torch.distributed as dist
-
-    if dist.is_initialized():
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK="0", WORLD_SIZE="1")
-    dist.init_process_group(backend="gloo", init_method="env://")
-
-
 def to_uint8_frames(x):
-    """(F, C, H, W) in [-1, 1] -> (F, H, W, C) uint8, as the upstream script converts."""
+    """(F, C, H, W), about [-1, 1] -> (F, H, W, C) uint8: clamped, then truncated by the cast, as
+    py_scripts/audio2video_sample_sr.py converts both outputs."""
     import torch
 
     return ((x + 1) * 127.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
@@ -56,7 +41,6 @@ def main(job_path):
                                                      create_model_and_diffusion, model_and_diffusion_defaults)
     from mm_diffusion.script_util import image_sr_create_model_and_diffusion, image_sr_model_and_diffusion_defaults
 
-    init_single_process_group()
     defaults = dict(SCRIPT_DEFAULTS)
     defaults.update(model_and_diffusion_defaults())
     defaults.update(image_sr_model_and_diffusion_defaults())
@@ -87,20 +71,24 @@ def main(job_path):
                              % (item["audio_path"], cond.shape, cond.dtype, tuple(args.audio_size)))
         io.seed_everything(int(item["seed"]))
         shape = {"video": (1,) + tuple(args.video_size), "audio": (1,) + tuple(args.audio_size)}
+        # float64 as upstream's dataset hands it over (th.tensor of a float64 array); device given
+        # because the loop's default is dist_util.dev(), i.e. cuda whenever one is visible.
+        audio = torch.from_numpy(cond.astype(np.float64)).unsqueeze(0).to(device)
         sample = diffusion.conditional_p_sample_loop(
             model, shape=shape, use_fp16=args.use_fp16, clip_denoised=args.clip_denoised,
-            model_kwargs={"audio": torch.from_numpy(cond).unsqueeze(0).to(device)}, class_scale=args.classifier_scale)
-        video = sample["video"]  # (1, F, C, 64, 64) in [-1, 1]
+            model_kwargs={"audio": audio}, device=device, class_scale=args.classifier_scale)
+        video = sample["video"]  # (1, F, C, 64, 64), not clamped: the SR model gets it as it is
         b, f, c, h, w = video.shape
+        # one draw per clip, repeated over its frames: einops '(b repeat)' keeps b outermost
         noise = torch.randn((b, c, args.large_size, args.large_size)).to(device).repeat_interleave(f, dim=0)
         sr = sr_diffusion.ddim_sample_loop(sr_model, (b * f, c, args.large_size, args.large_size),
                                            clip_denoised=args.clip_denoised,
                                            model_kwargs={"low_res": video.reshape(b * f, c, h, w)}, noise=noise)
-        base = to_uint8_frames(video[0])
-        meta = {"base_shape": list(base.shape), "sr_shape": [f, args.large_size, args.large_size, c],
+        base, upsampled = to_uint8_frames(video[0]), to_uint8_frames(sr)
+        meta = {"base_shape": list(base.shape), "sr_shape": list(upsampled.shape),
                 "video_fps": args.video_fps, "classifier_scale": args.classifier_scale,
                 "timestep_respacing": args.timestep_respacing}
-        return {"base": base, "sr": to_uint8_frames(sr)}, meta
+        return {"base": base, "sr": upsampled}, meta
 
     io.run_items(job, sample_item)
 

@@ -13,6 +13,7 @@ with the SR model (`ddim_sample_loop`, one noise draw repeated over the frames),
 py_scripts/audio2video_sample_sr.py does. Both are saved as uint8 (T, H, W, 3).
 """
 import argparse
+import inspect
 import sys
 
 import numpy as np
@@ -57,8 +58,10 @@ def main(job_path):
     model, diffusion = create_model_and_diffusion(**args_to_dict(args, model_and_diffusion_defaults().keys()))
     sr_model, sr_diffusion = image_sr_create_model_and_diffusion(
         **args_to_dict(args, image_sr_model_and_diffusion_defaults().keys()))
+    # Plain state dicts: load them without unpickling code where the user's torch can (>= 1.13).
+    safe = {"weights_only": True} if "weights_only" in inspect.signature(torch.load).parameters else {}
     for net, path in ((model, ckpt["base"]), (sr_model, ckpt["sr"])):
-        net.load_state_dict_(torch.load(path, map_location="cpu"), is_strict=args.is_strict)
+        net.load_state_dict_(torch.load(path, map_location="cpu", **safe), is_strict=args.is_strict)
         net.to(device)
         if args.use_fp16:
             net.convert_to_fp16()

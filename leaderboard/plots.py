@@ -69,7 +69,8 @@ def metric_bars(table: BenchmarkTable, out: Path) -> list[str]:
     nrows = math.ceil(len(columns) / ncols)
     labels = [_wrapped(_label(r)) for r in rows]
     height = 0.2 * sum(label.count("\n") + 1 for label in labels) + 0.25 * len(rows) + 1.0
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols + 3.2, height * nrows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols + 2.6, max(2.8, height) * nrows), squeeze=False,
+                             sharey=True)
     y = np.arange(len(rows))
     for ax, column in zip(axes.flat, columns):
         present = [i for i, r in enumerate(rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -50,7 +51,7 @@ def checkpoint_options(roles: dict[str, str]) -> dict[str, Option]:
     return out
 
 
-class BaselineGenerator:
+class BaselineGenerator(ABC):
     """Base of the `tats` and `mm-diffusion` generators (subclasses set name, PACKAGE, MODULES,
     CHECKPOINTS, OPTIONS, DRIVER and implement `_run_chunk`)."""
 
@@ -88,8 +89,9 @@ class BaselineGenerator:
             print(f"{self.name}: warning: {warning}", file=sys.stderr)
         return self.report
 
+    @abstractmethod
     def _preflight(self, items: Sequence[BenchmarkItem], out_dir: Path) -> PreflightReport:
-        raise NotImplementedError
+        """The model's own checks (interpreter, package, GPU, checkpoints, inputs)."""
 
     # -- generation -----------------------------------------------------------------------
     def generate(self, item: BenchmarkItem, out_dir: Path) -> GeneratedSample:
@@ -117,8 +119,9 @@ class BaselineGenerator:
                 else:
                     yield item.item_id, outcome.sample
 
+    @abstractmethod
     def _run_chunk(self, items: list[BenchmarkItem], out_dir: Path, work: Path) -> list[ItemOutcome]:
-        raise NotImplementedError
+        """One subprocess over `items`: an outcome per item, in order."""
 
     # -- shared pieces ----------------------------------------------------------------------
     def run_driver(self, job: dict[str, Any], work: Path) -> RunRecord:

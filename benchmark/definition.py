@@ -16,11 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from metrics.errors import AvbenchError, InputError
 
 from .generators import BenchmarkItem
+from .yaml_files import read_yaml_mapping
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
 DATA_ENV = "AVBENCH_DATA"  # folder holding one <benchmark name>/ copy per dataset
@@ -246,13 +245,7 @@ def _resolve_definition(name_or_path: str | Path) -> Path:
 
 @lru_cache(maxsize=32)
 def _load_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"not a readable benchmark YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise InputError(path, "a benchmark YAML must be a mapping")
-    return data
+    return read_yaml_mapping(path, "benchmark YAML")
 
 
 def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None, items: str | Path | None = None,

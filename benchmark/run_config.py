@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from metrics.errors import AvbenchError, InputError
+
+from .yaml_files import read_yaml_mapping
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 KEYS = {"name", "benchmark", "data_root", "items", "labels", "protocol", "out", "metrics", "models", "reference",
@@ -78,12 +78,7 @@ def _resolve(name_or_path: str | Path) -> Path:
 
 def load_run_config(name_or_path: str | Path, out: str | Path | None = None) -> RunConfig:
     path = _resolve(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"not a readable run config ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise InputError(path, "a run config must be a mapping")
+    data = read_yaml_mapping(path, "run config")
     unknown = set(data) - KEYS
     if unknown:
         raise InputError(path, f"unknown key(s) {', '.join(sorted(unknown))}")

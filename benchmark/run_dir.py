@@ -24,6 +24,8 @@ import yaml
 from metrics.errors import InputError
 from metrics.fileio import atomic_write
 
+from .yaml_files import read_yaml_mapping
+
 RESULTS = "results.json"
 CONFIG = "config.yaml"
 MANIFEST = "manifest.csv"
@@ -81,11 +83,7 @@ def write_config(run_dir: Path, config: dict[str, Any]) -> None:
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / CONFIG
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"cannot read the run config ({str(exc).splitlines()[0]})") from None
+    return read_yaml_mapping(run_dir / CONFIG, "run config")
 
 
 SAMPLE_COLUMNS = ("sample_id", "label", "metric", "preset", "value")

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from benchmark.yaml_files import read_yaml_mapping
 from metrics.errors import InputError
 
 TYPES = ("open", "closed", "api")
@@ -100,11 +101,7 @@ def validate_card(data: Any, source: str | Path) -> dict[str, Any]:
 
 
 def read_card(path: str | Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(path, f"not a readable model card ({str(exc).splitlines()[0]})") from None
-    return validate_card(data, path)
+    return validate_card(read_yaml_mapping(path, "model card"), path)
 
 
 def card_from_run(results: dict[str, Any]) -> dict[str, Any]:

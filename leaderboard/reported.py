@@ -13,8 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from benchmark.yaml_files import read_yaml_mapping
 from metrics.errors import InputError
 
 from .store import Entry, Score
@@ -57,11 +56,8 @@ def _slug(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"not a readable reported-numbers file ({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
+    data = read_yaml_mapping(path, "reported-numbers file")
+    if data.get("format") != FORMAT:
         raise InputError(path, f"not of format {FORMAT}")
     return data
 

@@ -7,6 +7,7 @@ A reference state can also come from a file (`set_reference`), e.g. `avbench sta
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Protocol
@@ -47,7 +48,7 @@ class FeatureExtractor(Protocol):
     weights_sha256: str
 
 
-class SetMetric:
+class SetMetric(ABC):
     """Base class: subclasses set `metric`, `preset`, `extractor`, then call `super().__init__()`,
     and define `_new_state()` and `_value(generated, reference)`."""
 
@@ -59,11 +60,13 @@ class SetMetric:
         self.generated = self._new_state()
         self.reference = self._new_state()
 
+    @abstractmethod
     def _new_state(self):
-        raise NotImplementedError
+        """An empty mergeable state of this metric (Gaussian statistics or stored features)."""
 
+    @abstractmethod
     def _value(self, generated, reference) -> SetMetricResult:
-        raise NotImplementedError
+        """The metric of the generated state against the reference state."""
 
     def update_features(self, features, reference: bool = False) -> None:
         """Add extracted features `(N, dim)` to the generated or the reference set."""

@@ -19,6 +19,7 @@ feature pipeline and the weights' sha256), so FID and KID share entries when the
 """
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -69,19 +70,21 @@ class FeatureMetric(Metric):
         self._network: Any = None
 
     # --- to define per metric ---
+    @abstractmethod
     def weight_names(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        """Registry names of the weight files the network needs."""
 
+    @abstractmethod
     def pipeline(self) -> dict[str, Any]:
         """Everything the per-sample payload depends on, besides the input files and weights."""
-        raise NotImplementedError
 
+    @abstractmethod
     def build(self, device: str) -> Any:
         """The network wrapper (loads weights)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def extract(self, network: Any, sample: Sample) -> dict[str, np.ndarray]:
-        raise NotImplementedError
+        """The per-sample payload (features) of `sample`, computed with `network`."""
 
     def input_key(self, sample: Sample) -> dict[str, Any]:
         return {"video": sample.video_sha256}
@@ -158,8 +161,9 @@ class FrechetMetric(FeatureMetric):
 
         return describe(self.preset_spec)
 
+    @abstractmethod
     def feature_dim(self) -> int:
-        raise NotImplementedError
+        """Length of the feature vector the Gaussian statistics are taken over."""
 
     def new_state(self) -> GaussianState:
         from metrics.frechet import GaussianStats
@@ -354,8 +358,9 @@ class LogitsMetric(FeatureMetric):
     def load_state(self, path: str | Path) -> KeyedState:
         return KeyedState.load(path)
 
+    @abstractmethod
     def scorer(self) -> Any:
-        raise NotImplementedError
+        """The metrics-package scorer that turns the stacked logits into the score."""
 
     def compute(self, state: KeyedState, reference: Any = None) -> MetricValue:
         scorer = self.scorer()

@@ -5,9 +5,26 @@ import struct
 from pathlib import Path
 
 import av
+import cv2
+import numpy as np
 import soundfile as sf
 
 from benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
+
+
+def opencv_frames(path: Path) -> tuple[float, list[np.ndarray]]:
+    """The container's fps and every BGR frame, read with cv2.VideoCapture as the official
+    av_align.py reads them (all in memory: for plain references in tests only)."""
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return fps, frames
 
 
 def truncated_mp4(folder: Path, faststart: bool) -> Path:

@@ -16,6 +16,7 @@ import soundfile as sf
 from benchmark.av_align_run import analyse_pairs
 from benchmark.media import pair_videos
 from benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
+from media_fixtures import opencv_frames
 from metrics.av_align import CANONICAL_VARIANTS
 
 
@@ -26,15 +27,7 @@ def _aligned_like(a):
 
 
 def plain_signals(video_path, audio_path):
-    cap = cv2.VideoCapture(str(video_path))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
+    fps, frames = opencv_frames(video_path)
 
     def flow(img1, img2):
         g1 = cv2.cvtColor(img1, cv2.COLOR_BGR2GRAY)

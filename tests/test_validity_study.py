@@ -16,6 +16,7 @@ from benchmark.media import pair_videos
 from benchmark.synthetic import SyntheticClip, write_clip
 from benchmark.validity.clips import load_clips, segment
 from benchmark.validity.conditions import conditions, fitted, partners, shifted
+from media_fixtures import opencv_frames
 from metrics.errors import AvbenchError
 
 
@@ -62,13 +63,7 @@ def test_segments_equal_the_flow_of_each_segment_on_its_own(tmp_path):
     (whole,), _ = load_clips(pairs, workers=1, progress=False)
     cut, failures = load_clips(pairs, workers=1, progress=False, segment_frames=12)
     assert not failures and [c.name for c in cut] == ["sheet#000", "sheet#001", "sheet#002"]
-    cap = cv2.VideoCapture(str(tmp_path / "sheet.mp4"))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
+    _, frames = opencv_frames(tmp_path / "sheet.mp4")
     assert len(frames) == 36
     sr, n_audio = 22050, whole.waveform.size
     assert n_audio == round(3.4 * sr)

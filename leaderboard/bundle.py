@@ -22,7 +22,7 @@ import yaml
 
 from benchmark import run_dir as rd
 from metrics.errors import AvbenchError, InputError
-from metrics.fileio import atomic_write, sha256_file
+from metrics.fileio import atomic_write
 
 from .model_card import card_from_run, read_card, validate_card
 
@@ -66,23 +66,20 @@ def parse_checksums(text: str) -> dict[str, str]:
     return out
 
 
-def _run_members(run: Path, with_media: bool) -> Iterator[tuple[str, Path]]:
+def _run_members(run: Path, with_media: bool) -> Iterator[tuple[str, Path, str | None]]:
+    """(member name, file, sha256 the manifest expects of it, for media) of the bundle of `run`."""
     for name in RUN_FILES:
-        yield name, run / name
+        yield name, run / name, None
     for state in sorted((run / rd.STATES).glob("*.npz")):
-        yield f"{rd.STATES}/{state.name}", state
+        yield f"{rd.STATES}/{state.name}", state, None
     if not with_media:
         return
     for row in rd.read_manifest(run):
         for kind, name in media_names(row).items():
             path = (run / row[f"{kind}_path"]).resolve()
-            expected = row[f"{kind}_sha256"]
             if not path.is_file():
                 raise InputError(path, f"{kind} of sample {row['sample_id']} is missing (manifest.csv of {run})")
-            if sha256_file(path) != expected:
-                raise InputError(path, f"{kind} of sample {row['sample_id']} changed since it was scored "
-                                       f"(sha256 differs from manifest.csv)")
-            yield name, path
+            yield name, path, row[f"{kind}_sha256"]
 
 
 def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None, with_media: bool = False) -> Path:
@@ -116,8 +113,10 @@ def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None,
             with open(path, "rb") as src:
                 yield from iter(lambda: src.read(_CHUNK), b"")
 
-        for name, path in _run_members(run, with_media):
+        for name, path, expected in _run_members(run, with_media):
             write(name, read(path), compress=not name.startswith(f"{MEDIA}/"))
+            if expected is not None and digests[name] != expected:  # hashed while written: read once
+                raise InputError(path, f"{name} changed since it was scored (sha256 differs from manifest.csv)")
         write(MODEL_CARD, iter([yaml.safe_dump(card, sort_keys=False, allow_unicode=True).encode("utf-8")]), True)
         sums = checksums_text(digests).encode("utf-8")
         write(CHECKSUMS, iter([sums]), True)

@@ -100,7 +100,8 @@ def _check_layout(names: list[str]) -> None:
             raise SubmissionRejected(f"unexpected member {name!r}")
 
 
-def _check_checksums(folder: Path, names: list[str]) -> None:
+def _check_checksums(folder: Path, names: list[str]) -> dict[str, str]:
+    """Every member's sha256, checked against CHECKSUMS (returned, so no member is hashed twice)."""
     try:
         listed = parse_checksums((folder / CHECKSUMS).read_text(encoding="utf-8"))
     except (UnicodeDecodeError, AvbenchError) as exc:
@@ -114,6 +115,7 @@ def _check_checksums(folder: Path, names: list[str]) -> None:
         actual = sha256_file(folder / name)
         if actual != listed[name]:
             raise SubmissionRejected(f"{name}: sha256 {actual[:12]}… does not match CHECKSUMS ({listed[name][:12]}…)")
+    return listed
 
 
 def our_benchmark_name(bundle_name: str) -> str:
@@ -240,11 +242,11 @@ def _check_references(folder: Path, results: dict[str, Any], metrics: dict[str, 
         verified.our_references[name] = reference.sha256
 
 
-def _check_media(folder: Path, names: list[str], manifest: list[dict[str, str]], samples: list[dict[str, Any]],
+def _check_media(folder: Path, digests: dict[str, str], manifest: list[dict[str, str]], samples: list[dict[str, Any]],
                  metrics: dict[str, Any], options: SubmitOptions, verified: Verified) -> None:
     from benchmark.scoring.registry import MapContext, Sample
 
-    media = {n for n in names if n.startswith(f"{MEDIA}/")}
+    media = {n for n in digests if n.startswith(f"{MEDIA}/")}
     if not media:
         return
     expected: dict[str, dict[str, str]] = {}
@@ -259,7 +261,7 @@ def _check_media(folder: Path, names: list[str], manifest: list[dict[str, str]],
     for row in manifest:
         named = expected[row["sample_id"]]
         for kind, name in named.items():
-            if sha256_file(folder / name) != row[f"{kind}_sha256"]:
+            if digests[name] != row[f"{kind}_sha256"]:
                 raise SubmissionRejected(f"{name}: sha256 differs from manifest.csv's {kind}_sha256")
         inputs.append(Sample(row["sample_id"], folder / named["video"], folder / named["audio"] if "audio" in named else None,
                              row["video_sha256"], row["audio_sha256"] or None, row["label"] or None, row["text"] or None))
@@ -285,7 +287,7 @@ def _check_media(folder: Path, names: list[str], manifest: list[dict[str, str]],
 def verify_extracted(bundle: Path, folder: Path, names: list[str], options: SubmitOptions) -> Verified:
     """Checks 2-9 on an extracted bundle (see the module docstring)."""
     _check_layout(names)
-    _check_checksums(folder, names)
+    digests = _check_checksums(folder, names)
     try:
         results = rd.read_results(folder)
     except InputError as exc:
@@ -311,7 +313,7 @@ def verify_extracted(bundle: Path, folder: Path, names: list[str], options: Subm
     if problems:
         raise SubmissionRejected(problems[0].replace(str(folder) + "/", ""))
     _check_references(folder, results, metrics, benchmark, options, verified)
-    _check_media(folder, names, manifest, samples, metrics, options, verified)
+    _check_media(folder, digests, manifest, samples, metrics, options, verified)
     if options.trust == "verified" and not verified.rescored:
         raise SubmissionRejected("trust verified needs the store to re-score the media: pack the run --with-media")
     return verified

@@ -358,6 +358,21 @@ def test_pack_refuses_a_run_that_disagrees(env, tmp_path):
     assert not (tmp_path / "b.zip").exists()
 
 
+def test_pack_refuses_media_changed_since_scoring(env, tmp_path):
+    import shutil
+
+    for part in ("gen", "runs"):  # the manifest names the media relative to the run folder
+        shutil.copytree(env.root / part / "real", tmp_path / part / "real")
+    wav = tmp_path / "gen" / "real" / "clip0002.wav"
+    data = bytearray(wav.read_bytes())
+    data[-2:] = bytes([data[-2] ^ 0xFF, data[-1]])  # one sample changed, the header intact
+    wav.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"clip0002\.wav: media/clip0002\.wav changed since it was scored"):
+        pack(tmp_path / "runs" / "real", tmp_path / "b.zip", with_media=True)
+    assert not (tmp_path / "b.zip").exists()
+    pack(tmp_path / "runs" / "real", tmp_path / "b.zip")  # without media the run still packs
+
+
 @pytest.mark.parametrize("card, problem", [
     ({"link": "https://x.org"}, "the model card has no name (field `name` is required)"),
     ({"name": "m", "fsp": 8}, "unknown model card field(s) fsp; known: name, link, type"),

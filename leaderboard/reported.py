@@ -7,7 +7,6 @@ as a float in the entry's scores. `reported_tables()` gives the tables row by ro
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from benchmark.yaml_files import read_yaml_mapping
 from metrics.errors import InputError
 
+from .names import slug
 from .store import Entry, Score
 
 REPORTED = Path(__file__).resolve().parent / "reported"
@@ -48,10 +48,6 @@ class ReportedTable:
     rows: tuple[ReportedRow, ...]
     source: str
     caveats: tuple[str, ...]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
 
 
 @lru_cache(maxsize=None)
@@ -105,7 +101,7 @@ def reported_tables() -> dict[str, ReportedTable]:
 
 def _entry_id(paper: str, row: ReportedRow) -> str:
     table = "" if row.point else row.table_id.rsplit("-", 1)[-1] + "--"
-    return _slug(f"{paper}--{table}{row.key}")
+    return slug(f"{paper}--{table}{row.key}")
 
 
 def reported_entries() -> list[Entry]:

@@ -35,6 +35,7 @@ from metrics.fileio import sha256_file
 
 from .bundle import CHECKSUMS, MEDIA, MODEL_CARD, RUN_FILES, media_names, parse_checksums
 from .model_card import read_card
+from .names import slug
 from .safe_zip import Limits, safe_extract
 from .store import Entry, add_entry, scores_from_results
 
@@ -321,8 +322,7 @@ def verify_extracted(bundle: Path, folder: Path, names: list[str], options: Subm
 
 def entry_id(model: str, benchmark: str, bundle_sha256: str) -> str:
     """`<model>--<benchmark>--<first 10 hex of the bundle sha256>`, reduced to [A-Za-z0-9._-]."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{model}--{benchmark}").strip("-._")[:100] or "model"
-    return f"{slug}--{bundle_sha256[:10]}"
+    return f"{slug(f'{model}--{benchmark}')[:100]}--{bundle_sha256[:10]}"
 
 
 def make_entry(verified: Verified, trust: str) -> Entry:

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import av
 import numpy as np
 
+from benchmark.adapters.segments import write_audio_segment
 from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
 from benchmark.media import read_video_frames
 from metrics.errors import AvbenchError
@@ -22,7 +23,7 @@ from metrics.fileio import atomic_write
 
 from .batch import BaselineGenerator, ItemOutcome, read_meta
 from .contract import Option
-from .normalise import load_frames, mono_conditioning, write_conditioning_wav, write_sample_video
+from .normalise import load_frames, mono_conditioning, write_sample_video
 from .preflight import PreflightReport, run_preflight
 from .subprocess_run import run_logged
 
@@ -173,7 +174,7 @@ class MMDiffusionGenerator(BaselineGenerator):
             path.parent.mkdir(parents=True, exist_ok=True)
             write_sample_video(array, FPS, FRAMES, path)
         duration = AUDIO_SAMPLES / AUDIO_RATE
-        write_conditioning_wav(item.audio_path, item.start, duration, audio)
+        write_audio_segment(item.audio_path, item.start, duration, audio)
         extra = {"sample_output": f"{chosen} ({SIZES[chosen]}x{SIZES[chosen]})",
                  "variant": str(variant_path(next(k for k in SIZES if k != chosen))),
                  "paper_setting": self.paper_setting, "flags": self.flags()}

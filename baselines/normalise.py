@@ -1,7 +1,7 @@
 """Normalising what an upstream or driver wrote into avbench's per-sample pair:
 `<id>.mp4` (H.264 yuv420p, native size, exact rational fps, frame count asserted) and `<id>.wav`
-(the exact conditioning segment, cut from the ORIGINAL audio at its native rate and channels,
-never from the upstream's own mp4/MP3 track)."""
+(the exact conditioning segment, cut from the ORIGINAL audio at its native rate and channels with
+`benchmark.adapters.segments.write_audio_segment`, never from the upstream's own mp4/MP3 track)."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -12,7 +12,7 @@ import librosa
 import numpy as np
 
 from benchmark.media import probe
-from benchmark.media.edit import audio_segment, write_mp4, write_wav
+from benchmark.media.edit import audio_segment, write_mp4
 from metrics.errors import AvbenchError, InputError
 
 # TATS's save_video_grid (nrow=1) puts the frame at the top left of a zero canvas one pixel
@@ -50,16 +50,6 @@ def write_sample_video(frames: np.ndarray, fps: Fraction, expected_frames: int, 
     if info.n_frames != expected_frames or info.fps_rational != f"{fps.numerator}/{fps.denominator}":
         raise AvbenchError(f"{path}: written with {info.n_frames} frames at {info.fps_rational} fps, "
                            f"expected {expected_frames} at {fps}")
-
-
-def write_conditioning_wav(source: Path, offset: float, duration: float, path: Path) -> int:
-    """The segment [offset, offset + duration) seconds of the original `source` audio, at its own
-    rate and channels, as 16-bit wav; silence where the source ends early. Returns the rate (Hz)."""
-    samples, rate = audio_segment(source, offset, duration)
-    if samples.shape[0] == 0:
-        raise InputError(source, f"no audio in [{offset:g}, {offset + duration:g}) s")
-    write_wav(samples, rate, path)
-    return rate
 
 
 def mono_conditioning(source: Path, offset: float, n_samples: int, rate: int) -> np.ndarray:

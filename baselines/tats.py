@@ -17,13 +17,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from benchmark.adapters.segments import write_audio_segment
 from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
 from benchmark.media import probe, read_video_frames
 from metrics.errors import AvbenchError, InputError
 
 from .batch import BaselineGenerator, ItemOutcome, read_meta
 from .contract import REQUIRED, Option
-from .normalise import load_frames, undo_tats_grid, write_conditioning_wav, write_sample_video
+from .normalise import load_frames, undo_tats_grid, write_sample_video
 from .preflight import PreflightReport, run_preflight
 from .subprocess_run import run_logged
 
@@ -174,7 +175,7 @@ class TatsGenerator(BaselineGenerator):
         video, audio = self.outputs(item, out_dir)
         write_sample_video(frames, fps, SAMPLE_FRAMES, video)
         duration = SAMPLE_FRAMES / fps
-        write_conditioning_wav(item.audio_path, float(offset), float(duration), audio)
+        write_audio_segment(item.audio_path, float(offset), float(duration), audio)
         record = self.record(item, argv=argv, status="ok", offset=float(offset), duration=float(duration), fps=fps,
                              shape=frames.shape[:3], seed=seed, wall_s=wall_s, pairing=pairing, extra=extra)
         return ItemOutcome(GeneratedSample(item.item_id, video, audio, {"pairing": pairing}), record)

@@ -18,7 +18,8 @@ from baselines.batch import BaselineGenerator
 from baselines.contract import parse_options
 from baselines.manifest import append_record, read_records
 from baselines.mm_diffusion import FLAGS, MMDiffusionGenerator, write_staged_clip
-from baselines.normalise import mono_conditioning, undo_tats_grid, write_conditioning_wav, write_sample_video
+from baselines.normalise import mono_conditioning, undo_tats_grid, write_sample_video
+from benchmark.adapters.segments import write_audio_segment
 from baselines.preflight import PreflightError
 from baselines.tats import TatsGenerator, parse_upstream_outputs, upstream_save_dir
 from benchmark.definition import OutputSpec
@@ -240,11 +241,11 @@ def test_mm_diffusion_outputs_with_an_mp3_track_are_normalised(tmp_path):
 def test_audio_segments_are_exact(tmp_path):
     source = tmp_path / "s.wav"
     original = _stereo_source(source, 16000, 3.0)
-    rate = write_conditioning_wav(source, 0.5, 16 / 30, tmp_path / "seg.wav")
+    rate = write_audio_segment(source, 0.5, 16 / 30, tmp_path / "seg.wav")
     written, _ = sf.read(tmp_path / "seg.wav", dtype="float32")
     assert rate == 16000 and np.array_equal(written, original[8000:8000 + round(16 / 30 * 16000)])
     # Past the end: silence fills the rest.
-    write_conditioning_wav(source, 2.5, 1.0, tmp_path / "tail.wav")
+    write_audio_segment(source, 2.5, 1.0, tmp_path / "tail.wav")
     tail, _ = sf.read(tmp_path / "tail.wav", dtype="float32")
     assert tail.shape == (16000, 2) and np.array_equal(tail[:8000], original[40000:]) and not tail[8000:].any()
     # MM-Diffusion's conditioning: channel 0, 16 kHz, exactly 25600 samples, zero tail.
@@ -252,7 +253,7 @@ def test_audio_segments_are_exact(tmp_path):
     assert cond.shape == (1, 25600) and cond.dtype == np.float32
     assert np.array_equal(cond[0, :16000], original[32000:, 0]) and not cond[0, 16000:].any()
     with pytest.raises(InputError, match="no audio"):
-        write_conditioning_wav(source, 0.0, 0.0, tmp_path / "none.wav")
+        write_audio_segment(source, 0.0, 0.0, tmp_path / "none.wav")
     # The staged upstream clip carries that conditioning on both channels of a 16 kHz PCM track.
     write_staged_clip(cond, tmp_path / "clip.avi")
     info = probe(tmp_path / "clip.avi")

@@ -54,7 +54,15 @@ def write_item_audio(item: BenchmarkItem, dst: Path, shift: float = 0.0) -> None
     if shift == 0.0 and src.suffix.lower() == ".wav" and _is_segment(probe(src).duration, item.start, item.duration, None):
         copy_file(src, dst)
         return
-    samples, rate = audio_segment(src, item.start, None if math.isnan(item.duration) else item.duration, shift)
+    write_audio_segment(src, item.start, None if math.isnan(item.duration) else item.duration, dst, shift)
+
+
+def write_audio_segment(source: Path, start: float, duration: float | None, dst: Path, shift: float = 0.0) -> int:
+    """Seconds [start, start + duration) of `source` (None: to its end) at its own rate and
+    channels as 16-bit wav at `dst`, delayed by `shift` seconds; silence where the source ends
+    early. Returns the rate (Hz)."""
+    samples, rate = audio_segment(source, start, duration, shift)
     if samples.shape[0] == 0:
-        raise InputError(src, f"no audio from {item.start:g} s")
+        raise InputError(source, f"no audio from {start:g} s")
     write_wav(samples, rate, dst)
+    return rate

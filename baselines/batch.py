@@ -12,9 +12,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from benchmark.adapters.segments import output_paths
-from benchmark.generators import BenchmarkItem, GeneratedSample
-from metrics.errors import AvbenchError
+from avbench.benchmark.adapters.segments import output_paths
+from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
+from avbench.metrics.errors import AvbenchError
 
 from .contract import REQUIRED, Checkpoint, Contract, Option, git_state, parse_device, parse_options
 from .manifest import SampleRecord, append_record, fps_text

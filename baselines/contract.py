@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 REQUIRED = object()  # marks an option without a default
 

@@ -15,11 +15,11 @@ from typing import Any, Sequence
 import av
 import numpy as np
 
-from benchmark.adapters.segments import write_audio_segment
-from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
-from benchmark.media import read_video_frames
-from metrics.errors import AvbenchError
-from metrics.fileio import atomic_write
+from avbench.benchmark.adapters.segments import write_audio_segment
+from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
+from avbench.benchmark.media import read_video_frames
+from avbench.metrics.errors import AvbenchError
+from avbench.metrics.fileio import atomic_write
 
 from .batch import BaselineGenerator, ItemOutcome, read_meta
 from .contract import Option
@@ -52,7 +52,6 @@ FLAGS = (
 )
 
 
-@register_generator("mm-diffusion")
 class MMDiffusionGenerator(BaselineGenerator):
     """MM-Diffusion through the user's checkout and environment (see the README section on baselines)."""
 

@@ -11,9 +11,9 @@ import cv2
 import librosa
 import numpy as np
 
-from benchmark.media import probe
-from benchmark.media.edit import audio_segment, write_mp4
-from metrics.errors import AvbenchError, InputError
+from avbench.benchmark.media import probe
+from avbench.benchmark.media.edit import audio_segment, write_mp4
+from avbench.metrics.errors import AvbenchError, InputError
 
 # TATS's save_video_grid (nrow=1) puts the frame at the top left of a zero canvas one pixel
 # larger than the frame plus one pixel of padding on each axis: (h + 2) x (w + 2), frame in [:h, :w].

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from benchmark.generators import BenchmarkItem
-from benchmark.media import probe
-from metrics.errors import AvbenchError, InputError
-from metrics.fileio import sha256_file
+from avbench.benchmark.generators import BenchmarkItem
+from avbench.benchmark.media import probe
+from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.fileio import sha256_file
 
 from .contract import Contract
 

@@ -17,10 +17,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from benchmark.adapters.segments import write_audio_segment
-from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
-from benchmark.media import probe, read_video_frames
-from metrics.errors import AvbenchError, InputError
+from avbench.benchmark.adapters.segments import write_audio_segment
+from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
+from avbench.benchmark.media import probe, read_video_frames
+from avbench.metrics.errors import AvbenchError, InputError
 
 from .batch import BaselineGenerator, ItemOutcome, read_meta
 from .contract import REQUIRED, Option
@@ -40,7 +40,6 @@ def upstream_save_dir(save: Path, top_k: int, top_p: float) -> Path:
     return save / "videos" / "drum" / f"topp{top_p:.2f}_topk{top_k}"
 
 
-@register_generator("tats")
 class TatsGenerator(BaselineGenerator):
     """TATS through the user's checkout and environment (see the README section on baselines)."""
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.av_align import ClipResult
-from metrics.fileio import atomic_write
+from avbench.metrics.av_align import ClipResult
+from avbench.metrics.fileio import atomic_write
 
 
 def plot_clip(result: ClipResult, path: str | Path) -> None:

@@ -7,9 +7,9 @@ import json
 import math
 from pathlib import Path
 
-from metrics.av_align import AVAlignConfig, AVAlignSummary, ClipResult
-from metrics.av_align.lags import OffsetEstimate
-from metrics.fileio import atomic_write
+from avbench.metrics.av_align import AVAlignConfig, AVAlignSummary, ClipResult
+from avbench.metrics.av_align.lags import OffsetEstimate
+from avbench.metrics.fileio import atomic_write
 
 from .versions import library_versions
 

@@ -18,12 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from metrics.av_align import (AVAlign, AVAlignConfig, ClipResult, ClipSignals, conform_waveform, envelope_rate, get_config,
+from avbench.metrics.av_align import (AVAlign, AVAlignConfig, ClipResult, ClipSignals, conform_waveform, envelope_rate, get_config,
                               load_audio, onset_envelope, score_signals)
-from metrics.av_align.flow import VideoFlow, check_fps, opencv_frames, trajectory_from_frames
-from metrics.errors import InputError
-from metrics.fileio import cache_root as default_cache_root
-from metrics.fileio import sha256_file
+from avbench.metrics.av_align.flow import VideoFlow, check_fps, opencv_frames, trajectory_from_frames
+from avbench.metrics.errors import InputError
+from avbench.metrics.fileio import cache_root as default_cache_root
+from avbench.metrics.fileio import sha256_file
 
 from .cache import ArrayCache, cache_key
 from .media.errors import describe
@@ -154,14 +154,14 @@ def pool_context() -> multiprocessing.context.BaseContext:
     # fork server that has loaded and warmed the clip code forks clean, ready workers cheaply.
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__, "benchmark.av_align_worker_init"])
+        context.set_forkserver_preload([__name__, "avbench.benchmark.av_align_worker_init"])
         return context
     return multiprocessing.get_context("spawn")
 
 
 def _init_worker() -> None:
     """Worker setup; already loaded (a no-op) in workers forked from the fork server."""
-    import_module("benchmark.av_align_worker_init")
+    import_module("avbench.benchmark.av_align_worker_init")
 
 
 def _cached(job: ClipJob, config: AVAlignConfig, cache_root: str | None) -> ClipSignals | None:

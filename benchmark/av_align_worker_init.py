@@ -8,7 +8,7 @@ submodules and numba kernels, warmed on a tiny input so no worker pays for them 
 import cv2
 import numpy as np
 
-from metrics.av_align import FlowTrajectory, OnsetParams, conform_waveform, onset_envelope
+from avbench.metrics.av_align import FlowTrajectory, OnsetParams, conform_waveform, onset_envelope
 
 cv2.setNumThreads(1)
 

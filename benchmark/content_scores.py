@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.errors import AvbenchError, InputError
 
 from .labels import ItemText, label_set
 from .score_files import FileFailure, ScoreFilesOutcome
@@ -56,7 +56,7 @@ def _caption(item: VideoItem) -> dict[str, str | None]:
 
 
 def _build_isv(preset: str, o: ContentOptions) -> Any:
-    from metrics.video_inception_score import VideoInceptionScore, get_protocol
+    from avbench.metrics.video_inception_score import VideoInceptionScore, get_protocol
 
     protocol = get_protocol(preset)
     return VideoInceptionScore(preset, c3d_path=o.weights_paths.get(protocol.c3d_weights),
@@ -65,14 +65,14 @@ def _build_isv(preset: str, o: ContentOptions) -> Any:
 
 
 def _build_clip(preset: str, o: ContentOptions) -> Any:
-    from metrics.clip_score import CLIPScore
+    from avbench.metrics.clip_score import CLIPScore
 
     return CLIPScore(preset, template=o.template, model_path=o.clip_model, device=o.device,
                      batch_size=o.batch_size, offline=o.offline)
 
 
 def _build_av(preset: str, o: ContentOptions) -> Any:
-    from metrics.av_semantic import AVSemantic, PRESETS
+    from avbench.metrics.av_semantic import AVSemantic, PRESETS
 
     return AVSemantic(preset, labels=label_set(o.labels), template=o.template, clip_model_path=o.clip_model,
                       wav2clip_path=o.weights_paths.get(PRESETS[preset].audio_weights), device=o.device,
@@ -80,7 +80,7 @@ def _build_av(preset: str, o: ContentOptions) -> Any:
 
 
 def _build_is(preset: str, o: ContentOptions) -> Any:
-    from metrics.inception_score import InceptionScore, get_frame_preset
+    from avbench.metrics.inception_score import InceptionScore, get_frame_preset
 
     return InceptionScore(preset, weights_path=o.weights_paths.get(get_frame_preset(preset).weights),
                           device=o.device, batch_size=o.batch_size)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from metrics.errors import AvbenchError
-from metrics.fileio import atomic_write
+from avbench.metrics.errors import AvbenchError
+from avbench.metrics.fileio import atomic_write
 
-from .adapters import load_adapters
 from .cache import cache_key
 from .definition import Benchmark, OutputSpec
 from .generators import BenchmarkItem, GeneratedSample, make_generator
@@ -91,7 +90,6 @@ def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dic
     """Generate one sample per benchmark item (of `shard`, the first `limit` ids) into `out_dir`."""
     from tqdm import tqdm
 
-    load_adapters()
     options = dict(options or {})
     generator = make_generator(model, **options)
     out = Path(out_dir)

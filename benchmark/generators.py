@@ -1,16 +1,19 @@
 """The generator protocol: a benchmark item in, one video out plus the audio it was conditioned on.
 
-Adapters (`reference`, `tats`, `mm-diffusion`, `folder`, and the controls `real`,
-`shuffled-audio`, `shifted`) register a factory by name; `avbench generate --model NAME`
-looks them up here.
+Generators are declared by name in the `avbench.generators` entry-point group: avbench's own
+(`folder` and the controls `real`, `shuffled-audio`, `shifted` here; `reference` in
+`reference_model`; `tats`, `mm-diffusion` in `baselines`) and any other installed distribution's,
+so a new model is a package of its own. `avbench generate --model NAME` looks them up here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, Protocol
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 
 @dataclass(frozen=True)
@@ -62,29 +65,33 @@ class Generator(Protocol):
 
 
 GeneratorFactory = Callable[..., Generator]
-_GENERATORS: dict[str, GeneratorFactory] = {}
+ENTRY_POINT_GROUP = "avbench.generators"
 
 
-def register_generator(name: str) -> Callable[[GeneratorFactory], GeneratorFactory]:
-    """Decorator: register a generator factory (a class or a function returning a Generator)."""
-
-    def add(factory: GeneratorFactory) -> GeneratorFactory:
-        if name in _GENERATORS and _GENERATORS[name] is not factory:
-            raise ValueError(f"generator {name!r} registered twice")
-        _GENERATORS[name] = factory
-        return factory
-
-    return add
+@lru_cache(maxsize=1)
+def _factories() -> dict[str, EntryPoint]:
+    """Every generator an installed distribution declares in the `avbench.generators` entry-point
+    group (name -> `module:factory`); avbench's own adapters and models are declared the same way."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def generator_names() -> list[str]:
-    return sorted(_GENERATORS)
+    return sorted(_factories())
+
+
+def generator_factory(name: str) -> GeneratorFactory:
+    """The factory (a class or a function returning a Generator) declared as `name`; importing it
+    may fail when the model's optional dependencies are missing, which is an AvbenchError."""
+    try:
+        entry = _factories()[name]
+    except KeyError:
+        raise AvbenchError(f"unknown model {name!r}; known: {', '.join(generator_names()) or 'none'}") from None
+    try:
+        return entry.load()
+    except ImportError as exc:
+        raise AvbenchError(f"model {name!r} ({entry.value}) cannot be imported: {exc}") from None
 
 
 def make_generator(name: str, **options: Any) -> Generator:
-    """An instance of the generator registered as `name`."""
-    try:
-        factory = _GENERATORS[name]
-    except KeyError:
-        raise AvbenchError(f"unknown model {name!r}; known: {', '.join(generator_names()) or 'none'}") from None
-    return factory(**options)
+    """An instance of the generator declared as `name`."""
+    return generator_factory(name)(**options)

@@ -11,7 +11,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from metrics.errors import InputError
+from avbench.metrics.errors import InputError
 
 KEY_COLUMNS = ("stem", "sample_id", "video")
 

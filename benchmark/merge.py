@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 from . import run_dir as rd
 from .scoring.pipeline import config_hash, finalize

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.errors import AvbenchError, InputError
 
 from .yaml_files import read_yaml_mapping
 

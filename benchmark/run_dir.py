@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from metrics.errors import InputError
-from metrics.fileio import atomic_write
+from avbench.metrics.errors import InputError
+from avbench.metrics.fileio import atomic_write
 
 from .yaml_files import read_yaml_mapping
 

@@ -15,14 +15,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from metrics.errors import AvbenchError, InputError
-from metrics.fad import FAD
-from metrics.fid import FID
-from metrics.fvd import FVD
-from metrics.inception_features import feature_pipeline
-from metrics.kid import KID
-from metrics.presets import DEFAULT_PRESETS, PRESETS, describe, get_preset
-from metrics.set_metric import SetMetric, SetMetricResult, load_state
+from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.fad import FAD
+from avbench.metrics.fid import FID
+from avbench.metrics.fvd import FVD
+from avbench.metrics.inception_features import feature_pipeline
+from avbench.metrics.kid import KID
+from avbench.metrics.presets import DEFAULT_PRESETS, PRESETS, describe, get_preset
+from avbench.metrics.set_metric import SetMetric, SetMetricResult, load_state
 
 from .media import iter_video_frames, list_media, read_audio, read_video_frames
 

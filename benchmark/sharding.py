@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import soundfile as sf
 
-from metrics.fileio import atomic_write
+from avbench.metrics.fileio import atomic_write
 
 CODECS = {"h264": "libx264", "mp4v": "mpeg4"}
 

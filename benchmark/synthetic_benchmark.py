@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from metrics.errors import AvbenchError
-from metrics.fileio import atomic_write, cache_root
+from avbench.metrics.errors import AvbenchError
+from avbench.metrics.fileio import atomic_write, cache_root
 
 from .synthetic import SyntheticClip, write_clip
 

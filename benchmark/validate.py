@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.errors import AvbenchError, InputError
 
 from . import run_dir as rd
 from .definition import Benchmark, OutputSpec

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from metrics.errors import InputError
+from avbench.metrics.errors import InputError
 
 
 def read_yaml_mapping(path: str | Path, what: str) -> dict[str, Any]:

@@ -29,10 +29,10 @@ import cv2
 import librosa
 import numpy as np
 
-from benchmark.av_align_run import make_job, analyse_clip, analyse_pairs
-from metrics.av_align import get_config
-from benchmark.media import pair_videos
-from benchmark.synthetic import SyntheticClip, write_clip
+from avbench.benchmark.av_align_run import make_job, analyse_clip, analyse_pairs
+from avbench.metrics.av_align import get_config
+from avbench.benchmark.media import pair_videos
+from avbench.benchmark.synthetic import SyntheticClip, write_clip
 
 SIZES = [(256, 256), (384, 288), (512, 384), (320, 240)]
 
@@ -101,7 +101,7 @@ def long_clip_peak_rss(folder: Path, seconds: int) -> tuple[float, int]:
     clip = SyntheticClip(name="long720p", n_frames=n, width=1280, height=720, fps=Fraction(fps),
                          event_frames=tuple(range(6, n - 3, 17)), jump_px=2, codec="h264")
     write_clip(clip, folder)
-    script = ("import resource, sys; from benchmark.cli import main; code = main(sys.argv[1:]); "
+    script = ("import resource, sys; from avbench.benchmark.cli import main; code = main(sys.argv[1:]); "
               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", script, "av-align", str(folder / "long720p.mp4"), "--workers", "1",
                            "--no-cache", "--quiet"], capture_output=True, text=True, check=True)

@@ -24,12 +24,12 @@ import scipy
 import scipy.linalg
 import torch
 
-from metrics import weights
-from metrics.fid import FID
-from metrics.frechet import frechet_distance
-from metrics.fvd import FVD
-from metrics.networks import i3d, inception
-from metrics.presets import PRESETS
+from avbench.metrics import weights
+from avbench.metrics.fid import FID
+from avbench.metrics.frechet import frechet_distance
+from avbench.metrics.fvd import FVD
+from avbench.metrics.networks import i3d, inception
+from avbench.metrics.presets import PRESETS
 
 
 def sqrtm_frechet(mu1, s1, mu2, s2) -> float:

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _vggish_weights(folder: Path, force_random: bool) -> str:
     """'registered' when the real VGGish weights are present, else install random ones."""
-    from metrics import weights
+    from avbench.metrics import weights
 
     spec = weights.get_spec("vggish")
     if not force_random and weights.default_path(spec).is_file():
@@ -52,17 +52,16 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="avbench-overhead-"))
     os.environ["AVBENCH_CACHE"] = str(tmp / "cache-data")
-    import metrics.fad  # noqa: F401  (registers the VGGish weights)
-    from benchmark.av_align_run import analyse_pairs
-    from benchmark.definition import load_benchmark
-    from benchmark.media import read_audio
-    from benchmark.generate import generate
-    from benchmark.media import read_manifest
-    from benchmark.scoring.run import score_run
-    from metrics.av_align import get_config, score_signals
-    from metrics.fad import VGGishFeatures
-    from metrics.frechet import GaussianStats, frechet_distance_of_stats
-    from metrics.presets import get_preset
+    from avbench.benchmark.av_align_run import analyse_pairs
+    from avbench.benchmark.definition import load_benchmark
+    from avbench.benchmark.media import read_audio
+    from avbench.benchmark.generate import generate
+    from avbench.benchmark.media import read_manifest
+    from avbench.benchmark.scoring.run import score_run
+    from avbench.metrics.av_align import get_config, score_signals
+    from avbench.metrics.fad import VGGishFeatures
+    from avbench.metrics.frechet import GaussianStats, frechet_distance_of_stats
+    from avbench.metrics.presets import get_preset
 
     vggish = _vggish_weights(tmp / "weights", args.random_weights)
     t = time.perf_counter()

@@ -20,9 +20,9 @@ from typing import Iterator
 
 import yaml
 
-from benchmark import run_dir as rd
-from metrics.errors import AvbenchError, InputError
-from metrics.fileio import atomic_write
+from avbench.benchmark import run_dir as rd
+from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.fileio import atomic_write
 
 from .model_card import card_from_run, read_card, validate_card
 
@@ -86,7 +86,7 @@ def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None,
     """Write the bundle of the finished run directory `run` to `out` (a .zip, atomically).
 
     `model_card`: a model_card.yaml (default: a card with the run's model label and output spec)."""
-    from benchmark.validate import validate_run
+    from avbench.benchmark.validate import validate_run
 
     run = Path(run)
     problems = validate_run(run)

@@ -8,7 +8,7 @@ import io
 import json
 from typing import Any
 
-from benchmark.report.runs import format_number
+from avbench.benchmark.report.runs import format_number
 
 from .store import TRUST_LEVELS
 from .table_model import BenchmarkTable, Cell, Row

@@ -3,8 +3,8 @@ second underlined (by the metric's direction), ± the CI half-width, arrows in t
 entry's caveats as numbered notes, and a footnote with the suite version and presets."""
 from __future__ import annotations
 
-from benchmark.report.runs import format_number
-from benchmark.report.tables import latex_escape
+from avbench.benchmark.report.runs import format_number
+from avbench.benchmark.report.tables import latex_escape
 
 from .table_model import BenchmarkTable, Cell
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from benchmark.yaml_files import read_yaml_mapping
-from metrics.errors import InputError
+from avbench.benchmark.yaml_files import read_yaml_mapping
+from avbench.metrics.errors import InputError
 
 TYPES = ("open", "closed", "api")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.report.plots import PALETTE, plot_style, save_figure
-from benchmark.report.runs import format_number
+from avbench.benchmark.report.plots import PALETTE, plot_style, save_figure
+from avbench.benchmark.report.runs import format_number
 
 from .names import slug
 from .table_model import BenchmarkTable, Row

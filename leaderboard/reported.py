@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from benchmark.yaml_files import read_yaml_mapping
-from metrics.errors import InputError
+from avbench.benchmark.yaml_files import read_yaml_mapping
+from avbench.metrics.errors import InputError
 
 from .names import slug
 from .store import Entry, Score

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark import run_dir as rd
-from metrics.errors import AvbenchError
+from avbench.benchmark import run_dir as rd
+from avbench.metrics.errors import AvbenchError
 
 from .reported import ReportedRow, ReportedTable, reported_tables
 

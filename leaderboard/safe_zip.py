@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from metrics.errors import InputError
+from avbench.metrics.errors import InputError
 
 _CHUNK = 1 << 20
 

@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from benchmark import run_dir as rd
-from benchmark.av_align_plot import plot_clip
-from benchmark.av_align_run import analyse_pairs
-from benchmark.media import AUDIO_FILE_EXTENSIONS, AVPair
-from metrics.av_align import DEFAULT_VARIANT, get_config
-from metrics.errors import AvbenchError
+from avbench.benchmark import run_dir as rd
+from avbench.benchmark.av_align_plot import plot_clip
+from avbench.benchmark.av_align_run import analyse_pairs
+from avbench.benchmark.media import AUDIO_FILE_EXTENSIONS, AVPair
+from avbench.metrics.av_align import DEFAULT_VARIANT, get_config
+from avbench.metrics.errors import AvbenchError
 
 from .names import slug
 from .store import BUNDLE_DIR, Entry, entry_dir

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 from .exports import render_csv, site_data, to_data_js, to_json
 from .latex import render_latex

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.errors import AvbenchError, InputError
 
 ENTRIES = "entries"
 ENTRY_FILE = "entry.json"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from benchmark.report.runs import metric_order
-from metrics.errors import AvbenchError
+from avbench.benchmark.report.runs import metric_order
+from avbench.metrics.errors import AvbenchError
 
 from .store import Entry, Score
 from .win_rate import mean_win_rates

@@ -29,9 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from benchmark import run_dir as rd
-from metrics.errors import AvbenchError, InputError
-from metrics.fileio import sha256_file
+from avbench.benchmark import run_dir as rd
+from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.fileio import sha256_file
 
 from .bundle import CHECKSUMS, MEDIA, MODEL_CARD, RUN_FILES, media_names, parse_checksums
 from .model_card import read_card
@@ -120,13 +120,13 @@ def _check_checksums(folder: Path, names: list[str]) -> dict[str, str]:
 
 
 def our_benchmark_name(bundle_name: str) -> str:
-    from benchmark.synthetic_benchmark import PREFIX
+    from avbench.benchmark.synthetic_benchmark import PREFIX
 
     return PREFIX + bundle_name.split("-", 1)[1] if bundle_name.startswith("synthetic-") else bundle_name
 
 
 def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptions):
-    from benchmark.definition import load_benchmark
+    from avbench.benchmark.definition import load_benchmark
 
     claimed = results["benchmark"]
     try:
@@ -173,7 +173,7 @@ def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptio
 
 def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     """Our metric objects for the bundle's metrics, with every version checked against ours."""
-    from benchmark.scoring.registry import make_metric
+    from avbench.benchmark.scoring.registry import make_metric
 
     try:
         config = rd.read_config(folder)
@@ -200,8 +200,8 @@ def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
 
 
 def _our_reference(name: str, metric: Any, benchmark: Any, options: SubmitOptions):
-    from benchmark.scoring import reference as ref
-    from benchmark.scoring.registry import MapContext
+    from avbench.benchmark.scoring import reference as ref
+    from avbench.benchmark.scoring.registry import MapContext
 
     if name in options.ref_stats:
         return ref.from_stats(metric, options.ref_stats[name])
@@ -245,7 +245,7 @@ def _check_references(folder: Path, results: dict[str, Any], metrics: dict[str, 
 
 def _check_media(folder: Path, digests: dict[str, str], manifest: list[dict[str, str]], samples: list[dict[str, Any]],
                  metrics: dict[str, Any], options: SubmitOptions, verified: Verified) -> None:
-    from benchmark.scoring.registry import MapContext, Sample
+    from avbench.benchmark.scoring.registry import MapContext, Sample
 
     media = {n for n in digests if n.startswith(f"{MEDIA}/")}
     if not media:
@@ -308,7 +308,7 @@ def verify_extracted(bundle: Path, folder: Path, names: list[str], options: Subm
         why = "; ".join(flags["reasons"]) or f"custom benchmark {benchmark.name}"
         raise SubmissionRejected(f"results.json is not reportable ({why}); only our own runs (--trust reference) "
                                  "may enter a store non-reportable")
-    from benchmark.validate import validate_run
+    from avbench.benchmark.validate import validate_run
 
     problems = validate_run(folder)
     if problems:

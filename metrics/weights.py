@@ -1,5 +1,8 @@
 """Weights registry: every canonical network file by name, with URL, sha256, licence and loader.
 
+The built-in files are listed in `weights.yaml` (read when this module is imported); model
+packages add theirs through the `avbench.weights` entry-point group.
+
 Resolution order for a weight file: explicit path → `$AVBENCH_WEIGHTS/<file>` →
 `<cache>/weights/<file>` → download into the cache (unless offline: `offline=True` or
 `AVBENCH_OFFLINE=1`). A file is checked against its registered sha256 before it is loaded, and
@@ -13,6 +16,8 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from importlib import resources
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +51,17 @@ class WeightSpec:
             raise ValueError(f"weights {self.name}: loader must be one of {LOADERS}")
 
 
-_REGISTRY: dict[str, WeightSpec] = {}
+def _read_specs() -> dict[str, WeightSpec]:
+    """The built-in specs: `weights.yaml` beside this module, read when the registry is imported."""
+    import yaml
+
+    text = (resources.files(__package__) / "weights.yaml").read_text(encoding="utf-8")
+    return {entry["name"]: WeightSpec(**entry) for entry in yaml.safe_load(text)}
+
+
+_REGISTRY: dict[str, WeightSpec] = _read_specs()
+ENTRY_POINT_GROUP = "avbench.weights"
+_plugins_loaded = False
 
 
 def register(spec: WeightSpec) -> WeightSpec:
@@ -58,12 +73,28 @@ def register(spec: WeightSpec) -> WeightSpec:
     return spec
 
 
+def _load_plugins() -> None:
+    """Register the specs other packages declare in the `avbench.weights` entry-point group (each
+    an iterable of WeightSpec), once; a model package's weights so appear in `avbench weights list`."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        for spec in entry.load():
+            if spec.name not in _REGISTRY:  # a test may have put its own version of it in place
+                register(spec)
+
+
 def registered() -> dict[str, WeightSpec]:
     """All registered specs by name (a copy)."""
+    _load_plugins()
     return dict(_REGISTRY)
 
 
 def get_spec(name: str) -> WeightSpec:
+    if name not in _REGISTRY:
+        _load_plugins()
     try:
         return _REGISTRY[name]
     except KeyError:

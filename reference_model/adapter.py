@@ -14,13 +14,14 @@ from typing import Any
 
 import torch
 
-from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
-from benchmark.media.edit import write_mp4
-from metrics.errors import AvbenchError, InputError, WeightsError
-from metrics.fileio import sha256_file
+from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
+from avbench.benchmark.media.edit import write_mp4
+from avbench.metrics.errors import AvbenchError, InputError, WeightsError
+from avbench.metrics.fileio import sha256_file
 
 from .audio import cut_conditioning_audio
-from .checkpoints import BEATS_WEIGHTS, load_beats, load_mapper, mapper_weights_name, resolve_weights
+from .checkpoints import load_beats, load_mapper, resolve_weights
+from .weight_files import BEATS_WEIGHTS, mapper_weights_name
 from .presets import BEATS_SAMPLE_RATE, DEFAULT_PRESET, PRESETS, ReferencePreset
 
 CONDITIONING_MODES = ("audio", "text+audio")
@@ -37,7 +38,6 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-@register_generator("reference")
 class ReferenceGenerator:
     """TempoTokens (BEATs + temporal audio-token mapper + zeroscope_v2_576w).
 

@@ -16,9 +16,9 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from benchmark.media import load_audio
-from metrics.errors import InputError
-from metrics.fileio import atomic_write
+from avbench.benchmark.media import load_audio
+from avbench.metrics.errors import InputError
+from avbench.metrics.fileio import atomic_write
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from metrics.errors import AvbenchError, WeightsError
-from metrics.weights import is_offline
+from avbench.metrics.errors import AvbenchError, WeightsError
+from avbench.metrics.weights import is_offline
 
 from .conditioning import FrameConditioning, PlaceholderInjector, add_placeholder_tokens, install_per_frame_conditioning
 from .presets import DEFAULT_BASE_MODEL

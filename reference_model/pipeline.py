@@ -16,7 +16,7 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 from .base_model import BaseModel
 from .beats import BEATs

@@ -1,7 +1,6 @@
-"""Shared fixtures: an isolated cache per test session, shared media, a tiny random CLIP."""
+"""Fixtures: an isolated cache per test session, the vendored real media, a tiny random CLIP."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,16 +18,9 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def shared_media() -> Path:
-    """`../shared/data/media` beside the checkout (or $AVBENCH_SHARED_DATA/media). In CI it
-    must exist; elsewhere the tests that need it are skipped with a reason."""
-    base = Path(os.environ.get("AVBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
-    media = base / "media"
-    if not media.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared media not found at {media}")
-        pytest.skip(f"shared media not found at {media}")
-    return media
+def real_media() -> Path:
+    """`tests/data/media`: real container files from other encoders (see its README)."""
+    return REPO / "tests" / "data" / "media"
 
 
 @pytest.fixture(scope="session")

@@ -31,9 +31,20 @@ def read_results(run_dir: Path) -> dict:
 
 def cli_command(args: list[str], prelude: str = "") -> list[str]:
     """`python -c` running `avbench ARGS` after `prelude` (e.g. installing random weights)."""
-    code = (f"import sys; sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'tests')!r}]\n{prelude}\n"
-            f"from benchmark.cli import main\nsys.exit(main({args!r}))")
+    code = (f"import sys; sys.path[:0] = [{str(REPO / 'tests')!r}]\n{prelude}\n"
+            f"from avbench.benchmark.cli import main\nsys.exit(main({args!r}))")
     return [sys.executable, "-c", code]
+
+
+def declare_generator(monkeypatch, name: str, value: str) -> None:
+    """Declare generator `name` as `module:factory`, as a distribution's `avbench.generators` entry
+    point would, for one test."""
+    from importlib.metadata import EntryPoint
+
+    from avbench.benchmark import generators
+
+    entry = EntryPoint(name=name, value=value, group=generators.ENTRY_POINT_GROUP)
+    monkeypatch.setitem(generators._factories(), name, entry)
 
 
 def run_cli(args: list[str], env: dict[str, str] | None = None, prelude: str = "", timeout: float = 600
@@ -52,10 +63,10 @@ def install_test_networks(monkeypatch, folder: Path) -> None:
     """Random weights (written once into `folder`) registered under the real names, and the test presets."""
     import dataclasses
 
-    from metrics import weights
-    from metrics.fileio import sha256_file
-    from metrics.inception_score import FRAME_PRESETS
-    from metrics.presets import PRESETS
+    from avbench.metrics import weights
+    from avbench.metrics.fileio import sha256_file
+    from avbench.metrics.inception_score import FRAME_PRESETS
+    from avbench.metrics.presets import PRESETS
     from random_networks import install_random_weights
 
     _install_c3d(monkeypatch, folder)
@@ -92,11 +103,9 @@ def _install_c3d(monkeypatch, folder: Path) -> None:
     import numpy as np
     import torch
 
-    from metrics import weights
-    from metrics.fileio import sha256_file
-    from metrics.networks.c3d import C3D
-
-    import metrics.video_inception_score  # noqa: F401  (registers the mean clips)
+    from avbench.metrics import weights
+    from avbench.metrics.fileio import sha256_file
+    from avbench.metrics.networks.c3d import C3D
 
     c3d, mean = weights.get_spec("c3d-ucf101-tgan2"), weights.get_spec("c3d-ucf101-mean-tgan")
     folder.mkdir(parents=True, exist_ok=True)

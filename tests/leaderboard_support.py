@@ -7,8 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
-from benchmark import run_dir as rd
-from leaderboard.store import Entry, Score, add_entry, scores_from_results
+from avbench.benchmark import run_dir as rd
+from avbench.leaderboard.store import Entry, Score, add_entry, scores_from_results
 
 
 def add_run(store: Path, run: Path, entry_id: str, model: dict, trust: str = "reference", media: bool = True,

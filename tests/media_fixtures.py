@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import soundfile as sf
 
-from benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
+from avbench.benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
 
 
 def opencv_frames(path: Path) -> tuple[float, list[np.ndarray]]:

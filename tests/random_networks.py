@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from metrics import weights
-from metrics.fileio import sha256_file
-from metrics.networks import i3d, inception, vggish
+from avbench.metrics import weights
+from avbench.metrics.fileio import sha256_file
+from avbench.metrics.networks import i3d, inception, vggish
 
 NETWORKS = {
     "i3d-styleganv": lambda: i3d.I3D(bn_eps=1e-3),

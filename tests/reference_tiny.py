@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from reference_model.beats import BEATs, BEATsConfig
-from reference_model.mapper import AudioTokenMapper, MapperConfig
+from avbench.reference_model.beats import BEATs, BEATsConfig
+from avbench.reference_model.mapper import AudioTokenMapper, MapperConfig
 
 TEXT_DIM = 32  # CLIP width = UNet cross-attention width = audio-token width
 TINY_BEATS = BEATsConfig(

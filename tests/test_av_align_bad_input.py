@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from benchmark.av_align_run import analyse_pairs
-from benchmark.cli import main
-from benchmark.media import pair_videos
-from benchmark.synthetic import SyntheticClip, write_clip
+from avbench.benchmark.av_align_run import analyse_pairs
+from avbench.benchmark.cli import main
+from avbench.benchmark.media import pair_videos
+from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from media_fixtures import truncated_mp4, zero_fps_mp4
 
 

@@ -10,11 +10,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from benchmark.cli import main
-from benchmark.synthetic import SyntheticClip, write_clip
-from benchmark.validity.clips import load_clips, synthetic_pairs
-from benchmark.validity.study import StudySettings, score_clips
-from metrics.av_align import CANONICAL_VARIANTS, FarnebackParams, OnsetParams, av_align_clip, get_config
+from avbench.benchmark.cli import main
+from avbench.benchmark.synthetic import SyntheticClip, write_clip
+from avbench.benchmark.validity.clips import load_clips, synthetic_pairs
+from avbench.benchmark.validity.study import StudySettings, score_clips
+from avbench.metrics.av_align import CANONICAL_VARIANTS, FarnebackParams, OnsetParams, av_align_clip, get_config
 
 
 def pairwise_auroc(pos, neg):

@@ -6,8 +6,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from metrics.av_align import VARIANTS, ChanceParams, get_config, match_peaks
-from metrics.av_align.lags import chance_statistic, estimate_offset, lagged_scores, null_offsets
+from avbench.metrics.av_align import VARIANTS, ChanceParams, get_config, match_peaks
+from avbench.metrics.av_align.lags import chance_statistic, estimate_offset, lagged_scores, null_offsets
 
 
 def _same(a, b):

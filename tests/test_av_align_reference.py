@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmark.av_align_run import analyse_pairs
-from benchmark.media import pair_videos
-from benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
+from avbench.benchmark.av_align_run import analyse_pairs
+from avbench.benchmark.media import pair_videos
+from avbench.benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
 from media_fixtures import opencv_frames
-from metrics.av_align import CANONICAL_VARIANTS
+from avbench.metrics.av_align import CANONICAL_VARIANTS
 
 
 def _aligned_like(a):

@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from metrics.av_align import CANONICAL_VARIANTS, get_config, match_peaks, video_peak_indices
-from metrics.av_align.aggregate import AVAlign
-from metrics.av_align.scoring import frame_times
-from metrics.bootstrap import bootstrap_mean_ci
+from avbench.metrics.av_align import CANONICAL_VARIANTS, get_config, match_peaks, video_peak_indices
+from avbench.metrics.av_align.aggregate import AVAlign
+from avbench.metrics.av_align.scoring import frame_times
+from avbench.metrics.bootstrap import bootstrap_mean_ci
 
 
 def test_peaks_are_strict_local_maxima_inside_the_trajectory():

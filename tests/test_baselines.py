@@ -14,21 +14,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from baselines.batch import BaselineGenerator
-from baselines.contract import parse_options
-from baselines.manifest import append_record, read_records
-from baselines.mm_diffusion import FLAGS, MMDiffusionGenerator, write_staged_clip
-from baselines.normalise import mono_conditioning, undo_tats_grid, write_sample_video
-from benchmark.adapters.segments import write_audio_segment
-from baselines.preflight import PreflightError
-from baselines.tats import TatsGenerator, parse_upstream_outputs, upstream_save_dir
-from benchmark.definition import OutputSpec
-from benchmark.generate import FAILURES, MANIFEST, generate, read_generated
-from benchmark.generators import BenchmarkItem, GeneratedSample, register_generator
-from benchmark.media import probe, read_video_frames
-from benchmark.synthetic_benchmark import resolve
-from metrics.errors import AvbenchError, InputError
-from metrics.fileio import sha256_file
+from avbench.baselines.batch import BaselineGenerator
+from avbench.baselines.contract import parse_options
+from avbench.baselines.manifest import append_record, read_records
+from avbench.baselines.mm_diffusion import FLAGS, MMDiffusionGenerator, write_staged_clip
+from avbench.baselines.normalise import mono_conditioning, undo_tats_grid, write_sample_video
+from avbench.benchmark.adapters.segments import write_audio_segment
+from avbench.baselines.preflight import PreflightError
+from avbench.baselines.tats import TatsGenerator, parse_upstream_outputs, upstream_save_dir
+from avbench.benchmark.definition import OutputSpec
+from avbench.benchmark.generate import FAILURES, MANIFEST, generate, read_generated
+from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
+from avbench.benchmark.media import probe, read_video_frames
+from avbench.benchmark.synthetic_benchmark import resolve
+from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.fileio import sha256_file
+from harness_support import declare_generator
 
 FAKE_TATS = Path(__file__).resolve().parent / "fake_upstreams" / "fake_tats_checkout"
 
@@ -262,7 +263,7 @@ def test_audio_segments_are_exact(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_bench():
-    from benchmark.definition import load_benchmark
+    from avbench.benchmark.definition import load_benchmark
 
     return load_benchmark(resolve("synthetic:tiny"))
 
@@ -298,7 +299,6 @@ def test_folder_adapter_matches_by_manifest_and_validates(tiny_bench, tmp_path):
         generate("folder", tiny_bench, tmp_path / "gen5", options={"path": str(root), "colour": 1}, progress=False)
 
 
-@register_generator("test-batch")
 class _BatchGenerator:
     """A batch generator for the harness test: fails one item, never reports another."""
 
@@ -326,7 +326,8 @@ class _BatchGenerator:
                 yield item.item_id, GeneratedSample(item.item_id, video, audio)
 
 
-def test_generate_uses_generate_batch_and_records_failures(tiny_bench, tmp_path):
+def test_generate_uses_generate_batch_and_records_failures(tiny_bench, tmp_path, monkeypatch):
+    declare_generator(monkeypatch, "test-batch", f"{__name__}:_BatchGenerator")
     _BatchGenerator.calls.clear()
     out = tmp_path / "gen"
     options = {"source": str(tiny_bench.data_root)}

@@ -18,10 +18,10 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from baselines.manifest import read_records
-from benchmark.cli import main
-from benchmark.media import probe, read_video_frames
-from metrics.fileio import sha256_file
+from avbench.baselines.manifest import read_records
+from avbench.benchmark.cli import main
+from avbench.benchmark.media import probe, read_video_frames
+from avbench.metrics.fileio import sha256_file
 
 FAKE_TATS = Path(__file__).resolve().parent / "fake_upstreams" / "fake_tats_checkout"
 FAKE_MM = Path(__file__).resolve().parent / "fake_upstreams" / "fake_mm_diffusion_checkout"

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.c3d_preprocessing import chainer_resize_bilinear, mean_clip, preprocess_tgan, preprocess_tgan2
-from metrics.errors import InputError, WeightsError
-from metrics.inception_score import ISScoring, inception_score, softmax64
-from metrics.networks.c3d import C3D, _loader_for, c3d_from_state, state_dict_from_chainer, state_dict_from_torch
-from metrics.video_inception_score import PROTOCOLS, VideoInceptionScore
+from avbench.metrics.c3d_preprocessing import chainer_resize_bilinear, mean_clip, preprocess_tgan, preprocess_tgan2
+from avbench.metrics.errors import InputError, WeightsError
+from avbench.metrics.inception_score import ISScoring, inception_score, softmax64
+from avbench.metrics.networks.c3d import C3D, _loader_for, c3d_from_state, state_dict_from_chainer, state_dict_from_torch
+from avbench.metrics.video_inception_score import PROTOCOLS, VideoInceptionScore
 
 # metrics.md §3.1 (pfnet-research/tgan2:tgan2/models/c3d/c3d_ucf101.py): Chainer names and shapes
 CANONICAL_NPZ = {

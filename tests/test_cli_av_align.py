@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-import benchmark.av_align_run as run_module
-from benchmark.cli import main
-from benchmark.synthetic import demo_clips, write_clip
+import avbench.benchmark.av_align_run as run_module
+from avbench.benchmark.cli import main
+from avbench.benchmark.synthetic import demo_clips, write_clip
 
 
 @pytest.fixture(scope="module")

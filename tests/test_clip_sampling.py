@@ -4,9 +4,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from metrics.errors import InputError
-from metrics.frames import clip_indices
-from metrics.presets import DEFAULT_PRESETS, PRESETS, ClipSampling, describe, get_preset
+from avbench.metrics.errors import InputError
+from avbench.metrics.frames import clip_indices
+from avbench.metrics.presets import DEFAULT_PRESETS, PRESETS, ClipSampling, describe, get_preset
 
 
 def test_start_offset_takes_the_first_frames_at_the_stride():

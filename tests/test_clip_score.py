@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.clip_preprocessing import CLIPImageSpec, clip_pixel_values, resized_size
-from metrics.clip_score import (
+from avbench.metrics.clip_preprocessing import CLIPImageSpec, clip_pixel_values, resized_size
+from avbench.metrics.clip_score import (
     PRESETS,
     CLIPScore,
     cosines,
@@ -13,8 +13,8 @@ from metrics.clip_score import (
     item_text,
     set_value,
 )
-from metrics.errors import InputError, WeightsError
-from metrics.networks.clip import load_clip
+from avbench.metrics.errors import InputError, WeightsError
+from avbench.metrics.networks.clip import load_clip
 
 SIZES = [(36, 64), (224, 227), (300, 401), (50, 30), (16, 16)]
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from metrics.discrimination import auroc, best_threshold_accuracy, clustered_auroc, paired_accuracy
+from avbench.metrics.discrimination import auroc, best_threshold_accuracy, clustered_auroc, paired_accuracy
 
 
 def plain_auroc(pos, neg):

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from metrics.errors import InputError
+from avbench.metrics.errors import InputError
 from single_thread import one_thread  # noqa: F401  (module fixture)
-from metrics.frechet import GaussianStats, frechet_distance, frechet_distance_of_stats
+from avbench.metrics.frechet import GaussianStats, frechet_distance, frechet_distance_of_stats
 
 
 def sqrtm_frechet(mu1, s1, mu2, s2):

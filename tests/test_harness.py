@@ -13,21 +13,21 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmark import run_dir as rd
-from benchmark.adapters.controls import cyclic_derangement
-from benchmark.cli import main
-from benchmark.definition import load_benchmark
-from benchmark.generate import MANIFEST, generate, read_generated
-from benchmark.merge import merge
-from benchmark.scoring.run import score_run
-from benchmark.synthetic import SyntheticClip, write_clip
-from benchmark.validate import validate_run
+from avbench.benchmark import run_dir as rd
+from avbench.benchmark.adapters.controls import cyclic_derangement
+from avbench.benchmark.cli import main
+from avbench.benchmark.definition import load_benchmark
+from avbench.benchmark.generate import MANIFEST, generate, read_generated
+from avbench.benchmark.merge import merge
+from avbench.benchmark.scoring.run import score_run
+from avbench.benchmark.synthetic import SyntheticClip, write_clip
+from avbench.benchmark.validate import validate_run
 from harness_support import read_results, stable
-from metrics.av_align import av_align_clip
-from metrics.bootstrap import bootstrap_mean_ci
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.av_align import av_align_clip
+from avbench.metrics.bootstrap import bootstrap_mean_ci
+from avbench.metrics.errors import AvbenchError, InputError
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SPLITS = Path(__file__).resolve().parent / "data" / "splits"  # the upstream split files
 CONTROLS = {"real": {}, "shuffled-audio": {}, "shifted": {"frames": 3}}
 
 
@@ -51,7 +51,7 @@ def tiny(tmp_path_factory):
 
 def test_landscape_keeps_each_clip_once():
     bench = load_benchmark("landscape", data_root="/data/landscape")
-    with open(DATA / "tempotokens-landscape.csv", newline="") as fh:
+    with open(SPLITS / "tempotokens-landscape.csv", newline="") as fh:
         test_rows = [r for r in csv.DictReader(fh) if r["set"] == "test"]
     assert len(test_rows) == 102 and len({r["ytid"] for r in test_rows}) == 100
     distinct = {(r["ytid"], r["start_time"]) for r in test_rows}
@@ -63,10 +63,10 @@ def test_landscape_keeps_each_clip_once():
 
 def test_drums_and_vggsound_lists_and_label_join(tmp_path):
     drums = load_benchmark("audioset-drums", data_root=tmp_path)
-    with open(DATA / "tempotokens-audioset-drum.csv", newline="") as fh:
+    with open(SPLITS / "tempotokens-audioset-drum.csv", newline="") as fh:
         expected = sorted(r["ytid"] for r in csv.DictReader(fh) if r["set"] == "test")
     assert sorted(drums.item_ids) == expected and len(expected) == 1000
-    lines = [line.strip() for line in (DATA / "specvqgan-vggsound-test.txt").read_text().splitlines() if line.strip()]
+    lines = [line.strip() for line in (SPLITS / "specvqgan-vggsound-test.txt").read_text().splitlines() if line.strip()]
     labels = tmp_path / "vggsound.csv"
     ytid, start, _ = lines[1].rsplit("_", 2)
     labels.write_text(f"{ytid},{int(start) // 1000},playing drums,test\nnot-a-test-id,0,dog barking,train\n")
@@ -291,8 +291,8 @@ def test_avbench_run_tiny_end_to_end(tmp_path, capsys):
 
 
 def test_report_places_levels_beside_a_model(tiny, tmp_path):
-    from benchmark.report.runs import load_runs
-    from benchmark.report.tables import build_tables, render_markdown
+    from avbench.benchmark.report.runs import load_runs
+    from avbench.benchmark.report.tables import build_tables, render_markdown
 
     model = tmp_path / "model"
     shutil.copytree(tiny.runs["shifted"], model)
@@ -325,8 +325,8 @@ def test_user_errors_are_one_line(tmp_path, capsys):
 
 
 def test_finalize_reportable_only_when_complete(tiny):
-    from benchmark.scoring.pipeline import finalize
-    from benchmark.scoring.registry import make_metric
+    from avbench.benchmark.scoring.pipeline import finalize
+    from avbench.benchmark.scoring.registry import make_metric
 
     config = rd.read_config(tiny.runs["real"])
     config = {**config, "benchmark": {**config["benchmark"], "kind": "builtin"}}
@@ -342,11 +342,11 @@ def test_finalize_reportable_only_when_complete(tiny):
 
 def test_metric_state_round_trip_and_undefined_scores(tiny):
     metric_state = rd.state_path(tiny.runs["real"], "av_align")
-    from benchmark.scoring.keyed_state import KeyedState
+    from avbench.benchmark.scoring.keyed_state import KeyedState
 
     state = KeyedState.load(metric_state)
     state.payloads["clip9999"] = {"score": np.float64(math.nan), "n_audio_peaks": np.int64(0), "n_video_peaks": np.int64(0)}
-    from benchmark.scoring.registry import make_metric
+    from avbench.benchmark.scoring.registry import make_metric
 
     value = make_metric("av_align").compute(state)
     assert value.n == 6 and value.details["n_undefined"] == 1 and value.notes
@@ -355,7 +355,7 @@ def test_metric_state_round_trip_and_undefined_scores(tiny):
 
 
 def test_validate_a_dataset_copy(tiny, tmp_path, capsys):
-    from benchmark.validate import validate_dataset
+    from avbench.benchmark.validate import validate_dataset
 
     report = validate_dataset(tiny.bench, progress=False)
     assert report.checked == 6 and report.problems == []

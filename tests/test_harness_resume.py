@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.definition import load_benchmark
-from benchmark.faults import ENV as CRASH_ENV
-from benchmark.generate import generate
-from benchmark.scoring.run import score_run
+from avbench.benchmark.definition import load_benchmark
+from avbench.benchmark.faults import ENV as CRASH_ENV
+from avbench.benchmark.generate import generate
+from avbench.benchmark.scoring.run import score_run
 from harness_support import cli_command, read_results, run_cli, stable
 
 

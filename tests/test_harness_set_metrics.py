@@ -11,16 +11,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.definition import load_benchmark
-from benchmark.media import read_audio, read_video_frames
-from benchmark.generate import generate
-from benchmark.merge import merge
-from benchmark.report.write import write_report
-from benchmark.scoring.run import score_run
-from benchmark.synthetic_benchmark import clips
-from benchmark.synthetic import write_clip
-from benchmark.validate import validate_run
+from avbench.benchmark.cli import main
+from avbench.benchmark.definition import load_benchmark
+from avbench.benchmark.media import read_audio, read_video_frames
+from avbench.benchmark.generate import generate
+from avbench.benchmark.merge import merge
+from avbench.benchmark.report.write import write_report
+from avbench.benchmark.scoring.run import score_run
+from avbench.benchmark.synthetic_benchmark import clips
+from avbench.benchmark.synthetic import write_clip
+from avbench.benchmark.validate import validate_run
 from harness_support import (TEST_PRESETS, install_test_networks, networks_prelude, read_results, run_cli,
                              stable)
 from single_thread import one_thread  # noqa: F401  (module fixture)
@@ -57,13 +57,13 @@ def _videos(folder: Path) -> list[Path]:
 
 
 def test_set_metrics_equal_the_metric_classes_on_the_media(env):
-    from metrics.clip_score import CLIPScore
-    from metrics.fad import FAD
-    from metrics.fid import FID
-    from metrics.fvd import FVD
-    from metrics.inception_score import InceptionScore
-    from metrics.kid import KID
-    from metrics.video_inception_score import VideoInceptionScore
+    from avbench.metrics.clip_score import CLIPScore
+    from avbench.metrics.fad import FAD
+    from avbench.metrics.fid import FID
+    from avbench.metrics.fvd import FVD
+    from avbench.metrics.inception_score import InceptionScore
+    from avbench.metrics.kid import KID
+    from avbench.metrics.video_inception_score import VideoInceptionScore
 
     gen, ref = _videos(env.root / "gen" / "model"), _videos(env.root / "gen" / "real")
     fvd = FVD("fvd/styleganv")
@@ -143,7 +143,7 @@ def test_report_with_set_metrics(env, tmp_path):
 
 def test_missing_weights_stop_the_run_before_any_work(env, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AVBENCH_WEIGHTS", str(tmp_path / "no-weights"))
-    from metrics import weights
+    from avbench.metrics import weights
 
     for name in ("i3d-styleganv",):
         monkeypatch.setitem(weights._REGISTRY, name, replace(weights.get_spec(name), sha256="0" * 64))
@@ -156,7 +156,7 @@ def test_missing_weights_stop_the_run_before_any_work(env, tmp_path, monkeypatch
 
 
 def test_a_cached_rerun_loads_no_network(env, tmp_path, monkeypatch):
-    from benchmark.scoring.feature_metrics import FeatureMetric
+    from avbench.benchmark.scoring.feature_metrics import FeatureMetric
 
     def no_network(self, device):
         raise AssertionError(f"{self.name} loaded its network although every sample is cached")
@@ -168,7 +168,7 @@ def test_a_cached_rerun_loads_no_network(env, tmp_path, monkeypatch):
 
 def test_reference_statistics_from_stats_build(env, tmp_path):
     """`avbench stats build` statistics of the real clips give the same FAD as the real run folder."""
-    from benchmark.score_files import build_reference_state
+    from avbench.benchmark.score_files import build_reference_state
 
     state, failures = build_reference_state(env.root / "gen" / "real", "fad", progress=False)
     assert failures == []

@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from metrics.errors import InputError
-from metrics.inception_score import (
+from avbench.metrics.errors import InputError
+from avbench.metrics.inception_score import (
     ISScoring,
     LogitsState,
     inception_score,

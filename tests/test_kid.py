@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from metrics.errors import InputError
+from avbench.metrics.errors import InputError
 from single_thread import one_thread  # noqa: F401  (module fixture)
-from metrics.feature_store import FeatureStore
-from metrics.kid import kernel_distance
+from avbench.metrics.feature_store import FeatureStore
+from avbench.metrics.kid import kernel_distance
 
 
 def plain_kid(x_all, y_all, subsets, m, degree, coef0, seed):

@@ -1,8 +1,8 @@
 """The --labels CSV of score-files."""
 import pytest
 
-from benchmark.labels import ItemText, label_set, read_labels
-from metrics.errors import InputError
+from avbench.benchmark.labels import ItemText, label_set, read_labels
+from avbench.metrics.errors import InputError
 
 
 def test_reads_labels_and_texts_by_stem(tmp_path):

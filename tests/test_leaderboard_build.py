@@ -20,19 +20,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.definition import load_benchmark
-from benchmark.generate import generate
-from benchmark.scoring.run import score_run
-from leaderboard.exports import CSV_COLUMNS, DATA_GLOBAL
-from leaderboard.latex import render_latex
-from leaderboard.plots import pareto_front, reproductions
-from leaderboard.site import build_site
-from leaderboard.store import Entry, Score, add_entry, read_entries
-from leaderboard.table_model import build_tables
-from leaderboard.win_rate import mean_win_rates, metric_win_rates
+from avbench.benchmark.cli import main
+from avbench.benchmark.definition import load_benchmark
+from avbench.benchmark.generate import generate
+from avbench.benchmark.scoring.run import score_run
+from avbench.leaderboard.exports import CSV_COLUMNS, DATA_GLOBAL
+from avbench.leaderboard.latex import render_latex
+from avbench.leaderboard.plots import pareto_front, reproductions
+from avbench.leaderboard.site import build_site
+from avbench.leaderboard.store import Entry, Score, add_entry, read_entries
+from avbench.leaderboard.table_model import build_tables
+from avbench.leaderboard.win_rate import mean_win_rates, metric_win_rates
 from leaderboard_support import add_run, reported
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 PAPER = [reported("paper-vggsound-tempotokens", "TempoTokens", "vggsound",
                   {"fvd": 923, "clipsim": 0.57, "is": 11.04, "av_align": 0.35}, ("AV-Align variant unknown",)),
@@ -50,7 +50,7 @@ def built(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AVBENCH_CACHE", str(root / "cache"))
         mp.setenv("AVBENCH_OFFLINE", "1")
-        mp.setitem(sys.modules, "leaderboard.reported", types.SimpleNamespace(reported_entries=lambda: list(PAPER)))
+        mp.setitem(sys.modules, "avbench.leaderboard.reported", types.SimpleNamespace(reported_entries=lambda: list(PAPER)))
         bench = load_benchmark("synthetic:tiny")
         store = root / "store"
         for model, media in (("real", True), ("shuffled-audio", False)):
@@ -239,7 +239,7 @@ def test_per_sample_browser_recomputes_av_align_from_the_media(built):
 
 
 def test_rebuild_replaces_the_site_and_refuses_a_foreign_folder(built, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "leaderboard.reported", types.SimpleNamespace(reported_entries=lambda: list(PAPER)))
+    monkeypatch.setitem(sys.modules, "avbench.leaderboard.reported", types.SimpleNamespace(reported_entries=lambda: list(PAPER)))
     out = tmp_path / "site"
     assert main(["leaderboard", "build", "--store", str(built.store), "--out", str(out), "--no-reported",
                  "--max-peak-plots", "1"]) == 0

@@ -2,8 +2,8 @@
 hand, not from the YAML), internal consistency, provenance and caveats on every entry."""
 from __future__ import annotations
 
-from leaderboard.reported import reported_entries, reported_tables
-from leaderboard.store import Entry
+from avbench.leaderboard.reported import reported_entries, reported_tables
+from avbench.leaderboard.store import Entry
 
 METRICS = ["fvd", "clipsim", "isv", "av_align"]
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.definition import load_benchmark
-from benchmark.generate import generate
-from benchmark.scoring.run import score_run
-from leaderboard.reproduce import compare, parse_runs, render
-from metrics.errors import AvbenchError
+from avbench.benchmark.cli import main
+from avbench.benchmark.definition import load_benchmark
+from avbench.benchmark.generate import generate
+from avbench.benchmark.scoring.run import score_run
+from avbench.leaderboard.reproduce import compare, parse_runs, render
+from avbench.metrics.errors import AvbenchError
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from leaderboard.store import Entry, Score, add_entry, entry_dir, read_entries, scores_from_results
-from metrics.errors import AvbenchError, InputError
+from avbench.leaderboard.store import Entry, Score, add_entry, entry_dir, read_entries, scores_from_results
+from avbench.metrics.errors import AvbenchError, InputError
 
 
 def _entry(entry_id: str = "m1--tiny", value: float = 0.5) -> Entry:

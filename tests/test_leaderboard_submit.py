@@ -16,17 +16,17 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from benchmark.cli import main
-from benchmark.definition import load_benchmark
-from benchmark.generate import generate
-from benchmark.scoring.keyed_state import KeyedState
-from benchmark.scoring.run import score_run
-from leaderboard.bundle import pack
-from leaderboard.model_card import validate_card
-from leaderboard.safe_zip import Limits
-from leaderboard.store import read_entries
-from leaderboard.verify import SubmissionRejected, SubmitOptions, entry_id, submit
-from metrics.errors import AvbenchError, InputError
+from avbench.benchmark.cli import main
+from avbench.benchmark.definition import load_benchmark
+from avbench.benchmark.generate import generate
+from avbench.benchmark.scoring.keyed_state import KeyedState
+from avbench.benchmark.scoring.run import score_run
+from avbench.leaderboard.bundle import pack
+from avbench.leaderboard.model_card import validate_card
+from avbench.leaderboard.safe_zip import Limits
+from avbench.leaderboard.store import read_entries
+from avbench.leaderboard.verify import SubmissionRejected, SubmitOptions, entry_id, submit
+from avbench.metrics.errors import AvbenchError, InputError
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
 REFERENCE = SubmitOptions(trust="reference")  # the tiny benchmark is custom, so only our own runs enter
@@ -158,7 +158,7 @@ def test_frechet_recomputed_against_our_reference(env, tmp_path):
 
 def test_wrong_reference_set_rejected(env, tmp_path):
     # The bundle is self-consistent (validate_run passes): only our own reference state catches it.
-    from benchmark.validate import validate_run
+    from avbench.benchmark.validate import validate_run
 
     assert validate_run(env.root / "runs" / "fad-wrong") == []
     reason = _rejected(env.bundles / "fad-wrong.zip", tmp_path / "store")

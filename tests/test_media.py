@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmark.media import decode_audio_track, find_videos, load_audio, pair_videos, probe, pyav_frames, read_manifest
-from benchmark.synthetic import SyntheticClip, write_clip
-from metrics.av_align.flow import opencv_frames
-from metrics.errors import InputError
+from avbench.benchmark.media import decode_audio_track, find_videos, load_audio, pair_videos, probe, pyav_frames, read_manifest
+from avbench.benchmark.synthetic import SyntheticClip, write_clip
+from avbench.metrics.av_align.flow import opencv_frames
+from avbench.metrics.errors import InputError
 
 # (file, fps, width, height, has audio, audio rate, audio channels) as media/README.md states
-SHARED = [
+REAL_MEDIA = [
     ("moviepy_big_buck_bunny_432_433.webm", 24.0, 1280, 720, True, 44100, 2),
     ("moviepy_chaplin.mp4", 25.0, 640, 360, True, 44100, 2),
     ("moviepy_smpte-2997.mp4", 25.0, 1920, 1080, True, 48000, 2),
@@ -24,9 +24,9 @@ SHARED = [
 ]
 
 
-@pytest.mark.parametrize("name,fps,width,height,has_audio,rate,channels", SHARED)
-def test_probe_reads_what_the_media_readme_states(shared_media, name, fps, width, height, has_audio, rate, channels):
-    info = probe(shared_media / name)
+@pytest.mark.parametrize("name,fps,width,height,has_audio,rate,channels", REAL_MEDIA)
+def test_probe_reads_what_the_media_readme_states(real_media, name, fps, width, height, has_audio, rate, channels):
+    info = probe(real_media / name)
     assert info.fps == pytest.approx(fps, rel=1e-9)
     assert (info.width, info.height) == (width, height)
     assert info.has_audio == has_audio
@@ -34,12 +34,12 @@ def test_probe_reads_what_the_media_readme_states(shared_media, name, fps, width
         assert (info.audio_streams[0].sample_rate, info.audio_streams[0].channels) == (rate, channels)
 
 
-def test_mmdiffusion_samples_are_multiples_of_17_frames(shared_media):
-    assert probe(shared_media / "mmdiffusion_landscape.mp4").n_frames == 52 * 17
+def test_mmdiffusion_samples_are_multiples_of_17_frames(real_media):
+    assert probe(real_media / "mmdiffusion_landscape.mp4").n_frames == 52 * 17
 
 
-def test_opencv_and_pyav_stream_the_same_number_of_frames(shared_media):
-    path = shared_media / "moviepy_chaplin.mp4"
+def test_opencv_and_pyav_stream_the_same_number_of_frames(real_media):
+    path = real_media / "moviepy_chaplin.mp4"
     fps_cv, frames_cv = opencv_frames(path)
     fps_av, frames_av = pyav_frames(path, "bgr24")
     first = next(frames_cv)
@@ -48,14 +48,14 @@ def test_opencv_and_pyav_stream_the_same_number_of_frames(shared_media):
     assert fps_cv == fps_av == 25.0
 
 
-def test_audio_tracks_decode_for_each_codec(shared_media):
+def test_audio_tracks_decode_for_each_codec(real_media):
     for name, rate in (("moviepy_big_buck_bunny_432_433.webm", 44100), ("moviepy_chaplin.mp4", 44100),
                        ("moviepy_smpte-2997.mp4", 48000), ("moviepy_no_duration.webm", 48000)):
-        samples, sr = decode_audio_track(shared_media / name)
+        samples, sr = decode_audio_track(real_media / name)
         assert sr == rate and samples.shape[0] == 2 and samples.dtype == np.float32
         assert samples.shape[1] > 0.5 * rate and np.abs(samples).max() <= 1.0 + 1e-6
     with pytest.raises(InputError, match="moviepy_example.mp4: the container has no audio stream"):
-        decode_audio_track(shared_media / "moviepy_example.mp4")
+        decode_audio_track(real_media / "moviepy_example.mp4")
 
 
 def test_wav_and_its_track_counterpart_load_alike(tmp_path):

@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from metrics.errors import WeightsError
-from metrics.networks import i3d as i3d_module
-from metrics.networks.i3d import I3D, from_pretrained, load_weights
+from avbench.metrics.errors import WeightsError
+from avbench.metrics.networks import i3d as i3d_module
+from avbench.metrics.networks.i3d import I3D, from_pretrained, load_weights
 
 # (b0, b1a, b1b, b2a, b2b, b3b) output channels per Inception module, in network order.
 MIXED = [

@@ -9,10 +9,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metrics.errors import WeightsError
-from metrics.networks import inception as inception_module
-from metrics.networks.inception import InceptionV3TF, from_pretrained
-from metrics.networks.loading import load_strict
+from avbench.metrics.errors import WeightsError
+from avbench.metrics.networks import inception as inception_module
+from avbench.metrics.networks.inception import InceptionV3TF, from_pretrained
+from avbench.metrics.networks.loading import load_strict
 
 
 def block_a(cin, pool):

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.errors import WeightsError
-from metrics.networks.vggish import VGGish, VGGishPCA, from_pretrained, pca_from_pretrained
-from metrics.networks.vggish_frontend import log_mel_examples
+from avbench.metrics.errors import WeightsError
+from avbench.metrics.networks.vggish import VGGish, VGGishPCA, from_pretrained, pca_from_pretrained
+from avbench.metrics.networks.vggish_frontend import log_mel_examples
 
 CONVS = [(0, 1, 64), (3, 64, 128), (6, 128, 256), (8, 256, 256), (11, 256, 512), (13, 512, 512)]
 LINEARS = [(0, 12288, 4096), (2, 4096, 4096), (4, 4096, 128)]

@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from metrics.errors import WeightsError
-from reference_model.beats import BEATs, BEATsConfig, EncoderLayer, beats_from_checkpoint, relative_position_buckets
-from reference_model.checkpoints import load_beats
+from avbench.metrics.errors import WeightsError
+from avbench.reference_model.beats import BEATs, BEATsConfig, EncoderLayer, beats_from_checkpoint, relative_position_buckets
+from avbench.reference_model.checkpoints import load_beats
 from reference_tiny import TINY_BEATS, beats_checkpoint
 
 

@@ -13,7 +13,7 @@ pytest.importorskip("transformers")
 from diffusers.models.attention_processor import AttnProcessor2_0  # noqa: E402
 from transformers import CLIPTokenizer  # noqa: E402
 
-from reference_model.conditioning import (  # noqa: E402
+from avbench.reference_model.conditioning import (  # noqa: E402
     PLACEHOLDER_TOKENS,
     PlaceholderInjector,
     add_placeholder_tokens,

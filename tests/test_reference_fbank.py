@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from reference_model.fbank import BEATS_FBANK_MEAN, BEATS_FBANK_STD, BeatsFrontEnd, FbankConfig, KaldiFbank
+from avbench.reference_model.fbank import BEATS_FBANK_MEAN, BEATS_FBANK_STD, BeatsFrontEnd, FbankConfig, KaldiFbank
 
 RATE = 16000
 

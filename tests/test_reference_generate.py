@@ -15,11 +15,10 @@ import soundfile as sf
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
-import reference_model.adapter  # noqa: E402,F401  (registers the `reference` generator)
-from benchmark.cli import main  # noqa: E402
-from benchmark.generators import BenchmarkItem, generator_names, make_generator  # noqa: E402
-from metrics.errors import InputError  # noqa: E402
-from reference_model.audio import cut_conditioning_audio  # noqa: E402
+from avbench.benchmark.cli import main  # noqa: E402
+from avbench.benchmark.generators import BenchmarkItem, generator_names, make_generator  # noqa: E402
+from avbench.metrics.errors import InputError  # noqa: E402
+from avbench.reference_model.audio import cut_conditioning_audio  # noqa: E402
 from reference_tiny import TINY_SIZE, write_base_model, write_weights  # noqa: E402
 
 FAST = dict(width=TINY_SIZE, height=TINY_SIZE, num_inference_steps=1)
@@ -164,7 +163,7 @@ def base_model_cached(repo: str) -> bool:
 def test_upstream_dropout_option_reaches_the_mapper(generator):
     import torch
 
-    from reference_model.pipeline import ReferencePipeline
+    from avbench.reference_model.pipeline import ReferencePipeline
 
     loaded = generator._load()
     noisy = ReferencePipeline(loaded.base, loaded.beats, loaded.mapper, generator.preset.with_overrides(upstream_dropout=True))
@@ -188,7 +187,7 @@ def test_never_overwrites_the_input_audio(tmp_path):
 
 
 def test_unknown_options_are_rejected():
-    from metrics.errors import AvbenchError
+    from avbench.metrics.errors import AvbenchError
 
     with pytest.raises(AvbenchError, match="unknown reference-model options: colour"):
         make_generator("reference", colour="red")

@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metrics.errors import WeightsError
-from reference_model.checkpoints import load_mapper
-from reference_model.mapper import (
+from avbench.metrics.errors import WeightsError
+from avbench.reference_model.checkpoints import load_mapper
+from avbench.reference_model.mapper import (
     LOCAL_WINDOWS,
     AttentivePooling,
     AudioTokenMapper,

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metrics.frames import transform_frames
-from metrics.presets import PRESETS
-from metrics.resize import resize_frames, resize_tf1_bilinear, short_side_size
+from avbench.metrics.frames import transform_frames
+from avbench.metrics.presets import PRESETS
+from avbench.metrics.resize import resize_frames, resize_tf1_bilinear, short_side_size
 
 
 def tf1_bilinear_reference(image: np.ndarray, out_h: int, out_w: int) -> np.ndarray:

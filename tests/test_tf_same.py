@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from metrics.networks.tf_same import max_pool3d_same, pad_same, same_padding
+from avbench.metrics.networks.tf_same import max_pool3d_same, pad_same, same_padding
 
 
 @pytest.mark.parametrize("size, kernel, stride, expected", [

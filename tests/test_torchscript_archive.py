@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from metrics.errors import WeightsError
-from metrics.torchscript_archive import read_state_dict
+from avbench.metrics.errors import WeightsError
+from avbench.metrics.torchscript_archive import read_state_dict
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.(script|load)` is deprecated:DeprecationWarning")
 

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
-from benchmark.media import pair_videos
-from benchmark.synthetic import SyntheticClip, write_clip
-from benchmark.validity.clips import load_clips, segment
-from benchmark.validity.conditions import conditions, fitted, partners, shifted
+from avbench.benchmark.cli import main
+from avbench.benchmark.media import pair_videos
+from avbench.benchmark.synthetic import SyntheticClip, write_clip
+from avbench.benchmark.validity.clips import load_clips, segment
+from avbench.benchmark.validity.conditions import conditions, fitted, partners, shifted
 from media_fixtures import opencv_frames
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 
 def test_shift_pads_with_silence_and_never_wraps():

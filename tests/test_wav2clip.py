@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from metrics.av_semantic import AVSemantic, mono_16k
-from metrics.clip_preprocessing import CLIPImageSpec, clip_pixel_values
-from metrics.errors import InputError, WeightsError
-from metrics.networks.clip import load_clip
-from metrics.networks.wav2clip import Wav2CLIP, wav2clip_from_checkpoint
+from avbench.metrics.av_semantic import AVSemantic, mono_16k
+from avbench.metrics.clip_preprocessing import CLIPImageSpec, clip_pixel_values
+from avbench.metrics.errors import InputError, WeightsError
+from avbench.metrics.networks.clip import load_clip
+from avbench.metrics.networks.wav2clip import Wav2CLIP, wav2clip_from_checkpoint
 
 
 def _upstream_keys():

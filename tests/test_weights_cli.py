@@ -3,16 +3,15 @@ import dataclasses
 
 import pytest
 
-import benchmark.cli as cli
-from metrics import weights
-from metrics.fileio import sha256_file
+import avbench.benchmark.cli as cli
+from avbench.metrics import weights
+from avbench.metrics.fileio import sha256_file
 
 
 @pytest.fixture
 def no_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("AVBENCH_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.setenv("AVBENCH_OFFLINE", "1")
-    monkeypatch.setattr(cli, "VERB_MODULES", ("score_files", "stats", "weights"))
     return tmp_path
 
 

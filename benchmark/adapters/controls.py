@@ -9,9 +9,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.errors import AvbenchError, InputError
 
-from ..generators import BenchmarkItem, GeneratedSample, register_generator
+from ..generators import BenchmarkItem, GeneratedSample
 from ..media import probe
 from .segments import output_paths, write_item_audio, write_item_video
 
@@ -24,7 +24,6 @@ def _no_options(model: str, options: dict[str, Any]) -> None:
         raise AvbenchError(f"model `{model}`: unknown option(s) {', '.join(sorted(options))}")
 
 
-@register_generator("real")
 class RealControl:
     """The item's own video and audio segment: the dataset files themselves when they are exactly
     the segment (linked), else the segment cut from them (video re-encoded with H.264 CRF 12 at
@@ -58,7 +57,6 @@ def cyclic_derangement(ids: Sequence[str], seed: int) -> dict[str, str]:
     return {order[i]: order[perm[i]] for i in range(len(order))}
 
 
-@register_generator("shuffled-audio")
 class ShuffledAudioControl:
     """The item's real video with the audio segment of another item (seeded derangement):
     AV-Align's chance level on this benchmark."""
@@ -86,7 +84,6 @@ class ShuffledAudioControl:
         return GeneratedSample(item.item_id, video, audio, {"audio_from": partner.item_id})
 
 
-@register_generator("shifted")
 class ShiftedControl:
     """The item's real video with its own audio delayed by `frames` video frames (negative:
     advanced); silence fills the gap. The shift in seconds uses each clip's own frame rate."""

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.errors import AvbenchError, InputError
 
 from ..definition import OutputSpec
-from ..generators import BenchmarkItem, GeneratedSample, register_generator
+from ..generators import BenchmarkItem, GeneratedSample
 from ..media import VIDEO_EXTENSIONS, parse_manifest, probe
 from ..media.edit import copy_file
 from .segments import output_paths, write_item_audio
@@ -33,7 +33,6 @@ def _declared(options: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-@register_generator("folder")
 class FolderGenerator:
     """Takes an existing video as the sample of each item (linked, not re-encoded).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from metrics.errors import InputError
+from avbench.metrics.errors import InputError
 
 from ..generators import BenchmarkItem
 from ..media import probe

@@ -1,26 +1,52 @@
-"""The `avbench` command line. One module per verb; each defines NAME, HELP,
-`add_arguments(parser)` and `run(args) -> int`, and imports heavy libraries inside `run`."""
+"""The `avbench` command line: a dispatcher over the verbs that installed distributions declare in
+the `avbench.cli` entry-point group (avbench's own packages declare theirs the same way, so the
+leaderboard and the models add their verbs without this layer naming them).
+
+A verb is a module defining NAME, HELP, `add_arguments(parser)` and `run(args) -> int`; it
+imports heavy libraries inside `run`.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
-from importlib import import_module
+from importlib.metadata import entry_points, version
+from types import ModuleType
 from typing import Sequence
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
-# Verb modules, in the order `avbench --help` lists them.
-VERB_MODULES = ("ls", "validate", "preflight", "generate", "score", "merge", "report", "run", "score_files", "stats",
-                "weights", "av_align", "validity", "demo", "generate_one", "pack", "submit", "reproduce", "leaderboard")
+ENTRY_POINT_GROUP = "avbench.cli"
+
+
+def verb_modules() -> tuple[list[ModuleType], list[str]]:
+    """The verb modules of every installed distribution, in declaration order, and one warning per
+    entry point that could not be loaded (a broken plug-in never takes the other verbs down)."""
+    modules, warnings, names = [], [], set()
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = entry.load()
+            name = module.NAME
+        except Exception as exc:  # any failure of a third-party plug-in: report it, keep the rest
+            warnings.append(f"avbench: verb {entry.name!r} ({entry.value}) cannot be loaded: {exc}")
+            continue
+        if name in names:
+            warnings.append(f"avbench: verb {name!r} is declared twice; {entry.value} is ignored")
+            continue
+        names.add(name)
+        modules.append(module)
+    return modules, warnings
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="avbench", description="Evaluation and benchmark suite for audio-to-video generation."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('avbench')}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    for module_name in VERB_MODULES:
-        verb = import_module(f"{__name__}.{module_name}")
+    modules, warnings = verb_modules()
+    for line in warnings:
+        print(line, file=sys.stderr)
+    for verb in modules:
         verb_parser = sub.add_parser(verb.NAME, help=verb.HELP, description=verb.HELP)
         verb.add_arguments(verb_parser)
         verb_parser.set_defaults(run=verb.run)

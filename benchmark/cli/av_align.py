@@ -10,7 +10,7 @@ HELP = "Score videos with AV-Align (audio onset peaks vs optical-flow peaks)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from metrics.av_align.config import DEFAULT_VARIANT, VARIANTS
+    from avbench.metrics.av_align.config import DEFAULT_VARIANT, VARIANTS
 
     parser.add_argument("paths", nargs="*", metavar="PATH", help="video files or folders (searched recursively)")
     parser.add_argument("--audio-dir", help="folder of audio files paired to videos by stem")
@@ -60,8 +60,8 @@ def format_offsets(results, offsets) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from metrics.av_align import get_config
-    from metrics.errors import AvbenchError
+    from avbench.metrics.av_align import get_config
+    from avbench.metrics.errors import AvbenchError
 
     from ..av_align_report import run_record, write_csv, write_json
     from ..av_align_run import analyse_pairs
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     summary = acc.compute()
     offsets = None
     if args.estimate_offset:
-        from metrics.av_align.lags import estimate_offset
+        from avbench.metrics.av_align.lags import estimate_offset
 
         offsets = {r.video: estimate_offset(r.audio_peaks, r.video_peaks, r.fps, config, args.max_offset)
                    for r in results}

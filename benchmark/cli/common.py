@@ -32,7 +32,7 @@ def parse_assignments(values: list[str] | None, what: str) -> dict[str, Any]:
     """`key=value` pairs (values parsed as YAML scalars) into a dict; dotted keys nest once."""
     import yaml
 
-    from metrics.errors import AvbenchError
+    from avbench.metrics.errors import AvbenchError
 
     out: dict[str, Any] = {}
     for text in values or []:

@@ -16,8 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from metrics.av_align import VARIANTS
-    from metrics.fileio import cache_root
+    from avbench.metrics.av_align import VARIANTS
+    from avbench.metrics.fileio import cache_root
 
     from ..av_align_run import analyse_pairs
     from ..media import pair_videos

@@ -32,12 +32,14 @@ def run(args: argparse.Namespace) -> int:
         for name, summary in metric_names().items():
             print(f"{name:<14} {summary}")
     else:
-        from ..adapters import load_adapters
-        from ..generators import generator_names
+        from avbench.metrics.errors import AvbenchError
 
-        unavailable = load_adapters()
+        from ..generators import generator_factory, generator_names
+
         for name in generator_names():
-            print(name)
-        for module, reason in unavailable.items():
-            print(f"({module} is not available: {reason})")
+            try:
+                generator_factory(name)
+                print(name)
+            except AvbenchError as exc:  # a model whose optional dependencies are not installed
+                print(f"{name} (not available: {exc})")
     return 0

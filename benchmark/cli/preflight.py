@@ -17,10 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..adapters import load_adapters
     from ..generators import make_generator
 
-    load_adapters()
     generator = make_generator(args.model, **parse_assignments(args.option, "--option"))
     if not hasattr(generator, "preflight"):
         print(f"{args.model}: no preflight (the adapter has no external dependencies to check)")

@@ -16,7 +16,7 @@ def add_weights_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_weights(items: list[str]) -> dict[str, str]:
-    from metrics.errors import AvbenchError
+    from avbench.metrics.errors import AvbenchError
 
     paths = {}
     for item in items:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from metrics.fileio import atomic_write
+    from avbench.metrics.fileio import atomic_write
 
     from ..score_files import score_files
 
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace, metrics: list[str]) -> list:
     """Set metrics through `benchmark.score_files`, content metrics through `benchmark.content_scores`."""
-    from metrics.errors import InputError
+    from avbench.metrics.errors import InputError
 
     from ..content_scores import CONTENT_METRICS, ContentOptions, score_content
     from ..labels import read_labels

@@ -30,8 +30,8 @@ def _print_items(report, what: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from metrics.errors import AvbenchError
-    from metrics.fileio import atomic_write
+    from avbench.metrics.errors import AvbenchError
+    from avbench.metrics.fileio import atomic_write
 
     from ..validate import validate_dataset, validate_inputs, validate_run
     from .common import benchmark_from_args, parse_assignments

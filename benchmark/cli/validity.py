@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from metrics.av_align import VARIANTS, get_config
-    from metrics.errors import AvbenchError
+    from avbench.metrics.av_align import VARIANTS, get_config
+    from avbench.metrics.errors import AvbenchError
 
     from ..media import pair_videos
     from ..validity.ablation import ablation_rows, ablation_table

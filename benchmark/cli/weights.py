@@ -23,9 +23,8 @@ def _status(spec, path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import metrics.networks  # noqa: F401  (registers the network weights)
-    from metrics import weights
-    from metrics.errors import WeightsError
+    from avbench.metrics import weights
+    from avbench.metrics.errors import WeightsError
 
     specs = weights.registered()
     if args.action == "list":

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from metrics.errors import AvbenchError
-from metrics.fileio import atomic_write
+from avbench.metrics.errors import AvbenchError
+from avbench.metrics.fileio import atomic_write
 
 from .plots import write_plots
 from .runs import load_runs

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from metrics.av_align import AVAlign, ClipResult, get_config, score_signals
-from metrics.av_align.config import DEFAULT_VARIANT
+from avbench.metrics.av_align import AVAlign, ClipResult, get_config, score_signals
+from avbench.metrics.av_align.config import DEFAULT_VARIANT
 
 from ..av_align_run import analyse_pairs
 from ..media import AVPair

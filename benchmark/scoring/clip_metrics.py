@@ -24,7 +24,7 @@ class CLIPMetric(FeatureMetric):
 
     def __init__(self, name: str, preset: str, template: str = "a video of {label}", clip_model: str | None = None,
                  seed: int = 0, n_resamples: int = N_RESAMPLES, **kw: Any):
-        from metrics.clip_score import get_preset
+        from avbench.metrics.clip_score import get_preset
 
         super().__init__(**kw)
         self.name = name
@@ -54,7 +54,7 @@ class CLIPMetric(FeatureMetric):
                 "prefix": self.preset_spec.text_prefix}
 
     def caption(self, sample: Sample) -> str:
-        from metrics.clip_score import item_text
+        from avbench.metrics.clip_score import item_text
 
         return item_text(sample.label, sample.text, self.template, str(sample.video))
 
@@ -66,7 +66,7 @@ class CLIPMetric(FeatureMetric):
         return {"video": sample.video_sha256, "caption": caption}
 
     def build(self, device: str) -> Any:
-        from metrics.clip_score import CLIPScore
+        from avbench.metrics.clip_score import CLIPScore
 
         scorer = CLIPScore(self.preset, template=self.template, model_path=self.model_source,
                            device=device, batch_size=self.batch_size)
@@ -74,7 +74,7 @@ class CLIPMetric(FeatureMetric):
         return scorer
 
     def extract(self, network: Any, sample: Sample) -> dict[str, np.ndarray]:
-        from metrics.clip_score import cosines
+        from avbench.metrics.clip_score import cosines
 
         from ..media import read_video_frames
 
@@ -90,13 +90,13 @@ class CLIPMetric(FeatureMetric):
         return KeyedState.load(path)
 
     def sample_values(self, state: KeyedState) -> dict[str, float]:
-        from metrics.clip_score import per_frame_scores
+        from avbench.metrics.clip_score import per_frame_scores
 
         conv = self.preset_spec.convention
         return {sample_id: float(per_frame_scores(p["cos"], conv).mean()) for sample_id, p in state.ordered()}
 
     def compute(self, state: KeyedState, reference: Any = None) -> MetricValue:
-        from metrics.clip_score import set_value
+        from avbench.metrics.clip_score import set_value
 
         conv = self.preset_spec.convention
         per_sample = [p["cos"] for _, p in state.ordered()]

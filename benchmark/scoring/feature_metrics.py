@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from metrics import weights as registry
-from metrics.errors import AvbenchError, InputError, WeightsError
+from avbench.metrics import weights as registry
+from avbench.metrics.errors import AvbenchError, InputError, WeightsError
 
 from ..cache import ArrayCache, cache_key
 from .keyed_state import KeyedState
@@ -38,7 +38,7 @@ from .registry import MapContext, MapResult, Metric, MetricValue, Sample, regist
 def weights_sha256(name: str, path: str | None = None) -> str:
     """The sha256 a network's results record: its registered checksum (verified when the file
     loads), or the file's own hash where the registry has none or a path is given."""
-    from metrics.fileio import sha256_file
+    from avbench.metrics.fileio import sha256_file
 
     spec = registry.get_spec(name)
     if path is not None:
@@ -147,7 +147,7 @@ class FrechetMetric(FeatureMetric):
     unit: str
 
     def __init__(self, metric: str, preset: str | None, **kw: Any):
-        from metrics.presets import DEFAULT_PRESETS, get_preset
+        from avbench.metrics.presets import DEFAULT_PRESETS, get_preset
 
         super().__init__(**kw)
         self.preset_spec = get_preset(preset or DEFAULT_PRESETS[metric], metric)
@@ -157,7 +157,7 @@ class FrechetMetric(FeatureMetric):
         return (self.preset_spec.weights,)
 
     def describe(self) -> dict[str, Any]:
-        from metrics.presets import describe
+        from avbench.metrics.presets import describe
 
         return describe(self.preset_spec)
 
@@ -166,18 +166,18 @@ class FrechetMetric(FeatureMetric):
         """Length of the feature vector the Gaussian statistics are taken over."""
 
     def new_state(self) -> GaussianState:
-        from metrics.frechet import GaussianStats
+        from avbench.metrics.frechet import GaussianStats
 
         return GaussianState(GaussianStats(dim=self.feature_dim(), preset=self.preset, version=self.version,
                                            weights_sha256=self.weights()[self.preset_spec.weights]))
 
     def load_state(self, path: str | Path) -> GaussianState:
-        from metrics.frechet import GaussianStats
+        from avbench.metrics.frechet import GaussianStats
 
         return GaussianState(GaussianStats.load(path))
 
     def compute(self, state: GaussianState, reference: GaussianState | None = None) -> MetricValue:
-        from metrics.frechet import frechet_distance_of_stats
+        from avbench.metrics.frechet import frechet_distance_of_stats
 
         if reference is None:
             raise AvbenchError(f"{self.name}: no reference statistics")
@@ -194,7 +194,7 @@ class FVDMetric(FrechetMetric):
         super().__init__("fvd", preset, **kw)
 
     def feature_dim(self) -> int:
-        from metrics.fvd import LAYER_DIMS
+        from avbench.metrics.fvd import LAYER_DIMS
 
         return LAYER_DIMS[self.preset_spec.layer]
 
@@ -204,7 +204,7 @@ class FVDMetric(FrechetMetric):
                 "frames": asdict(p.frames), "clip": asdict(p.clip)}
 
     def build(self, device: str) -> Any:
-        from metrics.fvd import I3DFeatures
+        from avbench.metrics.fvd import I3DFeatures
 
         return I3DFeatures(self.preset_spec, self.weight_paths.get(self.preset_spec.weights), device, self.batch_size)
 
@@ -234,14 +234,14 @@ class FrameFeatureMixin:
         return {"features": network.frame_features(frames, str(sample.video))}
 
     def pipeline(self) -> dict[str, Any]:
-        from metrics.inception_features import feature_pipeline
+        from avbench.metrics.inception_features import feature_pipeline
 
         weights, layer, frames, stride = feature_pipeline(self.preset_spec)
         return {"network": "inception-tf", "weights": weights, "layer": layer, "frames": asdict(frames),
                 "frame_stride": stride}
 
     def build(self, device: str) -> Any:
-        from metrics.inception_features import InceptionFeatures
+        from avbench.metrics.inception_features import InceptionFeatures
 
         return InceptionFeatures(self.preset_spec, self.weight_paths.get(self.preset_spec.weights), device,
                                  self.batch_size)
@@ -254,7 +254,7 @@ class FIDMetric(FrameFeatureMixin, FrechetMetric):
         super().__init__("fid", preset, **kw)
 
     def feature_dim(self) -> int:
-        from metrics.inception_features import LAYER_DIMS
+        from avbench.metrics.inception_features import LAYER_DIMS
 
         return LAYER_DIMS[self.preset_spec.layer]
 
@@ -266,7 +266,7 @@ class FADMetric(FrechetMetric):
         super().__init__("fad", preset, **kw)
 
     def feature_dim(self) -> int:
-        from metrics.fad import VGGishFeatures
+        from avbench.metrics.fad import VGGishFeatures
 
         return VGGishFeatures.dim
 
@@ -279,7 +279,7 @@ class FADMetric(FrechetMetric):
         return {"audio": sample.audio_sha256 or f"{sample.video_sha256}#audio-track"}
 
     def build(self, device: str) -> Any:
-        from metrics.fad import VGGishFeatures
+        from avbench.metrics.fad import VGGishFeatures
 
         return VGGishFeatures(self.preset_spec, self.weight_paths.get(self.preset_spec.weights), device)
 
@@ -305,7 +305,7 @@ class KIDMetric(FrameFeatureMixin, FeatureMetric):
     higher_is_better = False
 
     def __init__(self, preset: str | None = None, **kw: Any):
-        from metrics.presets import get_preset
+        from avbench.metrics.presets import get_preset
 
         super().__init__(**kw)
         self.preset_spec = get_preset(preset or "kid/ttur", "kid")
@@ -315,7 +315,7 @@ class KIDMetric(FrameFeatureMixin, FeatureMetric):
         return (self.preset_spec.weights,)
 
     def describe(self) -> dict[str, Any]:
-        from metrics.presets import describe
+        from avbench.metrics.presets import describe
 
         return describe(self.preset_spec)
 
@@ -323,7 +323,7 @@ class KIDMetric(FrameFeatureMixin, FeatureMetric):
         return KeyedState(self.name, self.preset, self.version, {"weights_sha256": self.weights()[self.preset_spec.weights]})
 
     def load_state(self, path: str | Path) -> Any:
-        from metrics.set_metric import load_state
+        from avbench.metrics.set_metric import load_state
 
         try:
             return KeyedState.load(path)
@@ -331,7 +331,7 @@ class KIDMetric(FrameFeatureMixin, FeatureMetric):
             return load_state(path)  # a stored-feature file from `avbench stats build`
 
     def compute(self, state: KeyedState, reference: Any = None) -> MetricValue:
-        from metrics.kid import kernel_distance
+        from avbench.metrics.kid import kernel_distance
 
         if reference is None:
             raise AvbenchError("kid: no reference features")
@@ -378,7 +378,7 @@ class ISMetric(FrameFeatureMixin, LogitsMetric):
     name, title = "is", "IS"
 
     def __init__(self, preset: str = "is/openai", **kw: Any):
-        from metrics.inception_score import get_frame_preset
+        from avbench.metrics.inception_score import get_frame_preset
 
         super().__init__(**kw)
         self.preset_spec = get_frame_preset(preset)
@@ -391,7 +391,7 @@ class ISMetric(FrameFeatureMixin, LogitsMetric):
         return asdict(self.preset_spec)
 
     def scorer(self) -> Any:
-        from metrics.inception_score import InceptionScore
+        from avbench.metrics.inception_score import InceptionScore
 
         return InceptionScore(self.preset)
 
@@ -400,7 +400,7 @@ class ISVMetric(LogitsMetric):
     name, title = "isv", "IS (video)"
 
     def __init__(self, preset: str = "isv/tgan2", **kw: Any):
-        from metrics.video_inception_score import get_protocol
+        from avbench.metrics.video_inception_score import get_protocol
 
         super().__init__(**kw)
         self.protocol = get_protocol(preset)
@@ -416,7 +416,7 @@ class ISVMetric(LogitsMetric):
         return {"network": "c3d", "protocol": asdict(self.protocol)}
 
     def build(self, device: str) -> Any:
-        from metrics.video_inception_score import VideoInceptionScore
+        from avbench.metrics.video_inception_score import VideoInceptionScore
 
         scorer = VideoInceptionScore(self.preset, c3d_path=self.weight_paths.get(self.protocol.c3d_weights),
                                      mean_path=self.weight_paths.get(self.protocol.mean_weights), device=device,
@@ -431,7 +431,7 @@ class ISVMetric(LogitsMetric):
         return {"features": network.logits(frames[None], str(sample.video))}
 
     def scorer(self) -> Any:
-        from metrics.video_inception_score import VideoInceptionScore
+        from avbench.metrics.video_inception_score import VideoInceptionScore
 
         return VideoInceptionScore(self.preset)
 

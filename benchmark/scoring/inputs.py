@@ -14,8 +14,8 @@ from typing import Callable
 
 import av
 
-from metrics.errors import InputError
-from metrics.fileio import sha256_file
+from avbench.metrics.errors import InputError
+from avbench.metrics.fileio import sha256_file
 
 from ..definition import Benchmark, OutputSpec
 from ..media import MediaInfo, parse_manifest

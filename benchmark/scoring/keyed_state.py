@@ -9,8 +9,8 @@ from typing import Iterator
 
 import numpy as np
 
-from metrics.errors import AvbenchError, InputError
-from metrics.fileio import atomic_write
+from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.fileio import atomic_write
 
 FORMAT = "avbench-keyed-state/1"
 

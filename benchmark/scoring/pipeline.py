@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 from .. import run_dir as rd
 from ..cache import cache_key

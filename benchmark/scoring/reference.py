@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metrics.fileio import atomic_write, cache_root, sha256_file
+from avbench.metrics.fileio import atomic_write, cache_root, sha256_file
 
 from ..cache import cache_key
 from ..definition import Benchmark, OutputSpec

@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from metrics.errors import AvbenchError
+from avbench.metrics.errors import AvbenchError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from metrics.errors import AvbenchError, InputError
+from avbench.metrics.errors import AvbenchError, InputError
 
 from ..definition import Benchmark
 from ..generate import GENERATE_RECORD

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from metrics.av_align import AVAlignConfig, ChanceParams, get_config
+from avbench.metrics.av_align import AVAlignConfig, ChanceParams, get_config
 
 from .study import StudySettings, separation
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from metrics.av_align import AVAlignConfig, get_config
-from metrics.errors import AvbenchError, InputError
-from metrics.fileio import cache_root
+from avbench.metrics.av_align import AVAlignConfig, get_config
+from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.fileio import cache_root
 
 from ..av_align_run import analyse_pairs, audio_waveform
 from ..media import AVPair, pair_videos

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metrics.fileio import atomic_write
+from avbench.metrics.fileio import atomic_write
 
 from .conditions import SYNCED
 from .study import FPS_BUCKETS, StudySettings

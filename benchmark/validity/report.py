@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metrics.fileio import atomic_write
+from avbench.metrics.fileio import atomic_write
 
 from ..versions import library_versions
 from .conditions import SYNCED

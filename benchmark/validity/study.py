@@ -10,9 +10,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from metrics.av_align import AVAlignConfig, ClipSignals, envelope_rate, onset_envelope, score_signals
-from metrics.av_align.config import OnsetParams
-from metrics.discrimination import best_threshold_accuracy, clustered_auroc, paired_accuracy
+from avbench.metrics.av_align import AVAlignConfig, ClipSignals, envelope_rate, onset_envelope, score_signals
+from avbench.metrics.av_align.config import OnsetParams
+from avbench.metrics.discrimination import best_threshold_accuracy, clustered_auroc, paired_accuracy
 
 from ..av_align_run import pool_context
 from .clips import StudyClip

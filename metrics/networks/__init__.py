@@ -1,7 +1,7 @@
-"""Canonical feature networks in plain torch; importing this package registers their weights.
+"""Canonical feature networks in plain torch, one module each.
 
 `i3d` (FVD), `inception` (FID, KID, IS), `vggish` with `vggish_frontend` (FAD), `c3d` (video
 IS), `clip` (CLIP scores, through transformers), `wav2clip` (audio-visual CLIP-space score);
-`tf_same` holds TensorFlow SAME-padding arithmetic and `loading` strict state-dict loading.
+`tf_same` holds TensorFlow SAME-padding arithmetic and `loading` strict state-dict loading. Their
+weight files are in the weights registry (`metrics/weights.yaml`).
 """
-from . import c3d, clip, i3d, inception, vggish, vggish_frontend, wav2clip  # noqa: F401  (registers weights)

@@ -28,7 +28,7 @@ from torch import nn
 from ..errors import WeightsError
 from ..fileio import sha256_file
 from .. import weights
-from ..weights import WeightSpec, register
+from ..weights import WeightSpec
 from .loading import load_strict
 
 CONV_LAYERS = ("conv1a", "conv2a", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
@@ -47,54 +47,6 @@ UCF101_CLASSES = 101
 # The Chainer model gains these two links after its weights are loaded (input scaling and the mean
 # clip); an npz saved from the full model carries them, and they are rebuilt from the protocol.
 _CHAINER_PREPROCESSING_KEYS = ("pre/W", "mean/b")
-
-C3D_TGAN2 = register(
-    WeightSpec(
-        name="c3d-ucf101-tgan2",
-        filename="conv3d_deepnetA_ucf.npz",
-        url="https://github.com/rezoo/tgan2/releases/download/v1.0/conv3d_deepnetA_ucf.npz",
-        sha256=None,  # no checksum is published (pfnet-research/tgan2 README)
-        license="MIT (pfnet-research/tgan2); weights converted from the C3D v1.0 Caffe model",
-        loader="npz",
-        description="C3D fine-tuned on UCF-101, Chainer npz of TGANv2 (video Inception Score)",
-    )
-)
-C3D_STYLEGANV = register(
-    WeightSpec(
-        name="c3d-ucf101-styleganv",
-        filename="c3d_ucf101.pt",
-        url="https://www.dropbox.com/s/jxpu7avzdc9n97q/c3d_ucf101.pt?dl=1",
-        sha256=None,  # no checksum is published (universome/stylegan-v)
-        license="unspecified (universome/stylegan-v: possibly the NVIDIA Source Code License)",
-        loader="torchscript",
-        description="StyleGAN-V's TorchScript of the TGANv2 C3D; its tensors are read without running it "
-        "(metrics.torchscript_archive)",
-    )
-)
-
-# The UCF-101 mean clips the two input recipes subtract (metrics/c3d_preprocessing.py).
-MEAN_TGAN2 = register(
-    WeightSpec(
-        name="c3d-ucf101-mean-tgan2",
-        filename="mean2_tgan2.npz",
-        url="https://github.com/rezoo/tgan2/releases/download/v1.0/mean2.npz",
-        sha256=None,  # no checksum is published (pfnet-research/tgan2 README)
-        license="MIT (pfnet-research/tgan2)",
-        loader="npz",
-        description="UCF-101 mean clip (3×16×128×171, BGR) of TGANv2's C3D",
-    )
-)
-MEAN_TGAN = register(
-    WeightSpec(
-        name="c3d-ucf101-mean-tgan",
-        filename="mean2_tgan.npz",
-        url="https://github.com/pfnet-research/tgan/releases/download/v1.0.0/mean2.npz",
-        sha256=None,  # no checksum is published (pfnet-research/tgan README)
-        license="MIT (pfnet-research/tgan)",
-        loader="npz",
-        description="UCF-101 mean clip of TGAN v1's C3D evaluation",
-    )
-)
 
 
 class C3D(nn.Module):

@@ -212,28 +212,3 @@ def from_pretrained(name: str, *, bn_eps: float, path: str | Path | None = None,
     """
     state_dict = weights.load(name, path=path, offline=offline)
     return load_weights(I3D(bn_eps=bn_eps), state_dict, source=str(path or name))
-
-
-_LICENSE = "Apache-2.0 (DeepMind TF-Hub module deepmind/i3d-kinetics-400/1)"
-weights.register(weights.WeightSpec(
-    name="i3d-videogpt",
-    filename="i3d_pretrained_400.pt",
-    url="https://github.com/songweige/TATS/raw/main/tats/fvd/i3d_pretrained_400.pt",
-    sha256=None,
-    license=_LICENSE,
-    loader="torch",
-    description="TF-Hub i3d-kinetics-400/1 converted by VideoGPT (same file in TATS, MM-Diffusion, "
-                "cd-fvd); no published sha256; git blob id a867b87ac3a9097d200598b1d48a1b890d8ec744 "
-                "(check with `git hash-object FILE`)",
-))
-weights.register(weights.WeightSpec(
-    name="i3d-styleganv",
-    filename="i3d_torchscript.pt",
-    url="https://www.dropbox.com/s/ge9e5ujwgetktms/i3d_torchscript.pt?dl=1",
-    sha256=None,
-    license=_LICENSE,
-    loader="torchscript",
-    description="StyleGAN-V TorchScript of the TF-Hub I3D (read without running its code); no "
-                "published sha256; git blob id 93daef59c7ae0e9e8f76225521407e60cbafa6aa in "
-                "JunyaoHu/common_metrics_on_video_quality (check with `git hash-object FILE`)",
-))

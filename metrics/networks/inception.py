@@ -221,27 +221,3 @@ def from_pretrained(name: str = "inception-torch-fidelity", path: str | Path | N
     """InceptionV3TF with registered weights `name`, verified and loaded strictly."""
     state_dict = weights.load(name, path=path, offline=offline)
     return load_strict(InceptionV3TF(), state_dict, source=str(path or name))
-
-
-# Published by several independent users of both files; it starts with the torch-hub suffix
-# 6726825d and goes with the size 95,628,359 bytes recorded for both.
-_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
-_LICENSE = "Apache-2.0 (TensorFlow inception-2015-12-05 graph)"
-weights.register(weights.WeightSpec(
-    name="inception-pytorch-fid",
-    filename="pt_inception-2015-12-05-6726825d.pth",
-    url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
-    sha256=_SHA256,
-    license=_LICENSE,
-    loader="torch",
-    description="TF Inception-v3 2015-12-05 (FID) converted by pytorch-fid",
-))
-weights.register(weights.WeightSpec(
-    name="inception-torch-fidelity",
-    filename="weights-inception-2015-12-05-6726825d.pth",
-    url="https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
-    sha256=_SHA256,
-    license=_LICENSE,
-    loader="torch",
-    description="TF Inception-v3 2015-12-05 (FID) as distributed by torch-fidelity",
-))

@@ -105,24 +105,3 @@ def pca_from_pretrained(name: str = "vggish-pca", path: str | Path | None = None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise WeightsError(f"{source}: not VGGish PCA parameters ({exc})") from None
     return load_strict(VGGishPCA(), state_dict, source=source)
-
-
-_LICENSE = "Apache-2.0 (tensorflow/models research/audioset VGGish; torchvggish port)"
-weights.register(weights.WeightSpec(
-    name="vggish",
-    filename="vggish-10086976.pth",
-    url="https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish-10086976.pth",
-    sha256=None,
-    license=_LICENSE,
-    loader="torch",
-    description="VGGish weights ported by torchvggish (288,567,937 bytes); no published sha256",
-))
-weights.register(weights.WeightSpec(
-    name="vggish-pca",
-    filename="vggish_pca_params-970ea276.pth",
-    url="https://github.com/harritaylor/torchvggish/releases/download/v0.1/vggish_pca_params-970ea276.pth",
-    sha256=None,
-    license=_LICENSE,
-    loader="torch",
-    description="AudioSet PCA parameters (numpy arrays) as distributed by torchvggish; no published sha256",
-))

@@ -23,25 +23,12 @@ import torch
 from torch import nn
 
 from ..errors import InputError, WeightsError
-from ..weights import WeightSpec, register
 from .loading import load_strict
 
 SAMPLE_RATE = 16_000
 N_FFT = 512
 HOP_LENGTH = 353
 EMBEDDING_DIM = 512
-
-WAV2CLIP = register(
-    WeightSpec(
-        name="wav2clip",
-        filename="Wav2CLIP.pt",
-        url="https://github.com/descriptinc/lyrebird-wav2clip/releases/download/v0.1.0-alpha/Wav2CLIP.pt",
-        sha256=None,  # no checksum is published (descriptinc/lyrebird-wav2clip)
-        license="MIT (descriptinc/lyrebird-wav2clip)",
-        loader="torch",
-        description="Wav2CLIP audio encoder + audio_transform into CLIP ViT-B/32 image space",
-    )
-)
 
 
 class Spectrogram(nn.Module):

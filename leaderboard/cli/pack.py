@@ -20,11 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from benchmark import run_dir as rd
-    from leaderboard.bundle import pack
-    from leaderboard.model_card import template
-    from metrics.errors import AvbenchError
-    from metrics.fileio import atomic_write
+    from avbench.benchmark import run_dir as rd
+    from avbench.leaderboard.bundle import pack
+    from avbench.leaderboard.model_card import template
+    from avbench.metrics.errors import AvbenchError
+    from avbench.metrics.fileio import atomic_write
 
     run_dir = Path(args.run_dir)
     if args.card_template:

@@ -32,14 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from importlib import import_module
     from pathlib import Path
 
-    from metrics.errors import InputError
+    from avbench.metrics.errors import InputError
 
-    from ..generators import BenchmarkItem, make_generator
+    from avbench.benchmark.generators import BenchmarkItem
 
-    import_module("reference_model.adapter")  # registers the `reference` generator
+    from .adapter import ReferenceGenerator
 
     out = Path(args.out)
     if out.suffix.lower() != ".mp4":
@@ -47,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
     audio = Path(args.audio)
     if not audio.is_file():
         raise InputError(audio, "no such file")
-    generator = make_generator(
-        "reference",
+    generator = ReferenceGenerator(
         dataset=args.dataset,
         conditioning="audio" if args.text is None else "text+audio",
         base_model=args.base_model,

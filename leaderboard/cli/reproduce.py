@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from leaderboard.reproduce import compare, parse_runs, render
-    from metrics.fileio import atomic_write
+    from avbench.leaderboard.reproduce import compare, parse_runs, render
+    from avbench.metrics.fileio import atomic_write
 
     text = render(compare(args.table, parse_runs(args.runs)), args.format)
     if args.out:

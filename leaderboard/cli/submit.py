@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from leaderboard.verify import SubmitOptions, submit
+    from avbench.leaderboard.verify import SubmitOptions, submit
 
-    from .common import parse_assignments
+    from avbench.benchmark.cli.common import parse_assignments
 
     options = SubmitOptions(
         trust=args.trust, benchmark=args.benchmark, data_root=Path(args.data_root) if args.data_root else None,

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from leaderboard.site import build_site
+    from avbench.leaderboard.site import build_site
 
     summary = build_site(args.store, args.out, include_reported=not args.no_reported,
                          max_peak_plots=args.max_peak_plots, workers=args.workers)

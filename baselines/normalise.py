@@ -11,8 +11,8 @@ import cv2
 import librosa
 import numpy as np
 
-from avbench.benchmark.media import probe
-from avbench.benchmark.media.edit import audio_segment, write_mp4
+from avbench.metrics.media import probe
+from avbench.metrics.media.edit import audio_segment, write_mp4
 from avbench.metrics.errors import AvbenchError, InputError
 
 # TATS's save_video_grid (nrow=1) puts the frame at the top left of a zero canvas one pixel

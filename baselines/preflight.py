@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from avbench.benchmark.generators import BenchmarkItem
-from avbench.benchmark.media import probe
+from avbench.metrics.media import probe
 from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.fileio import sha256_file
 

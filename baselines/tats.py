@@ -19,7 +19,7 @@ import numpy as np
 
 from avbench.benchmark.adapters.segments import write_audio_segment
 from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
-from avbench.benchmark.media import probe, read_video_frames
+from avbench.metrics.media import probe, read_video_frames
 from avbench.metrics.errors import AvbenchError, InputError
 
 from .batch import BaselineGenerator, ItemOutcome, read_meta

@@ -194,7 +194,7 @@ def _read_items(path: Path) -> tuple[list[dict[str, str]], str]:
 
 def _folder_rows(folder: Path) -> list[dict[str, str]]:
     """Items of a plain folder of clips, paired with audio by the stem rules."""
-    from .media import pair_videos
+    from avbench.metrics.media import pair_videos
 
     rows = []
     for pair in pair_videos([folder]):

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from avbench.metrics.errors import AvbenchError
 from avbench.metrics.fileio import atomic_write
 
-from .cache import cache_key
+from avbench.metrics.cache import cache_key
 from .definition import Benchmark, OutputSpec
 from .generators import BenchmarkItem, GeneratedSample, make_generator
 from .sharding import Shard, select

@@ -15,10 +15,11 @@ from typing import Any
 
 from avbench.metrics.errors import AvbenchError
 
+from avbench.metrics.catalogue import make_metric
+
 from . import run_dir as rd
 from .scoring.pipeline import config_hash, finalize
-from .scoring.reference import Reference
-from .scoring.registry import make_metric
+from .scoring.reference import Reference, state_size
 
 
 def _load_shard(path: Path) -> dict[str, Any]:
@@ -53,15 +54,15 @@ def merge(shard_dirs: list[str | Path], out: str | Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / rd.RESULTS).unlink(missing_ok=True)
     config = {**first["config"], "shard": None}
-    metrics = {name: make_metric(name, spec["options"]) for name, spec in config["metrics"].items()}
-    states, references = {}, {}
+    metrics = {name: make_metric(name, **spec["options"]) for name, spec in config["metrics"].items()}
+    references = {}
     (out / rd.STATES).mkdir(exist_ok=True)
     for name, metric in metrics.items():
         state = metric.load_state(rd.state_path(first["path"], name))
         for shard in shards[1:]:
             state.merge(metric.load_state(rd.state_path(shard["path"], name)))
         state.save(rd.state_path(out, name))
-        states[name] = state
+        metric.set_state(state)
         if metric.needs_reference:
             references[name] = _merged_reference(name, metric, shards, out)
 
@@ -70,7 +71,7 @@ def merge(shard_dirs: list[str | Path], out: str | Path) -> dict[str, Any]:
     totals = {k: sum(s["results"]["counts"][k] for s in shards) for k in ("expected", "listed", "scored", "failed")}
     counts = {**totals, "unexpected": first["results"]["counts"]["unexpected"]}
     wall = sum(s["results"]["provenance"]["wall_time_s"] for s in shards)
-    results, sample_rows = finalize(config, metrics, states, references, manifest_rows, failure_rows, counts,
+    results, sample_rows = finalize(config, metrics, references, manifest_rows, failure_rows, counts,
                                     first["results"]["inputs"]["manifest_sha256"], wall)
     rd.write_config(out, config)
     rd.write_manifest(out, manifest_rows)
@@ -93,5 +94,7 @@ def _merged_reference(name: str, metric: Any, shards: list[dict[str, Any]], out:
         raise AvbenchError(f"{name}: the shards were scored against different reference states")
     target = rd.state_path(out, name, reference=True)
     shutil.copyfile(paths[0], target)
+    state = metric.load_state(target)
+    metric.set_state(state, reference=True)
     record = records[0]
-    return Reference(metric.load_state(target), target, record["source"], record["n"], record["n_failed"])
+    return Reference(target, record["source"], state_size(state), record["n_failed"])

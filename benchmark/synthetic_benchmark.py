@@ -60,7 +60,7 @@ def definition(name: str) -> dict:
         "protocol": {"duration": N_FRAMES / FPS, "fps": FPS, "frames": N_FRAMES, "width": WIDTH, "height": HEIGHT,
                      "audio_sample_rate": SAMPLE_RATE, "samples_per_item": 1, "reference_split": "test", "seed": 0},
         "text_template": "a video of {label}",
-        "metrics": {"av_align": {"variant": "tempotokens-2025"}},
+        "metrics": {"av_align": {"preset": "tempotokens-2025"}},
     }
 
 
@@ -84,7 +84,8 @@ def write_benchmark(folder: str | Path, n: int, name: str) -> Path:
 
 
 def resolve(spec: str) -> Path:
-    """The benchmark YAML of `synthetic:tiny` or `synthetic:<n>`, generated into the cache once."""
+    """The benchmark YAML of `synthetic:tiny` or `synthetic:<n>`, generated into the cache once
+    (clips already there are kept)."""
     size = spec[len(PREFIX):]
     if size == "tiny":
         n = TINY_SIZE
@@ -95,4 +96,6 @@ def resolve(spec: str) -> Path:
     name = f"synthetic-{size}"
     folder = cache_root() / "synthetic" / f"{name}-v{VERSION}"
     path = folder / "benchmark.yaml"
-    return path if path.is_file() else write_benchmark(folder, n, name)
+    if path.is_file() and yaml.safe_load(path.read_text(encoding="utf-8")) == definition(name):
+        return path
+    return write_benchmark(folder, n, name)  # missing, or written by an avbench that defined it otherwise

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 
 from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.scoring import Failure
 
 from . import run_dir as rd
 from .definition import Benchmark, OutputSpec
-from .scoring.inputs import Failure, check_media, collect
-from .scoring.pipeline import config_hash
-from .scoring.registry import make_metric
+from .scoring.inputs import check_media, collect
+from .scoring.pipeline import config_hash, load_metric
 
 
 @dataclass
@@ -112,12 +112,8 @@ def _recompute(run: Path, config: dict[str, Any], results: dict[str, Any], sampl
             problems.append(f"{name}: in results.json but not in config.yaml")
             continue
         try:
-            metric = make_metric(name, config["metrics"][name]["options"])
-            state = metric.load_state(rd.state_path(run, name))
-            reference = None
-            if metric.needs_reference:
-                reference = metric.load_state(rd.state_path(run, name, reference=True))
-            value = metric.compute(state, reference)
+            metric = load_metric(run, name, config["metrics"][name]["options"])
+            value = metric.compute()
         except AvbenchError as exc:
             if record["value"] is not None:
                 problems.append(f"{name}: cannot recompute from states/ ({exc})")
@@ -130,7 +126,7 @@ def _recompute(run: Path, config: dict[str, Any], results: dict[str, Any], sampl
             problems.append(f"{name}: states/ give the 95% CI {ci}, results.json says {record['ci95']}")
         if metric.kind == "per-sample":
             rows = {r["sample_id"]: r["value"] for r in samples if r["metric"] == name}
-            from_state = metric.sample_values(state)
+            from_state = metric.sample_values()
             if rows.keys() != from_state.keys() or any(
                     not (_close(rows[k], from_state[k], 0.0) or (math.isnan(rows[k]) and math.isnan(from_state[k])))
                     for k in rows):

@@ -1,12 +1,12 @@
 """AV-Align speed and memory, measured in one run (ratios; this machine is noisy).
 
 1. The plain single-process algorithm that holds all frames, as the official av_align.py does.
-2. `avbench av-align`'s path (`analyse_pairs` + scoring, default workers, fresh cache).
+2. `avbench av-align`'s path (the `AVAlign` metric: parallel runner + scoring, default workers, fresh cache).
 3. The floor: the bare Farneback calls alone on pre-decoded grayscale frames, one process.
 4. Per-worker cost: what one worker does per clip (hash, probe, decode, gray, flow, magnitude,
    audio onsets), timed clip by clip in one warmed process, over the floor; the pool's one-time
    start-up (fork server loading OpenCV/librosa/numba) is printed separately and is inside (2).
-5. A cached re-run with another variant.
+5. A cached re-run with another preset.
 6. Peak RSS of `avbench av-align` on a 2-minute 720p clip (a subprocess, one worker).
 
 Targets on a 2-core machine: (2) >= 1.8x (1); per-worker overhead (4) <= 15%;
@@ -27,12 +27,12 @@ from pathlib import Path
 
 import cv2
 import librosa
-import numpy as np
 
-from avbench.benchmark.av_align_run import make_job, analyse_clip, analyse_pairs
-from avbench.metrics.av_align import get_config
-from avbench.benchmark.media import pair_videos
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
+from avbench.metrics.av_align import AVAlign, get_preset
+from avbench.metrics.av_align.runner import measure_clip
+from avbench.metrics.metric import MapContext
+from avbench.metrics.scoring import add_samples, folder_samples
 
 SIZES = [(256, 256), (384, 288), (512, 384), (320, 240)]
 
@@ -128,17 +128,20 @@ def main() -> None:
             plain_official_algorithm(video, audio)
         t_plain = time.perf_counter() - start
 
-        pairs = pair_videos([tmp / "clips"])
-        start = time.perf_counter()
-        run = analyse_pairs(pairs, "tempotokens-2025", progress=False)
-        run.score("tempotokens-2025")[1].compute()
-        t_ours = time.perf_counter() - start
-        assert not run.failures, run.failures
+        samples = folder_samples(tmp / "clips")
 
-        start = time.perf_counter()
-        cached = analyse_pairs(pairs, "tempotokens-2023", progress=False)
-        cached.score("tempotokens-2023")[1].compute()
-        t_cached = time.perf_counter() - start
+        def score(preset: str) -> float:
+            """Seconds to score every clip under `preset`, as `avbench av-align` does."""
+            start = time.perf_counter()
+            metric = AVAlign(preset)
+            mapped = metric.map(samples, MapContext(progress=False))
+            assert not mapped.failures, mapped.failures
+            add_samples(metric, mapped.features, mapped.features)
+            metric.compute()
+            return time.perf_counter() - start
+
+        t_ours = score("tempotokens-2025")
+        t_cached = score("tempotokens-2023")
 
         floor, n_pairs = 0.0, 0
         for video, _ in clips:
@@ -146,11 +149,11 @@ def main() -> None:
             floor, n_pairs = floor + seconds, n_pairs + pairs_in_clip
         floor_per_frame = floor / n_pairs
 
-        config = get_config("tempotokens-2025")
-        analyse_clip(make_job(pairs[0], None), config, None, use_cache=False)  # warm this process
+        preset = get_preset("tempotokens-2025")
+        measure_clip(samples[0], preset, use_cache=False)  # warm this process
         start = time.perf_counter()
-        for pair in pairs:
-            analyse_clip(make_job(pair, None), config, None, use_cache=False)
+        for sample in samples:
+            measure_clip(sample, preset, use_cache=False)
         worker_per_pair = (time.perf_counter() - start) / n_pairs
         end_to_end_per_pair = t_ours * min(workers, len(clips)) / n_pairs
 

@@ -52,16 +52,16 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="avbench-overhead-"))
     os.environ["AVBENCH_CACHE"] = str(tmp / "cache-data")
-    from avbench.benchmark.av_align_run import analyse_pairs
     from avbench.benchmark.definition import load_benchmark
-    from avbench.benchmark.media import read_audio
     from avbench.benchmark.generate import generate
-    from avbench.benchmark.media import read_manifest
     from avbench.benchmark.scoring.run import score_run
-    from avbench.metrics.av_align import get_config, score_signals
+    from avbench.metrics.av_align import get_preset, score_signals
+    from avbench.metrics.av_align.runner import measure_clips
     from avbench.metrics.fad import VGGishFeatures
     from avbench.metrics.frechet import GaussianStats, frechet_distance_of_stats
-    from avbench.metrics.presets import get_preset
+    from avbench.metrics.media import read_audio, read_manifest
+    from avbench.metrics.metric import Sample
+    from avbench.metrics.presets import PRESETS
 
     vggish = _vggish_weights(tmp / "weights", args.random_weights)
     t = time.perf_counter()
@@ -71,13 +71,14 @@ def main() -> int:
           f"VGGish weights: {vggish}")
 
     pairs = read_manifest(tmp / "gen" / "manifest.csv")
-    config = get_config("tempotokens-2025")
-    fad_preset = get_preset("fad/google", "fad")
+    samples = [Sample(p.sample_id, p.video, p.audio) for p in pairs]
+    preset = get_preset("tempotokens-2025")
+    fad_preset = PRESETS["fad/google"]
 
     def metrics_alone() -> tuple[float, float]:
         t, c = time.perf_counter(), time.process_time()
-        run = analyse_pairs(pairs, config, workers=args.workers, use_cache=False, progress=False)
-        scores = [score_signals(run.signals[str(p.video)], config).score for p in pairs]
+        run = measure_clips(samples, preset, workers=args.workers, use_cache=False, progress=False)
+        scores = [score_signals(run.signals[s.sample_id], preset).score for s in samples]
         assert len(scores) == args.clips and not run.failures
         extractor = VGGishFeatures(fad_preset)
         stats = GaussianStats(dim=extractor.dim, preset=fad_preset.name, version=fad_preset.version,

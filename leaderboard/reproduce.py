@@ -35,7 +35,7 @@ PAPER_PROTOCOL: dict[str, tuple[str | None, str | None]] = {
 }
 # What the paper states about each metric's definition (paper.md §2.1).
 PAPER_METRICS: dict[str, str] = {
-    "av_align": "variant unknown (2023 code could not run; 2025 code: 0.1 px floor, one-to-one)",
+    "av_align": "preset unknown (2023 code could not run; 2025 code: 0.1 px floor, one-to-one)",
     "fvd": "Unterthiner et al. 2019 cited; feature extractor, clip length and resolution not stated",
     "clipsim": "frames vs the audio's class label (GODIVA); CLIP backbone and prompt not stated",
     "isv": "C3D trained on UCF-101 (implementation not named)",

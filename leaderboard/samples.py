@@ -1,6 +1,6 @@
 """The per-sample browser's data for entries whose bundle carries media (`bundle/media/<sample_id>.<ext>`):
 the media copied into the site, each sample's submitted per-sample scores, and — for up to
-`max_peak_plots` samples — AV-Align recomputed at build time with the entry's variant and drawn as
+`max_peak_plots` samples — AV-Align recomputed at build time with the entry's preset and drawn as
 a peak plot (onset envelope + audio peaks, flow trajectory + video peaks, matched pairs)."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from avbench.benchmark import run_dir as rd
-from avbench.benchmark.av_align_plot import plot_clip
-from avbench.benchmark.av_align_run import analyse_pairs
-from avbench.benchmark.media import AUDIO_FILE_EXTENSIONS, AVPair
-from avbench.metrics.av_align import DEFAULT_VARIANT, get_config
+from avbench.metrics.av_align import DEFAULT_PRESET, AVAlign, get_preset
+from avbench.metrics.av_align.plot import plot_clip
 from avbench.metrics.errors import AvbenchError
+from avbench.metrics.media import AUDIO_FILE_EXTENSIONS
+from avbench.metrics.metric import MapContext, Sample
 
 from .names import slug
 from .store import BUNDLE_DIR, Entry, entry_dir
@@ -38,15 +38,15 @@ def bundle_media(bundle: Path) -> dict[str, dict[str, Path]]:
     return {sid: files for sid, files in media.items() if "video" in files}
 
 
-def _variant(entry: Entry) -> tuple[str, str | None]:
-    """(AV-Align variant to recompute with, a note when it is not the entry's own)."""
+def _preset(entry: Entry) -> tuple[str, str | None]:
+    """(AV-Align preset to recompute with, a note when it is not the entry's own)."""
     score = entry.scores.get("av_align")
     if score is None or score.preset is None:
-        return DEFAULT_VARIANT, f"the entry records no AV-Align variant; peak plots use {DEFAULT_VARIANT}"
-    config = get_config(score.preset)
-    if score.version is not None and score.version != config.version:
+        return DEFAULT_PRESET, f"the entry records no AV-Align preset; peak plots use {DEFAULT_PRESET}"
+    preset = get_preset(score.preset)
+    if score.version is not None and score.version != preset.version:
         raise AvbenchError(f"entry {entry.entry_id}: AV-Align {score.preset} v{score.version} is not this suite's "
-                           f"v{config.version}; cannot redraw its peak plots")
+                           f"v{preset.version}; cannot redraw its peak plots")
     return score.preset, None
 
 
@@ -84,13 +84,13 @@ def build_sample_browser(entry: Entry, store: Path, site: Path, max_peak_plots: 
     manifest = {r["sample_id"]: r for r in rd.read_manifest(bundle)} if (bundle / rd.MANIFEST).is_file() else {}
     ids = [sid for sid in manifest if sid in media] + sorted(sid for sid in media if sid not in manifest)
     index = {sid: k for k, sid in enumerate(ids)}
-    variant, variant_note = _variant(entry)
+    preset, preset_note = _preset(entry)
 
     plotted = _pick(ids, values, max_peak_plots)
-    pairs = [AVPair(sid, media[sid]["video"], media[sid].get("audio"), "manifest" if "audio" in media[sid] else "track")
-             for sid in plotted]
-    measured = analyse_pairs(pairs, get_config(variant), workers=workers, progress=False)
-    results = {Path(r.video): r for r in measured.score(variant)[0]}
+    metric = AVAlign(preset)
+    mapped = metric.map([Sample(sid, media[sid]["video"], media[sid].get("audio")) for sid in plotted],
+                        MapContext(workers=workers, progress=False))
+    results = {sid: metric.clip_result(features, str(media[sid]["video"])) for sid, features in mapped.features.items()}
 
     media_out, plots_out = site / MEDIA_DIR / key, site / "samples" / key
     media_out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ def build_sample_browser(entry: Entry, store: Path, site: Path, max_peak_plots: 
         sample: dict[str, Any] = {"sample_id": sid, "label": labels.get(sid) or manifest.get(sid, {}).get("label") or "",
                                   "text": manifest.get(sid, {}).get("text") or "", "scores": values.get(sid, {}),
                                   "video": files["video"], "audio": files.get("audio"), "peak_plot": None, "av_align": None}
-        result = results.get(media[sid]["video"])
+        result = results.get(sid)
         if result is not None:
             plot_clip(result, plots_out / f"{k:05d}.png")
             submitted = values.get(sid, {}).get("av_align")
@@ -114,15 +114,15 @@ def build_sample_browser(entry: Entry, store: Path, site: Path, max_peak_plots: 
             agrees = (submitted is None and recomputed is None) or (
                 submitted is not None and recomputed is not None and abs(submitted - recomputed) <= AGREE_TOLERANCE)
             sample["peak_plot"] = f"samples/{key}/{k:05d}.png"
-            sample["av_align"] = {"variant": variant, "recomputed": recomputed, "submitted": submitted,
+            sample["av_align"] = {"preset": preset, "recomputed": recomputed, "submitted": submitted,
                                   "agrees": agrees, "fps": result.fps, "n_audio_peaks": len(result.audio_peaks),
                                   "n_video_peaks": len(result.video_peaks), "n_matched": len(result.match.pairs)}
-        elif str(media[sid]["video"]) in measured.failures:
-            sample["av_align"] = {"variant": variant, "error": measured.failures[str(media[sid]["video"])]}
+        elif sid in mapped.failures:
+            sample["av_align"] = {"preset": preset, "error": mapped.failures[sid]}
         samples.append(sample)
     metrics = sorted({m for s in samples for m in s["scores"]})
-    notes = [n for n in (variant_note,) if n]
+    notes = [n for n in (preset_note,) if n]
     if len(plotted) < len(ids):
         notes.append(f"peak plots for {len(plotted)} of {len(ids)} samples (the lowest and highest AV-Align)")
     return {"entry_id": entry.entry_id, "model": entry.model.get("name"), "benchmark": entry.benchmark,
-            "variant": variant, "metrics": metrics, "notes": notes, "samples": samples}
+            "preset": preset, "metrics": metrics, "notes": notes, "samples": samples}

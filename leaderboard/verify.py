@@ -172,8 +172,10 @@ def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptio
 
 
 def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
-    """Our metric objects for the bundle's metrics, with every version checked against ours."""
-    from avbench.benchmark.scoring.registry import make_metric
+    """Our metric objects for the bundle's metrics (without the bundle's runtime options: no file
+    path of a submission is ever opened), with every version checked against ours."""
+    from avbench.benchmark.scoring.pipeline import RUNTIME_OPTIONS
+    from avbench.metrics.catalogue import make_metric
 
     try:
         config = rd.read_config(folder)
@@ -186,22 +188,25 @@ def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
         spec = (config.get("metrics") or {}).get(name)
         if spec is None:
             raise SubmissionRejected(f"{name}: in results.json but not in config.yaml")
+        options = {k: v for k, v in (spec.get("options") or {}).items() if k not in RUNTIME_OPTIONS}
         try:
-            metric = make_metric(name, spec["options"])
+            metric = make_metric(name, **options)
         except AvbenchError as exc:
             raise SubmissionRejected(f"{name}: not a metric of this avbench ({exc})") from None
+        ours = (metric.preset.name, metric.preset.version)
         for where, preset, version in (("results.json", record["preset"], record["version"]),
                                        ("config.yaml", spec.get("preset"), spec.get("version"))):
-            if (preset, str(version)) != (metric.preset, metric.version):
+            if (preset, str(version)) != ours:
                 raise SubmissionRejected(f"{name}: {where} says preset {preset} version {version}; the current "
-                                         f"version is {metric.preset} version {metric.version}: rescore with this avbench")
+                                         f"version is {ours[0]} version {ours[1]}: rescore with this avbench")
         out[name] = metric
     return out
 
 
 def _our_reference(name: str, metric: Any, benchmark: Any, options: SubmitOptions):
+    """Fill the metric's reference set with ours (statistics file or the benchmark's real clips)."""
     from avbench.benchmark.scoring import reference as ref
-    from avbench.benchmark.scoring.registry import MapContext
+    from avbench.metrics.metric import MapContext
 
     if name in options.ref_stats:
         return ref.from_stats(metric, options.ref_stats[name])
@@ -225,8 +230,8 @@ def _check_references(folder: Path, results: dict[str, Any], metrics: dict[str, 
             verified.unverified[name] = why
             continue
         try:
-            state = metric.load_state(rd.state_path(folder, name))
-            value = metric.compute(state, reference.state)
+            metric.set_state(metric.load_state(rd.state_path(folder, name)))
+            value = metric.compute()
         except InputError as exc:
             raise SubmissionRejected(_member(folder, exc)) from None
         except AvbenchError as exc:
@@ -245,7 +250,8 @@ def _check_references(folder: Path, results: dict[str, Any], metrics: dict[str, 
 
 def _check_media(folder: Path, digests: dict[str, str], manifest: list[dict[str, str]], samples: list[dict[str, Any]],
                  metrics: dict[str, Any], options: SubmitOptions, verified: Verified) -> None:
-    from avbench.benchmark.scoring.registry import MapContext, Sample
+    from avbench.metrics.metric import MapContext, Sample
+    from avbench.metrics.scoring import add_samples
 
     media = {n for n in digests if n.startswith(f"{MEDIA}/")}
     if not media:
@@ -265,7 +271,7 @@ def _check_media(folder: Path, digests: dict[str, str], manifest: list[dict[str,
             if digests[name] != row[f"{kind}_sha256"]:
                 raise SubmissionRejected(f"{name}: sha256 differs from manifest.csv's {kind}_sha256")
         inputs.append(Sample(row["sample_id"], folder / named["video"], folder / named["audio"] if "audio" in named else None,
-                             row["video_sha256"], row["audio_sha256"] or None, row["label"] or None, row["text"] or None))
+                             row["label"] or None, row["text"] or None, row["video_sha256"], row["audio_sha256"] or None))
     for name in RESCORABLE:
         if name not in metrics:
             continue
@@ -273,10 +279,9 @@ def _check_media(folder: Path, digests: dict[str, str], manifest: list[dict[str,
         result = metric.map(inputs, MapContext(workers=options.workers, progress=False, use_cache=False))
         for sample_id, error in sorted(result.failures.items()):
             raise SubmissionRejected(f"media re-scored: {name} failed on {sample_id} ({error})")
-        state = metric.new_state()
-        for sample in inputs:
-            state.add(sample.sample_id, result.payloads[sample.sample_id])
-        ours = metric.sample_values(state)
+        metric.reset()
+        add_samples(metric, result.features, result.features)
+        ours = metric.sample_values()
         theirs = {r["sample_id"]: r["value"] for r in samples if r["metric"] == name}
         for sample_id in sorted(ours):
             a, b = ours[sample_id], theirs[sample_id]

@@ -11,7 +11,8 @@ rate is resampled with `librosa.resample` (soxr_hq, what `librosa.load(sr=16000)
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,7 +21,9 @@ import torch
 from .clip_preprocessing import CLIPImageSpec, clip_pixel_values
 from .clip_score import CLIP_B32, DEFAULT_TEMPLATE, cosines
 from .errors import AvbenchError, InputError
-from .fileio import sha256_file
+from .keyed_state import KeyedState
+from .media import read_audio, read_video_frames
+from .metric import Features, MetricResult, NetworkMetric, Sample
 from .networks.wav2clip import SAMPLE_RATE
 
 
@@ -41,7 +44,6 @@ PRESETS = {
         "Wav2CLIP audio vs CLIP ViT-B/32 frames: mean cosine; zero-shot class agreement over the label set",
     )
 }
-DEFAULT_PRESET = "av-semantic/wav2clip"
 
 
 def mono_16k(audio: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE, source: str | None = None) -> np.ndarray:
@@ -63,107 +65,87 @@ def _normalised(x: torch.Tensor) -> torch.Tensor:
     return x / x.norm(dim=-1, keepdim=True)
 
 
-@dataclass(frozen=True)
-class SampleAV:
-    sample_id: str
-    label: str | None
-    cosines: np.ndarray
-    audio_class: int | None
-    video_class: int | None
+@dataclass
+class AVSemanticNetworks:
+    """The two towers the score runs: CLIP (`towers`, a loaded `CLIPTowers`) and Wav2CLIP."""
+
+    towers: Any
+    audio_model: torch.nn.Module
 
 
-@dataclass(frozen=True)
-class AVSemanticResult:
-    metric: str
-    preset: str
-    version: str
-    clip_model: str
-    template: str
-    value: float
-    n_samples: int
-    n_classes: int
-    agreement: float | None
-    audio_accuracy: float | None
-    video_accuracy: float | None
-    per_sample: dict[str, float] = field(default_factory=dict)
-    weights_sha256: dict[str, str] = field(default_factory=dict)
+class AVSemantic(NetworkMetric):
+    """Per-sample audio–visual score in CLIP space (preset `av-semantic/wav2clip`).
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    Per sample: the frame cosines with the Wav2CLIP embedding of its audio and, over the label
+    set `labels` (the benchmark's classes through `template`), the zero-shot class of each
+    modality. Files: each sample's video and audio (its audio file, else the video's track).
+    Arrays: `update(frames, audio, sample_rate, label=None, sample_id=None)`. `clip_model` or
+    `towers`, and `audio_model` (a loaded `Wav2CLIP`), replace the preset's networks.
+    """
 
-    def __str__(self) -> str:
-        parts = [f"preset {self.preset} v{self.version}", self.clip_model, f"n = {self.n_samples}"]
-        if self.agreement is not None:
-            parts.append(f"audio-video class agreement {self.agreement:.4g} over {self.n_classes} labels")
-        if self.audio_accuracy is not None:
-            parts.append(f"top-1 audio {self.audio_accuracy:.4g}, video {self.video_accuracy:.4g}")
-        return f"{self.metric.upper()} {self.value:.6g}  [{'; '.join(parts)}]"
+    name, title = "av_semantic", "AV-semantic"
+    default_preset = "av-semantic/wav2clip"
+    kind = "per-sample"
+    higher_is_better = True
+    benchmark_options = ("template", "labels")
 
+    @classmethod
+    def presets(cls) -> dict[str, AVSemanticPreset]:
+        return dict(PRESETS)
 
-class AVSemantic:
-    """Per-sample audio–visual CLIP-space score; `update` one sample, `merge`, `compute`."""
-
-    metric = "av-semantic"
-
-    def __init__(
-        self,
-        preset: str = DEFAULT_PRESET,
-        labels: Sequence[str] = (),
-        template: str = DEFAULT_TEMPLATE,
-        towers: Any = None,
-        audio_model: torch.nn.Module | None = None,
-        clip_model_path: str | None = None,
-        wav2clip_path: str | None = None,
-        device: str | torch.device = "cpu",
-        offline: bool | None = None,
-        batch_size: int = 32,
-    ):
-        try:
-            self.preset = PRESETS[preset]
-        except KeyError:
-            raise AvbenchError(f"unknown av-semantic preset {preset!r}; known: {', '.join(PRESETS)}") from None
+    def __init__(self, preset: Any = None, *, labels: Sequence[str] = (), template: str = DEFAULT_TEMPLATE,
+                 clip_model: str | None = None, towers: Any = None, audio_model: torch.nn.Module | None = None,
+                 **kwargs: Any):
+        networks = None if towers is None or audio_model is None else AVSemanticNetworks(towers, audio_model)
+        super().__init__(preset, extractor=networks, **kwargs)
         self.labels = list(dict.fromkeys(labels))
         self.template = template
-        self.samples: list[SampleAV] = []
-        self.batch_size = batch_size
-        self._towers = towers
-        self._audio_model = audio_model
-        self._clip_source = clip_model_path or self.preset.clip_model
-        self._wav2clip_path = wav2clip_path
-        self._device = torch.device(device)
-        self._offline = offline
+        self.clip_source = clip_model or self.preset.clip_model
+        self._towers, self._audio_model = towers, audio_model
         self._label_embeddings: torch.Tensor | None = None
-        self.weights_sha256: dict[str, str] = {}
 
-    @property
-    def towers(self) -> Any:
+    def can_share(self, extractor: Any) -> bool:
+        return True
+
+    def weight_names(self) -> tuple[str, ...]:
+        return (self.preset.audio_weights,)
+
+    def check_ready(self) -> None:
         if self._towers is None:
-            from .networks.clip import load_clip
+            from .networks.clip import require_clip
 
-            self._towers = load_clip(self._clip_source, self._device, self._offline)
-        return self._towers
-
-    @property
-    def audio_model(self) -> torch.nn.Module:
+            require_clip(self.clip_source)
         if self._audio_model is None:
-            from . import weights
-            from .networks.wav2clip import wav2clip_from_checkpoint
+            super().check_ready()
 
-            path = weights.resolve(self.preset.audio_weights, self._wav2clip_path, self._offline)
-            checkpoint = weights.load_file(weights.get_spec(self.preset.audio_weights), path)
-            self._audio_model = wav2clip_from_checkpoint(checkpoint, str(path)).to(self._device)
-            self.weights_sha256[self.preset.audio_weights] = sha256_file(path)
-        return self._audio_model
+    def build_extractor(self) -> AVSemanticNetworks:
+        from . import weights
+        from .networks.clip import load_clip
+        from .networks.wav2clip import wav2clip_from_checkpoint
 
-    def load(self) -> None:
-        """Load CLIP and Wav2CLIP now (else on the first `update`); raises WeightsError when absent."""
-        _ = self.towers, self.audio_model
+        towers = self._towers or load_clip(self.clip_source, self.device)
+        audio_model = self._audio_model
+        if audio_model is None:
+            name = self.preset.audio_weights
+            checkpoint, _, source = weights.load_verified(name, self.weight_paths.get(name))
+            audio_model = wav2clip_from_checkpoint(checkpoint, source).to(self.device)
+        return AVSemanticNetworks(towers, audio_model)
+
+    def describe(self) -> dict[str, Any]:
+        return {**asdict(self.preset), "clip_model": self.clip_source, "template": self.template,
+                "labels": list(self.labels)}
+
+    def feature_key(self) -> dict[str, Any]:
+        return {"pipeline": {"network": "wav2clip+clip", "preset": self.describe()}, "weights": self.weights()}
+
+    def sample_key(self, sample: Sample) -> dict[str, Any]:
+        return {"video": sample.video_sha256, "audio": sample.audio_key(), "label": sample.label}
 
     def label_embeddings(self) -> torch.Tensor:
         """Normalised CLIP text embeddings `(L, D)` of the label set through the template."""
         if self._label_embeddings is None:
             texts = [self.template.format(label=label) for label in self.labels]
-            self._label_embeddings = _normalised(self.towers.text_embeddings(texts))
+            self._label_embeddings = _normalised(self.extractor.towers.text_embeddings(texts))
         return self._label_embeddings
 
     @torch.inference_mode()
@@ -171,62 +153,67 @@ class AVSemantic:
         waveform = torch.from_numpy(mono_16k(audio, sample_rate, self.preset.sample_rate, source))
         if waveform.numel() <= 256:
             raise InputError(source, f"audio of {waveform.numel()} samples at 16 kHz is too short for Wav2CLIP")
-        return self.audio_model(waveform[None].to(self._device))[0]
+        return self.extractor.audio_model(waveform[None].to(self.device))[0]
 
     def image_embeddings(self, frames: np.ndarray, source: str | None = None) -> torch.Tensor:
         if len(frames) == 0:
             raise InputError(source, "no frames to score")
         return torch.cat([
-            self.towers.image_embeddings(clip_pixel_values(frames[i : i + self.batch_size], self.preset.image, source))
+            self.extractor.towers.image_embeddings(clip_pixel_values(frames[i : i + self.batch_size], self.preset.image,
+                                                                     source))
             for i in range(0, len(frames), self.batch_size)
         ])
 
-    def update(self, frames: np.ndarray, audio: np.ndarray, sample_rate: int, label: str | None = None,
-               sample_id: str = "", source: str | None = None) -> float:
-        """Score uint8 frames `(T, H, W, 3)` against their audio (`(N,)`/`(N, C)` at `sample_rate` Hz)."""
+    def pair_features(self, frames: np.ndarray, audio: np.ndarray, sample_rate: int, label: str | None,
+                      source: str | None = None) -> Features:
+        """`{"cos": (T,) float64, "audio_class", "video_class", "label_index"}` of one sample (classes
+        and label index -1 without a label set or label)."""
         audio_emb = self.audio_embedding(audio, sample_rate, source)
         images = self.image_embeddings(frames, source)
         if images.shape[-1] != audio_emb.shape[-1]:
-            raise AvbenchError(f"CLIP model {self._clip_source} embeds in {images.shape[-1]} dimensions, "
+            raise AvbenchError(f"CLIP model {self.clip_source} embeds in {images.shape[-1]} dimensions, "
                                f"Wav2CLIP in {audio_emb.shape[-1]}: use CLIP ViT-B/32")
-        cos = cosines(images, audio_emb)
-        audio_class = video_class = None
+        audio_class = video_class = -1
         if self.labels:
             text = self.label_embeddings()
             audio_class = int(torch.argmax(text @ _normalised(audio_emb)))
             video_class = int(torch.argmax(text @ _normalised(_normalised(images).mean(0))))
-        self.samples.append(SampleAV(sample_id or source or str(len(self.samples)), label, cos, audio_class, video_class))
-        return float(cos.mean())
+        label_index = self.labels.index(label) if label in self.labels else -1
+        return {"cos": cosines(images, audio_emb), "audio_class": np.int64(audio_class),
+                "video_class": np.int64(video_class), "label_index": np.int64(label_index)}
 
-    def merge(self, other: "AVSemantic") -> "AVSemantic":
-        if (other.preset, other.labels, other.template) != (self.preset, self.labels, self.template):
-            raise AvbenchError("cannot merge av-semantic states of different presets, label sets or templates")
-        self.samples.extend(other.samples)
-        return self
+    def sample_features(self, sample: Sample) -> Features:
+        video = sample.require_video()
+        audio, rate = read_audio(sample.audio or video)
+        return self.pair_features(read_video_frames(video), audio, rate, sample.label, str(video))
 
-    def compute(self) -> AVSemanticResult:
-        if not self.samples:
-            raise AvbenchError(f"{self.metric} [{self.preset.name}]: no samples were scored")
-        agreement = audio_acc = video_acc = None
+    def update(self, frames: np.ndarray, audio: np.ndarray, sample_rate: int, label: str | None = None,
+               sample_id: str | None = None, source: str | None = None) -> float:
+        """Score uint8 frames `(T, H, W, 3)` against their audio (`(N,)`/`(N, C)` at `sample_rate` Hz)."""
+        features = self.pair_features(frames, audio, sample_rate, label, source)
+        self.update_features(sample_id or self.generated.next_id(), features)
+        return float(features["cos"].mean())
+
+    def new_state(self) -> KeyedState:
+        return KeyedState(self.name, self.preset.name, self.preset.version,
+                          {"clip_model": self.clip_source, "template": self.template, "labels": "|".join(self.labels)})
+
+    def load_state(self, path: str | Path) -> KeyedState:
+        return KeyedState.load(path)
+
+    def sample_values(self) -> dict[str, float]:
+        return {sample_id: float(p["cos"].mean()) for sample_id, p in self.generated.ordered()}
+
+    def compute(self) -> MetricResult:
+        samples = [p for _, p in self.generated.ordered()]
+        if not samples:
+            raise AvbenchError(f"{self.name} [{self.preset.name}]: no samples were scored")
+        details: dict[str, Any] = {"n_classes": len(self.labels)}
         if self.labels:
-            agreement = float(np.mean([s.audio_class == s.video_class for s in self.samples]))
-            known = [s for s in self.samples if s.label in self.labels]
+            details["agreement"] = float(np.mean([p["audio_class"] == p["video_class"] for p in samples]))
+            known = [p for p in samples if p["label_index"] >= 0]
             if known:
-                index = {label: i for i, label in enumerate(self.labels)}
-                audio_acc = float(np.mean([s.audio_class == index[s.label] for s in known]))
-                video_acc = float(np.mean([s.video_class == index[s.label] for s in known]))
-        return AVSemanticResult(
-            metric=self.metric,
-            preset=self.preset.name,
-            version=self.preset.version,
-            clip_model=getattr(self._towers, "source", self._clip_source),
-            template=self.template,
-            value=float(np.mean([s.cosines.mean() for s in self.samples])),
-            n_samples=len(self.samples),
-            n_classes=len(self.labels),
-            agreement=agreement,
-            audio_accuracy=audio_acc,
-            video_accuracy=video_acc,
-            per_sample={s.sample_id: float(s.cosines.mean()) for s in self.samples},
-            weights_sha256=dict(self.weights_sha256),
-        )
+                details["audio_accuracy"] = float(np.mean([p["audio_class"] == p["label_index"] for p in known]))
+                details["video_accuracy"] = float(np.mean([p["video_class"] == p["label_index"] for p in known]))
+        value = float(np.mean([p["cos"].mean() for p in samples]))
+        return self.result(value, len(samples), details=details)

@@ -1,7 +1,7 @@
-"""Seeded percentile bootstrap confidence intervals for means over samples."""
+"""Seeded percentile bootstrap confidence intervals over samples."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -25,4 +25,17 @@ def bootstrap_mean_ci(values: Sequence[float], level: float = 0.95, n_resamples:
         means[start:stop] = x[rng.integers(0, x.size, size=(stop - start, x.size))].mean(axis=1)
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+def bootstrap_ci(items: Sequence[Any], statistic: Callable[[list[Any]], float], n_resamples: int = 10_000,
+                 seed: int = 0) -> tuple[float, float] | None:
+    """Percentile 95% CI of `statistic` over `items` resampled with replacement (index draws from
+    `numpy.random.default_rng(seed)`, as `bootstrap_mean_ci`); None for fewer than 2 items."""
+    if len(items) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    values = np.array([statistic([items[i] for i in rng.integers(0, len(items), size=len(items))])
+                       for _ in range(n_resamples)])
+    lo, hi = np.quantile(values, [0.025, 0.975])
     return float(lo), float(hi)

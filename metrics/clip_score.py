@@ -19,14 +19,19 @@ scored. Models run in float32 (OpenAI's `clip.load` on GPU runs float16).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import numpy as np
 import torch
 
+from .bootstrap import bootstrap_ci
 from .clip_preprocessing import CLIPImageSpec, clip_pixel_values
 from .errors import AvbenchError, InputError
+from .keyed_state import KeyedState
+from .media import read_video_frames
+from .metric import Features, MetricResult, NetworkMetric, Sample
 
 DEFAULT_TEMPLATE = "a video of {label}"
 CLIP_B32 = "openai/clip-vit-base-patch32"
@@ -57,13 +62,6 @@ PRESETS: dict[str, CLIPScorePreset] = {
                         "torchmetrics CLIPScore: max(mean(100*cos), 0), ViT-L/14, HF processor"),
     )
 }
-
-
-def get_preset(name: str) -> CLIPScorePreset:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise AvbenchError(f"unknown CLIP score preset {name!r}; known: {', '.join(PRESETS)}") from None
 
 
 def item_text(label: str | None, text: str | None, template: str = DEFAULT_TEMPLATE, source: str | None = None) -> str:
@@ -112,126 +110,135 @@ def set_value(per_sample_cosines: Sequence[np.ndarray], convention: str) -> floa
     return float(max(frames.mean(), 0.0))
 
 
-@dataclass(frozen=True)
-class SampleCosines:
-    """One scored sample: its id, caption and the cosine of every frame with the caption."""
-
-    sample_id: str
-    text: str
-    cosines: np.ndarray
-
-    def value(self, convention: str) -> float:
-        return float(per_frame_scores(self.cosines, convention).mean())
+N_RESAMPLES = 10_000
 
 
-@dataclass(frozen=True)
-class CLIPResult:
-    """A CLIP score named by preset, version, model (and Hub revision) and text template."""
+class CLIPScore(NetworkMetric):
+    """CLIPScore of each video's frames against its caption (Hessel's or torchmetrics' convention).
 
-    metric: str
-    preset: str
-    version: str
-    model: str
-    model_revision: str | None
-    template: str
-    value: float
-    value_x100: float | None
-    n_samples: int
-    n_frames: int
-    per_sample: dict[str, float] = field(default_factory=dict)
+    The cosine of every frame with the sample's caption (its text, else its label through
+    `template`) is kept per sample; the set value follows the preset's convention over samples in
+    id order, with a seeded bootstrap 95% CI over samples.
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    Files: each sample's video and label/text. Arrays: `update(frames (T, H, W, 3) uint8,
+    label=..., text=..., sample_id=...)` → that sample's value. `clip_model` (Hub id or directory)
+    or `towers` (a loaded `CLIPTowers`) replace the preset's model.
+    """
 
-    def __str__(self) -> str:
-        extra = f" (x100: {self.value_x100:.6g})" if self.value_x100 is not None else ""
-        model = self.model + (f"@{self.model_revision[:12]}" if self.model_revision else "")
-        return (f"{self.metric.upper()} {self.value:.6g}{extra}  [preset {self.preset} v{self.version}; {model}; "
-                f"text '{self.template}'; n = {self.n_samples} videos, {self.n_frames} frames]")
+    name, title = "clipscore", "CLIPScore"
+    default_preset = "clipscore/hessel"
+    kind = "per-sample"
+    needs_text = True
+    higher_is_better = True
+    benchmark_options = ("template",)
 
+    @classmethod
+    def presets(cls) -> dict[str, CLIPScorePreset]:
+        return {n: p for n, p in PRESETS.items() if (p.convention == "clipsim") == (cls.name == "clipsim")}
 
-class CLIPScore:
-    """Per-sample CLIP text–video score: `update` one sample's frames and caption, `merge` shards
-    (concatenation in order), `compute` the set value. The model loads on first use."""
-
-    def __init__(
-        self,
-        preset: str = "clipsim",
-        template: str = DEFAULT_TEMPLATE,
-        towers: Any = None,
-        model_path: str | None = None,
-        device: str | torch.device = "cpu",
-        batch_size: int = 32,
-        offline: bool | None = None,
-    ):
-        """`towers` (a loaded `CLIPTowers`) or `model_path` (Hub id or directory) replace the preset's model."""
-        self.preset = get_preset(preset)
+    def __init__(self, preset: Any = None, *, template: str = DEFAULT_TEMPLATE, clip_model: str | None = None,
+                 towers: Any = None, seed: int = 0, n_resamples: int = N_RESAMPLES, **kwargs: Any):
+        super().__init__(preset, extractor=towers, **kwargs)
         self.template = template
-        self.samples: list[SampleCosines] = []
-        self.batch_size = batch_size
-        self._towers = towers
-        self._model_source = model_path or self.preset.model_id
-        self._device = device
-        self._offline = offline
+        self.model_source = clip_model or self.preset.model_id
+        self.seed, self.n_resamples = int(seed), int(n_resamples)
         self._text_cache: dict[str, torch.Tensor] = {}
 
-    @property
-    def towers(self) -> Any:
-        if self._towers is None:
-            from .networks.clip import load_clip
+    def can_share(self, extractor: Any) -> bool:
+        return True  # loaded towers are whatever model the caller chose
 
-            self._towers = load_clip(self._model_source, self._device, self._offline)
-        return self._towers
+    def weight_names(self) -> tuple[str, ...]:
+        return ()  # a Hub model: its id (and revision) is in `describe`
 
-    def load(self) -> None:
-        """Load the CLIP model now (else on the first `update`); raises WeightsError when absent."""
-        _ = self.towers
+    def check_ready(self) -> None:
+        if self._extractor is None:
+            from .networks.clip import require_clip
+
+            require_clip(self.model_source)  # a missing model is one message, before any sample
+
+    def build_extractor(self) -> Any:
+        from .networks.clip import load_clip
+
+        return load_clip(self.model_source, self.device)
+
+    def describe(self) -> dict[str, Any]:
+        return {**asdict(self.preset), "model": self.model_source, "template": self.template,
+                "bootstrap": {"n_resamples": self.n_resamples, "seed": self.seed}}
+
+    def feature_key(self) -> dict[str, Any]:
+        return {"pipeline": {"network": "clip", "model": self.model_source, "image": asdict(self.preset.image),
+                             "prefix": self.preset.text_prefix}, "weights": self.weights()}
+
+    def caption(self, sample: Sample) -> str:
+        return item_text(sample.label, sample.text, self.template, str(sample.source))
+
+    def sample_key(self, sample: Sample) -> dict[str, Any]:
+        try:
+            caption = self.caption(sample)
+        except InputError:  # no caption: sample_features reports it for this sample
+            caption = None
+        return {"video": sample.video_sha256, "caption": caption}
 
     def image_embeddings(self, frames: np.ndarray, source: str | None = None) -> torch.Tensor:
         """CLIP image embeddings `(T, D)` of uint8 RGB frames `(T, H, W, 3)`."""
         if len(frames) == 0:
             raise InputError(source, "no frames to score")
-        chunks = [
-            self.towers.image_embeddings(clip_pixel_values(frames[i : i + self.batch_size], self.preset.image, source))
+        return torch.cat([
+            self.extractor.image_embeddings(clip_pixel_values(frames[i : i + self.batch_size], self.preset.image, source))
             for i in range(0, len(frames), self.batch_size)
-        ]
-        return torch.cat(chunks)
+        ])
 
     def text_embedding(self, caption: str) -> torch.Tensor:
         text = hessel_text(caption, self.preset.text_prefix)
         if text not in self._text_cache:
-            self._text_cache[text] = self.towers.text_embeddings([text])[0]
+            self._text_cache[text] = self.extractor.text_embeddings([text])[0]
         return self._text_cache[text]
 
+    def frame_cosines(self, frames: np.ndarray, caption: str, source: str | None = None) -> Features:
+        return {"cos": cosines(self.image_embeddings(frames, source), self.text_embedding(caption))}
+
+    def sample_features(self, sample: Sample) -> Features:
+        caption = self.caption(sample)
+        video = sample.require_video()
+        return self.frame_cosines(read_video_frames(video), caption, str(video))
+
     def update(self, frames: np.ndarray, label: str | None = None, text: str | None = None,
-               sample_id: str = "", source: str | None = None) -> float:
+               sample_id: str | None = None, source: str | None = None) -> float:
         """Score one sample's uint8 frames `(T, H, W, 3)` against its caption; returns its value."""
-        caption = item_text(label, text, self.template, source)
-        cos = cosines(self.image_embeddings(frames, source), self.text_embedding(caption))
-        sample = SampleCosines(sample_id or source or str(len(self.samples)), caption, cos)
-        self.samples.append(sample)
-        return sample.value(self.preset.convention)
+        features = self.frame_cosines(frames, item_text(label, text, self.template, source), source)
+        self.update_features(sample_id or self.generated.next_id(), features)
+        return float(per_frame_scores(features["cos"], self.preset.convention).mean())
 
-    def merge(self, other: "CLIPScore") -> "CLIPScore":
-        if (other.preset, other.template) != (self.preset, self.template):
-            raise AvbenchError(f"cannot merge {other.preset.name} ('{other.template}') into {self.preset.name} ('{self.template}')")
-        self.samples.extend(other.samples)
-        return self
+    def new_state(self) -> KeyedState:
+        return KeyedState(self.name, self.preset.name, self.preset.version,
+                          {"model": self.model_source, "template": self.template})
 
-    def compute(self) -> CLIPResult:
-        convention = self.preset.convention
-        value = set_value([s.cosines for s in self.samples], convention)
-        revision = getattr(self._towers, "revision", None)
-        return CLIPResult(
-            metric="clipsim" if convention == "clipsim" else "clipscore",
-            preset=self.preset.name,
-            version=self.preset.version,
-            model=getattr(self._towers, "source", self._model_source),
-            model_revision=revision,
-            template=self.template,
-            value=value,
-            value_x100=100.0 * value if convention == "clipsim" else None,
-            n_samples=len(self.samples),
-            n_frames=int(sum(len(s.cosines) for s in self.samples)),
-            per_sample={s.sample_id: s.value(convention) for s in self.samples},
-        )
+    def load_state(self, path: str | Path) -> KeyedState:
+        return KeyedState.load(path)
+
+    def sample_values(self) -> dict[str, float]:
+        conv = self.preset.convention
+        return {sample_id: float(per_frame_scores(p["cos"], conv).mean()) for sample_id, p in self.generated.ordered()}
+
+    def compute(self) -> MetricResult:
+        conv = self.preset.convention
+        per_sample = [p["cos"] for _, p in self.generated.ordered()]
+        value = set_value(per_sample, conv)
+        ci = bootstrap_ci(per_sample, lambda xs: set_value(xs, conv), self.n_resamples, self.seed)
+        details = {"n_frames": int(sum(len(c) for c in per_sample)),
+                   "bootstrap": {"method": "percentile", "level": 0.95, "n_resamples": self.n_resamples,
+                                 "seed": self.seed}}
+        if conv == "clipsim":
+            details["value_x100"] = 100.0 * value
+        return self.result(value, len(per_sample), ci95=ci,
+                           ci_method=f"bootstrap-percentile-{self.n_resamples}" if ci else None, details=details)
+
+
+class CLIPSIM(CLIPScore):
+    """CLIPSIM: the frame-mean cosine of CLIP ViT-B/32 frames with each video's caption.
+
+    Reported raw and ×100 (`details["value_x100"]`); fed like `CLIPScore`.
+    """
+
+    name, title = "clipsim", "CLIPSIM"
+    default_preset = "clipsim"

@@ -8,18 +8,20 @@ every example's 128-d embedding joins the set's statistics.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Any
 
 import numpy as np
 import torch
 
 from .errors import InputError
-from .extractor_weights import load_verified
+from .frechet import FrechetMetric
+from .media import read_audio
+from .metric import Features, Sample
 from .networks import vggish
 from .networks.loading import load_strict
 from .networks.vggish_frontend import EXAMPLE_FRAMES, HOP_SAMPLES, SAMPLE_RATE, WINDOW_SAMPLES, log_mel_examples
-from .presets import FADPreset, get_preset
-from .set_metric import FrechetMetric, SetMetricResult, score_sets
+from .presets import FADPreset, presets_of
+from .weights import load_verified
 
 EMBEDDING_DIM = 128
 CONTINUOUS_MIN_SAMPLES = (EXAMPLE_FRAMES - 1) * HOP_SAMPLES + WINDOW_SAMPLES  # one example at 16 kHz
@@ -91,39 +93,43 @@ class VGGishFeatures:
 
 
 class FAD(FrechetMetric):
-    """Fréchet Audio Distance.
+    """Fréchet Audio Distance (VGGish embeddings) against a reference set's audio.
 
-    `update(waveform (samples,) or (samples, channels) float in [-1, 1], sample_rate, reference=False)`;
-    `compute()` → `SetMetricResult`. Pass `extractor=` to share one network between shards.
+    Files: each sample's audio (its audio file, else the video's own track). Arrays:
+    `update(waveform (samples,) or (samples, channels) float in [-1, 1], sample_rate,
+    reference=False)`. `compute()` → `MetricResult`.
     """
 
-    metric = "fad"
+    name, title, unit = "fad", "FAD", "0.96-s audio examples"
+    default_preset = "fad/google"
 
-    def __init__(
-        self,
-        preset: str | FADPreset = "fad/google",
-        weights_path: str | Path | None = None,
-        device: str = "cpu",
-        batch_size: int = 64,
-        extractor: VGGishFeatures | None = None,
-    ):
-        self.preset: FADPreset = get_preset(preset, "fad")
-        if extractor is not None and extractor.preset != self.preset:
-            raise ValueError(f"the VGGish extractor of {extractor.preset.name} cannot serve {self.preset.name}")
-        self.extractor = extractor or VGGishFeatures(self.preset, weights_path, device, batch_size)
-        super().__init__()
+    @classmethod
+    def presets(cls) -> dict[str, FADPreset]:
+        return presets_of("fad")
+
+    def weight_names(self) -> tuple[str, ...]:
+        return (self.preset.weights,)
+
+    def feature_dim(self) -> int:
+        return EMBEDDING_DIM
+
+    def build_extractor(self) -> VGGishFeatures:
+        return VGGishFeatures(self.preset, self.weight_paths.get(self.preset.weights), self.device)
+
+    def feature_key(self) -> dict[str, Any]:
+        p = self.preset
+        return {"pipeline": {"network": "vggish", "weights": p.weights, "sample_rate": p.sample_rate,
+                             "resampler": p.resampler, "window_samples": p.window_samples,
+                             "hop_samples": p.hop_samples, "peak_floor": p.peak_floor}, "weights": self.weights()}
+
+    def sample_key(self, sample: Sample) -> dict[str, Any]:
+        return {"audio": sample.audio_key()}
+
+    def sample_features(self, sample: Sample) -> Features:
+        source = sample.audio or sample.video
+        waveform, rate = read_audio(source)
+        return {"features": self.extractor.audio_features(waveform, rate, str(source))}
 
     def update(self, waveform: np.ndarray, sample_rate: int, reference: bool = False,
                source: str | None = None) -> None:
-        self.update_features(self.extractor.audio_features(waveform, sample_rate, source), reference)
-
-
-def fad(generated: Iterable[tuple[np.ndarray, int]], reference: Iterable[tuple[np.ndarray, int]],
-        **kwargs) -> SetMetricResult:
-    """FAD between two iterables of `(waveform, sample_rate)`; kwargs go to `FAD`."""
-    metric = FAD(**kwargs)
-    for waveform, rate in generated:
-        metric.update(waveform, rate)
-    for waveform, rate in reference:
-        metric.update(waveform, rate, reference=True)
-    return metric.compute()
+        self._state(reference).update(self.extractor.audio_features(waveform, sample_rate, source))

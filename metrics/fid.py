@@ -1,42 +1,28 @@
 """FID between generated and reference frames (presets `fid/ttur`, `fid/pytorch-fid`)."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterable
-
 import numpy as np
 
-from .inception_features import InceptionFeatures
-from .presets import FIDPreset, get_preset
-from .set_metric import FrechetMetric, SetMetricResult, score_sets
+from .frechet import FrechetMetric
+from .inception_features import InceptionFrames
+from .presets import FIDPreset, presets_of
 
 
-class FID(FrechetMetric):
-    """Fréchet Inception Distance over video frames (or image stacks).
+class FID(InceptionFrames, FrechetMetric):
+    """Fréchet Inception Distance over video frames (or image stacks) against a reference set.
 
-    `update(frames (T, H, W, 3) uint8 RGB, reference=False)` adds every `frame_stride`-th frame
-    of one video; `compute()` → `SetMetricResult`. Pass `extractor=` to share one Inception
-    network with a `KID` of the same frame transform.
+    Files: each sample's video (every `frame_stride`-th frame). Arrays: `update(frames
+    (T, H, W, 3) uint8 RGB, reference=False)` adds one video's frames. `compute()` →
+    `MetricResult`. Pass `extractor=` to share one Inception network with a `KID` or `InceptionScore`
+    of the same frame pipeline.
     """
 
-    metric = "fid"
+    name, title, unit = "fid", "FID", "frames"
+    default_preset = "fid/ttur"
 
-    def __init__(
-        self,
-        preset: str | FIDPreset = "fid/ttur",
-        weights_path: str | Path | None = None,
-        device: str = "cpu",
-        batch_size: int = 32,
-        extractor: InceptionFeatures | None = None,
-    ):
-        self.preset: FIDPreset = get_preset(preset, "fid")
-        self.extractor = InceptionFeatures.shared(extractor, self.preset, weights_path, device, batch_size)
-        super().__init__()
+    @classmethod
+    def presets(cls) -> dict[str, FIDPreset]:
+        return presets_of("fid")
 
     def update(self, frames: np.ndarray, reference: bool = False, source: str | None = None) -> None:
-        self.update_features(self.extractor.video_features(frames, source), reference)
-
-
-def fid(generated: Iterable[np.ndarray], reference: Iterable[np.ndarray], **kwargs) -> SetMetricResult:
-    """FID between two iterables of `(T, H, W, 3)` uint8 frame stacks; kwargs go to `FID`."""
-    return score_sets(FID(**kwargs), generated, reference)
+        self._state(reference).update(self.video_rows(frames, source))

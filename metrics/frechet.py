@@ -7,18 +7,21 @@ float64, so shards of a set merge by addition and the mean and either covariance
 The trace term `Tr((Σ1Σ2)^½)` uses the symmetric route of TF-GAN in float64:
 `A = Σ1^½` from `eigh(Σ1)`, then `Tr((AΣ2A)^½)` from the eigenvalues of the symmetric matrix
 `AΣ2A`. It is the same quantity scipy's `sqrtm(Σ1Σ2)` and torch-fidelity's `eigvals(Σ1Σ2)` give
-(metrics.md §0), without their complex arithmetic or scipy's version-dependent failures, and it
+(the FID/FVD reference implementations), without their complex arithmetic or scipy's version-dependent failures, and it
 stays finite when the covariances are rank-deficient (fewer samples than dimensions).
 """
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
 
 from .errors import InputError
+from .metric import MetricResult, NetworkMetric
 from .set_state import SetState, as_feature_rows, load_state_npz, save_state_npz
 
 COVARIANCE_ESTIMATORS = ("unbiased", "biased")
@@ -45,6 +48,11 @@ class GaussianStats(SetState):
         self.n += x.shape[0]
         self.total += x.sum(axis=0)
         self.total_outer += x.T @ x
+
+    def add(self, sample_id: str, features: dict[str, np.ndarray]) -> None:
+        """Add one sample's feature rows `features["features"]` (the state contract of `metrics.metric`;
+        the sums do not need the sample id)."""
+        self.update(features["features"])
 
     def merge(self, other: "GaussianStats") -> None:
         """Add another shard's statistics to these (in place)."""
@@ -135,3 +143,33 @@ def frechet_distance_of_stats(a: GaussianStats, b: GaussianStats, covariance: st
     """Fréchet distance between two accumulated feature sets of the same pipeline."""
     a.check_compatible(b, "compare")
     return frechet_distance(a.mean(), a.covariance(covariance), b.mean(), b.covariance(covariance), eps=eps)
+
+
+class FrechetMetric(NetworkMetric):
+    """A metric whose states are Gaussian statistics of network features and whose value is the
+    Fréchet distance of the generated set to the reference set (lower is better)."""
+
+    kind = "set"
+    needs_reference = True
+    higher_is_better = False
+    unit: ClassVar[str]  # what one feature vector is: clips, frames, audio examples
+
+    @abstractmethod
+    def feature_dim(self) -> int:
+        """Length of the feature vectors the statistics are taken over."""
+
+    def new_state(self) -> GaussianStats:
+        return GaussianStats(dim=self.feature_dim(), preset=self.preset.name, version=self.preset.version,
+                             weights_sha256=self.weights().get(self.preset.weights, ""))
+
+    def load_state(self, path: str | Path) -> GaussianStats:
+        return GaussianStats.load(path)
+
+    def compute(self) -> MetricResult:
+        generated, reference = self.generated, self.reference
+        if reference.n == 0:
+            raise InputError(None, f"{self.name}: no reference set (give reference media or reference statistics)")
+        spec = self.preset.stats
+        value = frechet_distance_of_stats(generated, reference, spec.covariance, spec.eps)
+        return self.result(value, generated.n, details={"n_reference": reference.n, "unit": self.unit,
+                                                        "covariance": spec.covariance})

@@ -5,17 +5,20 @@ preset's `FrameTransform` says and embedded by I3D (time-averaged 400-d logits).
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from .extractor_weights import load_verified
 from .frames import check_frames, clip_indices, transform_frames
+from .frechet import FrechetMetric
+from .media import read_video_frames
+from .metric import Features, Sample
 from .networks import i3d
-from .presets import FVDPreset, get_preset
-from .set_metric import FrechetMetric, SetMetricResult, score_sets
+from .presets import FVDPreset, presets_of
+from .weights import load_verified
 
 LAYER_DIMS = {"logits": 400, "pool": 1024}
 
@@ -57,37 +60,50 @@ class I3DFeatures:
 
 
 class FVD(FrechetMetric):
-    """Fréchet Video Distance.
+    """Fréchet Video Distance (I3D features of one clip per video) against a reference set.
 
-    `update(videos, reference=False)`: one video `(T, H, W, 3)` uint8 RGB, a batch
-    `(B, T, H, W, 3)`, or a list of videos (sizes may differ); `keys` name the videos for the
-    random clip offset of presets that use one, `sources` (file names) go into error messages.
-    `compute()` → `SetMetricResult`. Pass `extractor=` to share one network between shards.
+    Files: `map`/`sample_features` read each sample's video. Arrays: `update(videos,
+    reference=False)` takes one video `(T, H, W, 3)` uint8 RGB, a batch `(B, T, H, W, 3)` or a
+    list of videos (sizes may differ); `keys` name the videos for presets with a random clip
+    offset, `sources` (file names) go into error messages. `compute()` → `MetricResult`.
     """
 
-    metric = "fvd"
+    name, title, unit = "fvd", "FVD", "clips"
+    default_preset = "fvd/styleganv"
 
-    def __init__(
-        self,
-        preset: str | FVDPreset = "fvd/styleganv",
-        weights_path: str | Path | None = None,
-        device: str = "cpu",
-        batch_size: int = 8,
-        extractor: I3DFeatures | None = None,
-    ):
-        self.preset: FVDPreset = get_preset(preset, "fvd")
-        if extractor is not None and extractor.preset != self.preset:
-            raise ValueError(f"the I3D extractor of {extractor.preset.name} cannot serve {self.preset.name}")
-        self.extractor = extractor or I3DFeatures(self.preset, weights_path, device, batch_size)
-        super().__init__()
+    @classmethod
+    def presets(cls) -> dict[str, FVDPreset]:
+        return presets_of("fvd")
 
-    def update(self, videos, reference: bool = False, keys: Sequence[str] | None = None,
+    def weight_names(self) -> tuple[str, ...]:
+        return (self.preset.weights,)
+
+    def feature_dim(self) -> int:
+        return LAYER_DIMS[self.preset.layer]
+
+    def build_extractor(self) -> I3DFeatures:
+        return I3DFeatures(self.preset, self.weight_paths.get(self.preset.weights), self.device, self.batch_size)
+
+    def feature_key(self) -> dict[str, Any]:
+        p = self.preset
+        return {"pipeline": {"network": "i3d", "weights": p.weights, "bn_eps": p.bn_eps, "layer": p.layer,
+                             "frames": asdict(p.frames), "clip": asdict(p.clip)}, "weights": self.weights()}
+
+    def sample_key(self, sample: Sample) -> dict[str, Any]:
+        # A random clip offset is drawn from the sample's key, so the id is part of the input.
+        random = self.preset.clip.offset == "random"
+        return {"video": sample.video_sha256, **({"key": sample.sample_id} if random else {})}
+
+    def sample_features(self, sample: Sample) -> Features:
+        clip = self.preset.clip
+        video = sample.require_video()
+        frames = read_video_frames(video, limit=clip.span if clip.offset == "start" else None)
+        x = self.extractor.clip_input(frames, key=sample.sample_id, source=str(video))
+        return {"features": self.extractor.forward(torch.stack([x])).numpy()}
+
+    def update(self, videos: Any, reference: bool = False, keys: Sequence[str] | None = None,
                sources: Sequence[str | None] | None = None) -> None:
         if isinstance(videos, np.ndarray) and videos.ndim == 4:
             videos = [videos]
-        self.update_features(self.extractor.videos_features(list(videos), keys, sources), reference)
+        self._state(reference).update(self.extractor.videos_features(list(videos), keys, sources))
 
-
-def fvd(generated: Iterable[np.ndarray], reference: Iterable[np.ndarray], **kwargs) -> SetMetricResult:
-    """FVD between two iterables of `(T, H, W, 3)` uint8 videos; kwargs go to `FVD`."""
-    return score_sets(FVD(**kwargs), generated, reference)

@@ -14,13 +14,16 @@ Scores of a 1000-class torchvision Inception are not comparable with the TF 1008
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from .errors import AvbenchError, InputError
+from .inception_features import InceptionFrames
+from .keyed_state import KeyedState
+from .metric import Features, MetricResult, NetworkMetric
 from .presets import TTUR_FRAMES, FrameTransform
 
 EpsMode = Literal["none", "add_to_probs", "inside_logs"]
@@ -135,130 +138,6 @@ def inception_score_from_logits(logits: np.ndarray, scoring: ISScoring) -> ISVal
     return inception_score(softmax64(logits), scoring)
 
 
-class LogitsState:
-    """Stored logits of a set, `(N, C)` float32: update appends, merge concatenates in order."""
-
-    def __init__(self, num_classes: int):
-        self.num_classes = num_classes
-        self._chunks: list[np.ndarray] = []
-
-    def __len__(self) -> int:
-        return sum(len(c) for c in self._chunks)
-
-    def update(self, logits: Any, source: str | Path | None = None) -> None:
-        """Append `(B, C)` logits (numpy or torch)."""
-        if hasattr(logits, "detach"):
-            logits = logits.detach().cpu().numpy()
-        logits = np.asarray(logits, dtype=np.float32)
-        if logits.ndim != 2 or logits.shape[1] != self.num_classes:
-            problem = f"expected (B, {self.num_classes}) logits, got shape {logits.shape}"
-            if logits.ndim == 2 and logits.shape[1] == _TORCHVISION_CLASSES:
-                problem += f"; {_NOT_COMPARABLE}"
-            raise InputError(source, problem)
-        if not np.isfinite(logits).all():
-            raise InputError(source, "logits contain NaN or inf")
-        self._chunks.append(logits.copy())
-
-    def merge(self, other: "LogitsState") -> "LogitsState":
-        """Append `other`'s logits after this state's (in place); returns self."""
-        if other.num_classes != self.num_classes:
-            raise AvbenchError(f"cannot merge logits of {other.num_classes} classes into {self.num_classes}")
-        self._chunks.extend(c.copy() for c in other._chunks)
-        return self
-
-    @property
-    def logits(self) -> np.ndarray:
-        if not self._chunks:
-            return np.zeros((0, self.num_classes), dtype=np.float32)
-        return np.concatenate(self._chunks, axis=0)
-
-
-@dataclass(frozen=True)
-class ISResult:
-    """One Inception Score, named by its preset and version."""
-
-    metric: str
-    preset: str
-    version: str
-    mean: float
-    std: float
-    n_samples: int
-    split_sizes: tuple[int, ...]
-    n_unused: int
-    split_scores: tuple[float, ...]
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    weights_sha256: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        line = (f"{self.metric.upper()} {self.mean:.6g} ± {self.std:.3g}  [preset {self.preset} v{self.version}; "
-                f"n = {self.n_samples}, {len(self.split_sizes)} split(s)]")
-        return "\n".join([line, *(f"  note: {n}" for n in self.notes)])
-
-
-def result_from_state(
-    metric: str, preset: str, version: str, state: LogitsState, scoring: ISScoring, min_split: int | None = None,
-    weights_sha256: dict[str, str] | None = None,
-) -> ISResult:
-    """Finalise a logits state into an `ISResult`; notes a split smaller than `min_split`."""
-    if len(state) == 0:
-        raise AvbenchError(f"{metric} [{preset}]: no samples were scored")
-    value = inception_score(softmax64(state.logits), scoring)
-    notes = []
-    if min_split is not None and min(value.split_sizes) < min_split:
-        notes.append(
-            f"splits of {min(value.split_sizes)} samples are below the protocol's {min_split}: "
-            "IS grows with split size, so this number is not comparable with published ones"
-        )
-    if value.n_unused:
-        notes.append(f"{value.n_unused} samples beyond the last full split were left out")
-    return ISResult(
-        metric=metric,
-        preset=preset,
-        version=version,
-        mean=value.mean,
-        std=value.std,
-        n_samples=value.n_samples,
-        split_sizes=value.split_sizes,
-        n_unused=value.n_unused,
-        split_scores=value.split_scores,
-        notes=tuple(notes),
-        weights_sha256=dict(weights_sha256 or {}),
-    )
-
-
-def save_state(path: str | Path, state: LogitsState, metric: str, preset: str, version: str) -> None:
-    """Write a logits state as `.npz` with the metric, preset and version inside."""
-    from .fileio import atomic_write
-
-    with atomic_write(path) as fh:
-        np.savez(
-            fh,
-            logits=state.logits,
-            metric=np.array(metric),
-            preset=np.array(preset),
-            version=np.array(version),
-        )
-
-
-def load_state(path: str | Path, metric: str, preset: str, version: str) -> LogitsState:
-    """Read a state written by `save_state`; refuses one of another metric, preset or version."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            found = (str(npz["metric"]), str(npz["preset"]), str(npz["version"]))
-            logits = npz["logits"]
-    except (OSError, KeyError, ValueError) as exc:
-        raise InputError(path, f"not an Inception Score state file ({exc})") from None
-    if found != (metric, preset, version):
-        raise InputError(path, f"state is {found[0]} [{found[1]} {found[2]}], expected {metric} [{preset} {version}]")
-    state = LogitsState(logits.shape[1])
-    if len(logits):
-        state.update(logits, source=path)
-    return state
-
-
 @dataclass(frozen=True)
 class FrameISPreset:
     """Frame-level IS: the Inception pipeline (weights, layer, frame transform, stride) + scoring."""
@@ -288,59 +167,76 @@ FRAME_PRESETS: dict[str, FrameISPreset] = {
 }
 
 
-def get_frame_preset(name: str) -> FrameISPreset:
-    try:
-        return FRAME_PRESETS[name]
-    except KeyError:
-        raise AvbenchError(f"unknown Inception Score preset {name!r}; known: {', '.join(FRAME_PRESETS)}") from None
+class LogitsMetric(NetworkMetric):
+    """An Inception Score: per-sample logits `{"features": (rows, classes)}` kept by sample id; the
+    preset's `scoring` turns the logits of all samples, in sample-id order, into the score. Every
+    row is one IS sample (a frame, or a video's clip)."""
+
+    kind = "set"
+    higher_is_better = True
+    num_classes: ClassVar[int]
+
+    def new_state(self) -> KeyedState:
+        return KeyedState(self.name, self.preset.name, self.preset.version, self.weights())
+
+    def load_state(self, path: str | Path) -> KeyedState:
+        return KeyedState.load(path)
+
+    def state_payload(self, features: Features) -> Features:
+        logits = np.asarray(features["features"])
+        if logits.ndim != 2 or logits.shape[1] != self.num_classes:
+            problem = f"expected (B, {self.num_classes}) logits, got shape {logits.shape}"
+            if logits.ndim == 2 and logits.shape[1] == _TORCHVISION_CLASSES:
+                problem += f"; {_NOT_COMPARABLE}"
+            raise InputError(None, problem)
+        if not np.isfinite(logits).all():
+            raise InputError(None, "logits contain NaN or inf")
+        return {"features": logits.astype(np.float32, copy=False)}
+
+    def update_logits(self, logits: Any, sample_id: str | None = None) -> None:
+        """Add `(B, classes)` logits (numpy or torch) as one sample."""
+        if hasattr(logits, "detach"):
+            logits = logits.detach().cpu().numpy()
+        state = self.generated
+        self.update_features(sample_id or state.next_id(), {"features": logits})
+
+    def logits(self) -> np.ndarray:
+        """The logits of every sample, in sample-id order, `(N, classes)` float32."""
+        rows = self.generated.stacked("features")
+        return rows.reshape(-1, self.num_classes)
+
+    def notes(self, value: ISValue) -> list[str]:
+        """What a reader of this score must know (a split below the protocol's size, ...)."""
+        return [f"{value.n_unused} samples beyond the last full split were left out"] if value.n_unused else []
+
+    def compute(self) -> MetricResult:
+        logits = self.logits()
+        if len(logits) == 0:
+            raise AvbenchError(f"{self.name} [{self.preset.name}]: no samples were scored")
+        value = inception_score(softmax64(logits), self.preset.scoring)
+        return self.result(value.mean, len(self.generated), notes=tuple(self.notes(value)),
+                           details={"std": value.std, "n_scored": value.n_samples,
+                                    "split_sizes": list(value.split_sizes), "n_unused": value.n_unused,
+                                    "split_scores": list(value.split_scores)})
 
 
-class InceptionScore:
-    """Mergeable frame-level IS: `update` frames (each one sample), `merge` shards, `compute`.
+class InceptionScore(InceptionFrames, LogitsMetric):
+    """Frame-level Inception Score (TF Inception 2015-12-05, 1008 bias-free logits).
 
-    The state is the 1008 bias-free logits of every frame in order; the Inception network loads
-    on `load()` or the first `update`.
+    Every `frame_stride`-th frame of every video is one IS sample.
+
+    Files: each sample's video. Arrays: `update(frames (T, H, W, 3) uint8 RGB, sample_id=None)`
+    adds one video's frames (or a stack of images). `compute()` → `MetricResult` (mean; the std
+    over splits in `details["std"]`).
     """
 
-    metric = "is"
+    name, title = "is", "IS"
+    default_preset = "is/openai"
+    num_classes = TF_INCEPTION_CLASSES
 
-    def __init__(self, preset: str = "is/openai", weights_path: str | Path | None = None,
-                 device: str = "cpu", batch_size: int = 32, extractor: Any = None):
-        """`extractor` (a `metrics.inception_features.InceptionFeatures` of the same pipeline) is reused when given."""
-        self.preset = get_frame_preset(preset)
-        self.state = LogitsState(TF_INCEPTION_CLASSES)
-        self._weights_path = weights_path
-        self._device = device
-        self._batch_size = batch_size
-        self.extractor = extractor
+    @classmethod
+    def presets(cls) -> dict[str, FrameISPreset]:
+        return dict(FRAME_PRESETS)
 
-    def load(self) -> None:
-        """Load the Inception network now; raises WeightsError when its weights are absent."""
-        from .inception_features import InceptionFeatures
-
-        self.extractor = InceptionFeatures.shared(self.extractor, self.preset, self._weights_path,
-                                                  self._device, self._batch_size)
-
-    def update(self, frames: np.ndarray, source: str | None = None) -> None:
-        """Add uint8 RGB images `(N, H, W, 3)`, each one sample."""
-        if self.extractor is None:
-            self.load()
-        self.state.update(self.extractor.frame_features(frames, source), source)
-
-    def update_video(self, frames: np.ndarray, source: str | None = None) -> None:
-        """Add every `frame_stride`-th frame of one video's `(T, H, W, 3)` uint8 frames."""
-        self.update(np.asarray(frames)[:: self.preset.frame_stride], source)
-
-    def update_logits(self, logits: Any, source: str | None = None) -> None:
-        self.state.update(logits, source)
-
-    def merge(self, other: "InceptionScore") -> "InceptionScore":
-        if other.preset != self.preset:
-            raise AvbenchError(f"cannot merge {other.preset.name} state into {self.preset.name}")
-        self.state.merge(other.state)
-        return self
-
-    def compute(self) -> ISResult:
-        sha = {self.preset.weights: self.extractor.weights_sha256} if self.extractor is not None else {}
-        return result_from_state(self.metric, self.preset.name, self.preset.version, self.state, self.preset.scoring,
-                                 weights_sha256=sha)
+    def update(self, frames: np.ndarray, source: str | None = None, sample_id: str | None = None) -> None:
+        self.update_logits(self.video_rows(frames, source), sample_id)

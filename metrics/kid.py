@@ -10,15 +10,15 @@ features' float32).
 """
 from __future__ import annotations
 
-from typing import Iterable
+from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError
-from .feature_store import FeatureStore
-from .inception_features import InceptionFeatures
-from .presets import KIDPreset, get_preset
-from .set_metric import SetMetric, SetMetricResult, score_sets
+from .inception_features import InceptionFrames
+from .keyed_state import KeyedState
+from .metric import MetricResult, NetworkMetric
+from .presets import KIDPreset, presets_of
 
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray, degree: int, gamma: float | None, coef0: float) -> np.ndarray:
@@ -67,47 +67,47 @@ def kernel_distance(
     return float(values.mean()), float(values.std())
 
 
-class KID(SetMetric):
-    """KID between generated and reference frames (Inception pool3, stored features).
+class KID(InceptionFrames, NetworkMetric):
+    """Kernel Inception Distance between generated and reference frames (Inception pool3).
 
-    `update(frames (T, H, W, 3) uint8, reference=False)`; `compute()` → mean ± std over subsets.
+    Features are kept per sample and subsets drawn from the rows in sample-id order, so merged
+    shards equal one pass.
+
+    Files: each sample's video. Arrays: `update(frames (T, H, W, 3) uint8, reference=False,
+    sample_id=None)`. `compute()` → the mean over subsets, with their std in `details["std"]`.
     """
 
-    metric = "kid"
+    name, title = "kid", "KID"
+    default_preset = "kid/ttur"
+    kind = "set"
+    needs_reference = True
+    higher_is_better = False
 
-    def __init__(
-        self,
-        preset: str | KIDPreset = "kid/ttur",
-        weights_path: str | None = None,
-        device: str = "cpu",
-        batch_size: int = 32,
-        extractor: InceptionFeatures | None = None,
-    ):
-        self.preset: KIDPreset = get_preset(preset, "kid")
-        self.extractor = InceptionFeatures.shared(extractor, self.preset, weights_path, device, batch_size)
-        super().__init__()
+    @classmethod
+    def presets(cls) -> dict[str, KIDPreset]:
+        return presets_of("kid")
 
-    def _new_state(self) -> FeatureStore:
-        return FeatureStore(
-            dim=self.extractor.dim,
-            preset=self.preset.name,
-            version=self.preset.version,
-            weights_sha256=self.extractor.weights_sha256,
-        )
+    def new_state(self) -> KeyedState:
+        return KeyedState(self.name, self.preset.name, self.preset.version,
+                          {"weights_sha256": self.weights().get(self.preset.weights, "")})
 
-    def update(self, frames: np.ndarray, reference: bool = False, source: str | None = None) -> None:
+    def load_state(self, path: str | Path) -> KeyedState:
+        return KeyedState.load(path)
+
+    def update(self, frames: np.ndarray, reference: bool = False, source: str | None = None,
+               sample_id: str | None = None) -> None:
         """Add the preset's frames of one video (or a stack of images) to a set."""
-        self.update_features(self.extractor.video_features(frames, source), reference)
+        state = self._state(reference)
+        state.add(sample_id or state.next_id(), {"features": self.video_rows(frames, source)})
 
-    def _value(self, generated: FeatureStore, reference: FeatureStore) -> SetMetricResult:
+    def compute(self) -> MetricResult:
         p = self.preset
-        mean, std = kernel_distance(
-            generated.features(), reference.features(),
-            p.subsets, p.subset_size, p.degree, p.gamma, p.coef0, p.seed,
-        )
-        return self._result(mean, std=std)
-
-
-def kid(generated: Iterable[np.ndarray], reference: Iterable[np.ndarray], **kwargs) -> SetMetricResult:
-    """KID between two iterables of `(T, H, W, 3)` uint8 frame stacks; kwargs go to `KID`."""
-    return score_sets(KID(**kwargs), generated, reference)
+        reference = self.reference
+        if len(reference) == 0:
+            raise InputError(None, "kid: no reference set (give reference media or reference features)")
+        found = (reference.preset, reference.version)
+        if found != (p.name, p.version):
+            raise InputError(None, f"kid: reference features are {found[0]} v{found[1]}, not {p.name} v{p.version}")
+        generated, real = self.generated.stacked("features"), reference.stacked("features")
+        mean, std = kernel_distance(generated, real, p.subsets, p.subset_size, p.degree, p.gamma, p.coef0, p.seed)
+        return self.result(mean, len(generated), details={"std": std, "unit": "frames", "n_reference": len(real)})

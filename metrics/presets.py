@@ -4,14 +4,13 @@ A preset pins every parameter that changes the number (network and weights, BN e
 layer, resize kernel and geometry, value mapping, clip length and frame stride, clip sampling,
 covariance estimator, eps, precision, KID subsets, audio framing) and is written, with its
 version, into every result and every saved statistics file. Changing a preset's parameters
-means a new version. Sources for each choice: metrics.md §1, §2, §4, §7.
+means a new version. The canonical code each preset follows is named in its `notes`.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
-from .errors import InputError
 from .frechet import COVARIANCE_ESTIMATORS
 from .resize import GEOMETRIES, RESIZE_KERNELS
 
@@ -255,21 +254,9 @@ PRESETS: dict[str, Preset] = {
     )
 }
 
-DEFAULT_PRESETS = {"fvd": "fvd/styleganv", "fid": "fid/ttur", "kid": "kid/ttur", "fad": "fad/google"}
-
-
-def get_preset(name_or_preset: str | Preset, metric: str) -> Preset:
-    """The preset of `metric` called `name_or_preset` (a preset object passes through)."""
-    if not isinstance(name_or_preset, str):
-        preset = name_or_preset
-    else:
-        preset = PRESETS.get(name_or_preset)
-        if preset is None:
-            known = ", ".join(n for n, p in PRESETS.items() if p.metric == metric)
-            raise InputError(None, f"unknown {metric} preset {name_or_preset!r}; known: {known}")
-    if preset.metric != metric:
-        raise InputError(None, f"preset {preset.name!r} is a {preset.metric} preset, not {metric}")
-    return preset
+def presets_of(metric: str) -> dict[str, Preset]:
+    """The presets of `metric` by name (read from `PRESETS` when called, so added presets are seen)."""
+    return {name: p for name, p in PRESETS.items() if p.metric == metric}
 
 
 def describe(preset: Preset) -> dict[str, Any]:

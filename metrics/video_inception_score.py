@@ -1,14 +1,14 @@
-"""Video Inception Score on C3D (UCF-101, 101 classes) under the three incompatible protocols.
+"""Video Inception Score on C3D (UCF-101, 101 classes) under the three incompatible presets.
 
-| protocol | input recipe | samples and splits | eps |
+| preset | input recipe | samples and splits | eps |
 |---|---|---|---|
 | `isv/tgan2` (default) | tgan2: bilinear (align_corners) to 112², BGR − mean | consecutive sets of 2048 clips, one split each, mean ± std over sets (TGANv2 runs 10 sets) | p + 1e-20 |
 | `isv/tgan` | tgan: cv2 cubic 128², crop 112, BGR − mean | one split over all clips (9 984 in TGAN) | log(· + 1e-7) |
 | `isv/styleganv` | tgan2 recipe (inside StyleGAN-V's TorchScript) | 2048 clips, `RandomState(42)` shuffle, 10 splits | none |
 
 Every clip is its first 16 frames. IS grows with split size, so the protocols give different
-numbers on the same clips; every result names its protocol and notes a sample count that
-differs from the protocol's. Sources: pfnet-research/tgan2 (scripts/compute_inception_score.py,
+numbers on the same clips; every result names its preset and notes a sample count that
+differs from the preset's. Sources: pfnet-research/tgan2 (scripts/compute_inception_score.py,
 tgan2/evaluations/inception_score.py), pfnet-research/tgan (evaluation/calc_inception.py),
 universome/stylegan-v (src/metrics/video_inception_score.py).
 
@@ -31,13 +31,15 @@ import torch
 
 from . import weights
 from .c3d_preprocessing import CLIP_FRAMES, PREPROCESSORS, mean_clip
-from .errors import AvbenchError, InputError
+from .errors import InputError
 from .fileio import sha256_file
-from .inception_score import ISResult, ISScoring, LogitsState, inception_score, result_from_state, softmax64
+from .inception_score import ISScoring, ISValue, LogitsMetric
+from .media import read_video_frames
+from .metric import Features, Sample
 from .networks.c3d import UCF101_CLASSES, load_c3d
 
 @dataclass(frozen=True)
-class VideoISProtocol:
+class VideoISPreset:
     """Everything a video IS number depends on; `name` and `version` go into every result."""
 
     name: str
@@ -51,10 +53,10 @@ class VideoISProtocol:
     num_frames: int = CLIP_FRAMES
 
 
-PROTOCOLS: dict[str, VideoISProtocol] = {
+PRESETS: dict[str, VideoISPreset] = {
     p.name: p
     for p in (
-        VideoISProtocol(
+        VideoISPreset(
             name="isv/tgan2",
             version="1",
             recipe="tgan2",
@@ -64,7 +66,7 @@ PROTOCOLS: dict[str, VideoISProtocol] = {
             reference_samples=2048 * 10,
             description="TGANv2 official code: sets of 2048 clips, one split each, mean ± std over sets",
         ),
-        VideoISProtocol(
+        VideoISPreset(
             name="isv/tgan",
             version="1",
             recipe="tgan",
@@ -74,7 +76,7 @@ PROTOCOLS: dict[str, VideoISProtocol] = {
             reference_samples=9984,
             description="TGAN v1 evaluation script: one split over all clips (deterministic C3D)",
         ),
-        VideoISProtocol(
+        VideoISPreset(
             name="isv/styleganv",
             version="1",
             recipe="tgan2",
@@ -86,106 +88,97 @@ PROTOCOLS: dict[str, VideoISProtocol] = {
         ),
     )
 }
-DEFAULT_PROTOCOL = "isv/tgan2"
 
 
-def get_protocol(name: str) -> VideoISProtocol:
-    try:
-        return PROTOCOLS[name]
-    except KeyError:
-        raise AvbenchError(f"unknown video IS protocol {name!r}; known: {', '.join(PROTOCOLS)}") from None
+class C3DFeatures:
+    """uint8 clips `(B, T >= 16, H, W, 3)` RGB → C3D fc8 logits `(B, 101)`, through the preset's
+    input recipe. `model`/`mean` (a loaded `C3D` and mean clip) replace the weight files."""
 
-
-class VideoInceptionScore:
-    """Mergeable video IS: `update` clips, `merge` shards, `compute` the protocol's score.
-
-    The state is the fc8 logits of every clip in order; C3D and the mean clip are loaded on the
-    first `update` (explicit paths, else the weights registry).
-    """
-
-    metric = "isv"
-
-    def __init__(
-        self,
-        protocol: str = DEFAULT_PROTOCOL,
-        c3d_path: str | Path | None = None,
-        mean_path: str | Path | None = None,
-        device: str | torch.device = "cpu",
-        batch_size: int = 8,
-        offline: bool | None = None,
-        model: torch.nn.Module | None = None,
-        mean: np.ndarray | None = None,
-    ):
-        """`model`/`mean` (a loaded `C3D` and mean clip) replace the weight files when given."""
-        self.protocol = get_protocol(protocol)
-        self.state = LogitsState(UCF101_CLASSES)
+    def __init__(self, preset: VideoISPreset, c3d_path: str | Path | None = None, mean_path: str | Path | None = None,
+                 device: str | torch.device = "cpu", batch_size: int = 8, model: torch.nn.Module | None = None,
+                 mean: np.ndarray | None = None):
+        self.preset = preset
         self.device = torch.device(device)
         self.batch_size = batch_size
-        self._paths = (c3d_path, mean_path)
-        self._offline = offline
-        self._model = None if model is None else model.eval().to(self.device)
-        self._mean = None if mean is None else mean_clip(mean)
         self.weights_sha256: dict[str, str] = {}
-
-    def load(self) -> None:
-        """Load C3D and the mean clip now (else on the first `update`); raises WeightsError when absent."""
-        c3d_path, mean_path = self._paths
-        if self._model is None:
-            model, sha = load_c3d(self.protocol.c3d_weights, c3d_path, self._offline)
-            self._model = model.to(self.device)
-            self.weights_sha256[self.protocol.c3d_weights] = sha
-        if self._mean is None:
-            path = weights.resolve(self.protocol.mean_weights, mean_path, self._offline)
-            mean = weights.load_file(weights.get_spec(self.protocol.mean_weights), path)
-            if "mean" not in mean:
+        if model is None:
+            model, self.weights_sha256[preset.c3d_weights] = load_c3d(preset.c3d_weights, c3d_path)
+        self.model = model.eval().to(self.device)
+        if mean is None:
+            path = weights.resolve(preset.mean_weights, mean_path)
+            loaded = weights.load_file(weights.get_spec(preset.mean_weights), path)
+            if "mean" not in loaded:
                 raise InputError(path, "mean file has no 'mean' array")
-            self._mean = mean_clip(mean["mean"], str(path))
-            self.weights_sha256[self.protocol.mean_weights] = sha256_file(path)
+            mean, source = loaded["mean"], str(path)
+            self.weights_sha256[preset.mean_weights] = sha256_file(path)
+        else:
+            source = None
+        self.mean = mean_clip(mean, source)
 
     def clip_inputs(self, clips: np.ndarray, source: str | None = None) -> torch.Tensor:
-        """`(B, T >= 16, H, W, 3)` uint8 → the protocol's C3D input `(B, 3, 16, 112, 112)`."""
+        """`(B, T >= 16, H, W, 3)` uint8 → the preset's C3D input `(B, 3, 16, 112, 112)`."""
         clips = np.asarray(clips)
-        if clips.ndim != 5 or clips.shape[1] < self.protocol.num_frames:
-            raise InputError(source, f"{self.protocol.name} needs clips of >= {self.protocol.num_frames} frames, got shape {clips.shape}")
-        if self._mean is None:
-            self.load()
-        return PREPROCESSORS[self.protocol.recipe](clips[:, : self.protocol.num_frames], self._mean, source)
+        if clips.ndim != 5 or clips.shape[1] < self.preset.num_frames:
+            raise InputError(source, f"{self.preset.name} needs clips of >= {self.preset.num_frames} frames, got shape {clips.shape}")
+        return PREPROCESSORS[self.preset.recipe](clips[:, : self.preset.num_frames], self.mean, source)
 
     @torch.inference_mode()
     def logits(self, clips: np.ndarray, source: str | None = None) -> np.ndarray:
         """fc8 logits `(B, 101)` of uint8 clips `(B, T >= 16, H, W, 3)` (first 16 frames)."""
-        if self._model is None:
-            self.load()
         out = []
         for start in range(0, len(clips), self.batch_size):
             x = self.clip_inputs(clips[start : start + self.batch_size], source).to(self.device)
-            out.append(self._model(x)["logits"].float().cpu().numpy())
+            out.append(self.model(x)["logits"].float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, UCF101_CLASSES), np.float32)
 
+
+class VideoInceptionScore(LogitsMetric):
+    """Video IS: one C3D clip (the first 16 frames) per sample.
+
+    Files: each sample's video. Arrays: `update(clips (B, T >= 16, H, W, 3) uint8 RGB)` adds each
+    clip as one sample. `compute()` → `MetricResult`, noting a sample count that differs from the
+    preset's (IS grows with split size).
+    """
+
+    name, title = "isv", "IS (video)"
+    default_preset = "isv/tgan2"
+    num_classes = UCF101_CLASSES
+
+    @classmethod
+    def presets(cls) -> dict[str, VideoISPreset]:
+        return dict(PRESETS)
+
+    def weight_names(self) -> tuple[str, ...]:
+        return (self.preset.c3d_weights, self.preset.mean_weights)
+
+    def build_extractor(self) -> C3DFeatures:
+        p = self.preset
+        return C3DFeatures(p, self.weight_paths.get(p.c3d_weights), self.weight_paths.get(p.mean_weights), self.device,
+                           self.batch_size)
+
+    def feature_key(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {"pipeline": {"network": "c3d", "protocol": asdict(self.preset)}, "weights": self.weights()}
+
+    def sample_features(self, sample: Sample) -> Features:
+        video = sample.require_video()
+        frames = read_video_frames(video, limit=self.preset.num_frames)
+        return {"features": self.extractor.logits(frames[None], str(video))}
+
     def update(self, clips: np.ndarray, source: str | None = None) -> None:
-        """Score uint8 clips `(B, T >= 16, H, W, 3)` RGB and append their logits."""
-        self.state.update(self.logits(clips, source), source)
+        for row in self.extractor.logits(clips, source):
+            self.update_logits(row[None])
 
-    def update_logits(self, logits: Any, source: str | None = None) -> None:
-        self.state.update(logits, source)
+    def notes(self, value: ISValue) -> list[str]:
+        p = self.preset
+        notes = []
+        if p.scoring.split_size is not None and min(value.split_sizes) < p.scoring.split_size:
+            notes.append(f"splits of {min(value.split_sizes)} samples are below the preset's {p.scoring.split_size}: "
+                         "IS grows with split size, so this number is not comparable with published ones")
+        notes += super().notes(value)
+        if p.scoring.split_size is None and value.n_samples != p.reference_samples:
+            notes.append(f"{value.n_samples} clips where the preset uses {p.reference_samples}: "
+                         "IS depends on the split size, compare only numbers with equal counts")
+        return notes
 
-    def merge(self, other: "VideoInceptionScore") -> "VideoInceptionScore":
-        if other.protocol != self.protocol:
-            raise AvbenchError(f"cannot merge {other.protocol.name} state into {self.protocol.name}")
-        self.state.merge(other.state)
-        return self
-
-    def compute(self) -> ISResult:
-        p = self.protocol
-        result = result_from_state(self.metric, p.name, p.version, self.state, p.scoring,
-                                   min_split=p.scoring.split_size, weights_sha256=self.weights_sha256)
-        if p.scoring.split_size is None and result.n_samples != p.reference_samples:
-            note = (f"{result.n_samples} clips where the protocol uses {p.reference_samples}: "
-                    "IS depends on the split size, compare only numbers with equal counts")
-            result = ISResult(**{**result.to_dict(), "notes": result.notes + (note,)})
-        return result
-
-
-def video_inception_score(logits: np.ndarray, protocol: str = DEFAULT_PROTOCOL) -> float:
-    """The protocol's IS mean of stored `(N, 101)` C3D logits (functional twin of `compute`)."""
-    return inception_score(softmax64(logits), get_protocol(protocol).scoring).mean

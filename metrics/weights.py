@@ -208,6 +208,35 @@ def load_file(spec: WeightSpec, path: str | Path) -> Any:
         raise WeightsError(f"{path}: cannot be read as {spec.loader} weights for {spec.name!r}: {exc}") from None
 
 
+def load_verified(name: str, path: str | Path | None = None) -> tuple[Any, str, str]:
+    """State dict of weights `name` (explicit `path` first), the file's sha256 (what a feature
+    state records as its provenance) and the file's path for error messages."""
+    resolved, digest = resolve_with_sha256(name, path=path)
+    return load_file(get_spec(name), resolved), digest, str(resolved)
+
+
+def recorded_sha256(name: str, path: str | Path | None = None) -> str | None:
+    """The sha256 results record for weights `name`: the file's own hash when an explicit `path`
+    is given, else the published checksum (verified when the file loads), else the hash of the
+    file where the registry finds it; None when there is no such file (nothing was loaded)."""
+    spec = get_spec(name)
+    if path is not None:
+        if not Path(path).is_file():
+            raise WeightsError(f"{path}: weights file for {name!r} does not exist")
+        return sha256_file(path)
+    if spec.sha256 is not None:
+        return spec.sha256
+    found = default_path(spec)
+    return sha256_file(found) if found.is_file() else None
+
+
+def require(name: str, path: str | Path | None = None) -> None:
+    """Raise the missing-weights message unless the file can be found (or downloaded)."""
+    if path is not None or default_path(get_spec(name)).is_file():
+        return
+    resolve(name)  # downloads when allowed, else raises with the URL and the path
+
+
 def load(name: str, path: str | Path | None = None, offline: bool | None = None) -> Any:
     """Resolve, verify and safely load weights `name`."""
     spec = get_spec(name)

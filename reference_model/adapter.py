@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
-from avbench.benchmark.media.edit import write_mp4
+from avbench.metrics.media.edit import write_mp4
 from avbench.metrics.errors import AvbenchError, InputError, WeightsError
 from avbench.metrics.fileio import sha256_file
 

@@ -16,7 +16,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from avbench.benchmark.media import load_audio
+from avbench.metrics.media import load_audio
 from avbench.metrics.errors import InputError
 from avbench.metrics.fileio import atomic_write
 

@@ -5,10 +5,13 @@ import json
 
 import pytest
 
-from avbench.benchmark.av_align_run import analyse_pairs
 from avbench.benchmark.cli import main
-from avbench.benchmark.media import pair_videos
+from avbench.benchmark.cli.av_align import samples_of
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
+from avbench.metrics.av_align import AVAlign, get_preset
+from avbench.metrics.av_align.runner import measure_clips
+from avbench.metrics.media import pair_videos
+from avbench.metrics.metric import MapContext
 from media_fixtures import truncated_mp4, zero_fps_mp4
 
 
@@ -40,7 +43,8 @@ EXPECTED = {
 
 
 def test_each_bad_clip_gets_a_one_line_reason_and_the_batch_goes_on(bad_folder):
-    run = analyse_pairs(pair_videos([bad_folder]), workers=2, progress=False)
+    samples, _ = samples_of(pair_videos([bad_folder]))
+    run = measure_clips(samples, get_preset(), workers=2, progress=False)
     assert list(run.signals) == [str(bad_folder / "good.mp4")]
     by_name = {k.rsplit("/", 1)[-1]: v for k, v in run.failures.items()}
     assert set(by_name) == set(EXPECTED)
@@ -53,10 +57,11 @@ def test_each_bad_clip_gets_a_one_line_reason_and_the_batch_goes_on(bad_folder):
 
 
 def test_fps_override_scores_a_container_without_frame_rate(bad_folder):
-    pairs = [p for p in pair_videos([bad_folder]) if p.video.name == "zero_fps.mp4"]
-    run = analyse_pairs(pairs, fps=24.0, workers=1, progress=False)
-    assert not run.failures
-    result = run.score("tempotokens-2025")[0][0]
+    samples, _ = samples_of([p for p in pair_videos([bad_folder]) if p.video.name == "zero_fps.mp4"])
+    metric = AVAlign("tempotokens-2025", fps=24.0)
+    mapped = metric.map(samples, MapContext(workers=1, progress=False))
+    assert not mapped.failures
+    result = metric.clip_result(mapped.features[samples[0].sample_id])
     assert result.fps == 24.0 and result.n_frames == 12
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from avbench.metrics.av_align import VARIANTS, ChanceParams, get_config, match_peaks
+from avbench.metrics.av_align import PRESETS, ChanceParams, get_preset, match_peaks
 from avbench.metrics.av_align.lags import chance_statistic, estimate_offset, lagged_scores, null_offsets
 
 
@@ -22,17 +22,17 @@ def test_vectorised_sweep_equals_match_peaks_at_every_offset_for_every_variant()
         audio = sorted(rng.uniform(0, 2, rng.integers(0, 8)).round(2))
         video = sorted((rng.integers(2, 30, rng.integers(0, 8)) / fps).tolist())
         offsets = np.concatenate([[0.0], rng.uniform(-1, 1, 4).round(2)])
-        for config in VARIANTS.values():
+        for config in PRESETS.values():
             got = lagged_scores(audio, video, fps, config, offsets)
             for d, g in zip(offsets, got):
                 expected = match_peaks(sorted(a - d for a in audio), video, fps, config).score
-                assert _same(float(g), expected), (config.variant, audio, video, d)
+                assert _same(float(g), expected), (config.name, audio, video, d)
                 compared += 1
-    assert compared == 300 * 5 * len(VARIANTS)
+    assert compared == 300 * 5 * len(PRESETS)
 
 
 def test_circular_shift_wraps_inside_the_span():
-    cfg = get_config("tempotokens-2025")
+    cfg = get_preset("tempotokens-2025")
     audio, video, fps = [0.25, 1.1], [0.3, 0.85], 10.0
     # circle [0.2, 1.2), offset 0.45: 0.25 -> -0.2 wraps to 0.8; 1.1 -> 0.65. 0.8 is within one
     # frame (0.1 s) of 0.85, 0.65 of nothing: IoU 1 / (2 + 2 - 1)
@@ -53,7 +53,7 @@ def test_chance_statistics_by_hand():
 
 
 def test_null_offsets_leave_out_lags_near_zero():
-    cfg = get_config("calibrated")
+    cfg = get_preset("calibrated")
     offsets = null_offsets(2.0, 10.0, cfg, cfg.chance)
     window = cfg.window_frames / 10.0
     assert offsets.min() >= cfg.chance.exclude_windows * window - 1e-12
@@ -62,7 +62,7 @@ def test_null_offsets_leave_out_lags_near_zero():
 
 
 def test_offset_estimate_is_the_centre_of_the_best_plateau():
-    cfg = get_config("tempotokens-2025")
+    cfg = get_preset("tempotokens-2025")
     fps = 10.0
     video = [0.3, 0.7, 1.2, 1.6]
     audio = [v + 0.2 for v in video]  # audio 2 frames late
@@ -81,6 +81,6 @@ def test_offset_estimate_is_the_centre_of_the_best_plateau():
 
 def test_chance_correction_is_off_for_the_canonical_variants():
     for name in ("tempotokens-2025", "tempotokens-2023", "paper-eq9", "svg-pr"):
-        assert get_config(name).chance is None
+        assert get_preset(name).chance is None
     with pytest.raises(ValueError):
-        replace(get_config("calibrated"), chance=ChanceParams(statistic="median"))
+        replace(get_preset("calibrated"), chance=ChanceParams(statistic="median"))

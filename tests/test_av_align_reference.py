@@ -1,5 +1,5 @@
 """The streaming, parallel, cached AV-Align path against a deliberately plain implementation of
-../shared/spec/av-align.md: all frames in memory, every formula written out as specified."""
+the metric as docs/av-align.md defines it: all frames in memory, every formula written out."""
 from __future__ import annotations
 
 import math
@@ -13,11 +13,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from avbench.benchmark.av_align_run import analyse_pairs
-from avbench.benchmark.media import pair_videos
+from avbench.benchmark.cli.av_align import samples_of
 from avbench.benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
+from avbench.metrics.av_align import CANONICAL_PRESETS, get_preset, score_signals
+from avbench.metrics.av_align.runner import measure_clips
+from avbench.metrics.media import pair_videos
 from media_fixtures import opencv_frames
-from avbench.metrics.av_align import CANONICAL_VARIANTS
+
+
+def measure(pairs, **kwargs):
+    """The runner's signals of `pairs`, keyed by video path (the av-align verb's sample ids)."""
+    return measure_clips(samples_of(pairs)[0], get_preset(), **kwargs)
+
+
+def scored(measured, preset):
+    """Every measured clip scored under `preset`, in the order measured."""
+    return [score_signals(signals, get_preset(preset), video) for video, signals in measured.signals.items()]
 
 
 def _aligned_like(a):
@@ -46,13 +57,13 @@ def plain_signals(video_path, audio_path):
     return traj, fps, audio_peaks
 
 
-def plain_score(traj, fps, A, variant):
-    floor = variant in ("tempotokens-2025", "paper-eq9")
+def plain_score(traj, fps, A, preset):
+    floor = preset in ("tempotokens-2025", "paper-eq9")
     V = [i / fps for i in range(1, len(traj) - 1)
          if traj[i - 1] < traj[i] > traj[i + 1] and (not floor or traj[i] >= 0.1)]
     if not A and not V:
         return math.nan
-    if variant == "tempotokens-2023":
+    if preset == "tempotokens-2023":
         inter = 0
         for a in A:
             for v in V:
@@ -69,9 +80,9 @@ def plain_score(traj, fps, A, variant):
                 break
     hits_a = sum(1 for a in A if any(v - 1 / fps < a < v + 1 / fps for v in V))
     hits_v = sum(1 for v in V if any(a - 1 / fps < v < a + 1 / fps for a in A))
-    if variant == "tempotokens-2025":
+    if preset == "tempotokens-2025":
         return inter / (len(A) + len(V) - inter)
-    if variant == "paper-eq9":
+    if preset == "paper-eq9":
         return (hits_a + hits_v) / (2 * (len(A) + len(V) - inter))
     p1 = hits_a / len(A) if A else 0
     p2 = hits_v / len(V) if V else 0
@@ -117,36 +128,36 @@ def _same(a, b):
 def test_parallel_cached_streaming_path_equals_plain_implementation(clip_folder, tmp_path):
     pairs = pair_videos([clip_folder])
     assert len(pairs) == len(CLIPS) and all(p.source == "beside" for p in pairs)
-    first = analyse_pairs(pairs, workers=2, progress=False, cache_root=tmp_path)
-    cached = analyse_pairs(pairs, workers=2, progress=False, cache_root=tmp_path)
-    uncached = analyse_pairs(pairs, workers=1, progress=False, use_cache=False)
+    first = measure(pairs, workers=2, progress=False, cache_root=tmp_path)
+    cached = measure(pairs, workers=2, progress=False, cache_root=tmp_path)
+    uncached = measure(pairs, workers=1, progress=False, use_cache=False)
     assert not first.failures
     plain = {str(p.video): plain_signals(p.video, p.audio) for p in pairs}
     compared = 0
-    for variant in CANONICAL_VARIANTS:
+    for preset in CANONICAL_PRESETS:
         for run in (first, cached, uncached):
-            results, _ = run.score(variant)
+            results = scored(run, preset)
             assert len(results) == len(CLIPS)
             for r in results:
                 traj, fps, audio_peaks = plain[r.video]
                 assert r.fps == fps and r.n_frames == len(traj)
                 assert r.signals.trajectory.tolist() == traj
                 assert r.audio_peaks == audio_peaks
-                expected = plain_score(traj, fps, audio_peaks, variant)
-                assert _same(r.score, expected), (r.video, variant, r.score, expected)
+                expected = plain_score(traj, fps, audio_peaks, preset)
+                assert _same(r.score, expected), (r.video, preset, r.score, expected)
                 compared += 1
-    assert compared == 3 * len(CANONICAL_VARIANTS) * len(CLIPS)
+    assert compared == 3 * len(CANONICAL_PRESETS) * len(CLIPS)
     # the set is not degenerate: the in-sync-like clips score above the flicker clip
-    scores = {r.video.split("/")[-1]: r.score for r in first.score("tempotokens-2025")[0]}
+    scores = {r.video.split("/")[-1]: r.score for r in scored(first, "tempotokens-2025")}
     assert scores["fps8_mp4v_mono16k.mp4"] > scores["fps15_flicker_mp4v.mp4"]
 
 
 def test_score_above_one_under_2023_and_floor_difference(clip_folder):
     pairs = pair_videos([clip_folder / "fps24_static_h264.mp4"])
-    run = analyse_pairs(pairs, workers=1, progress=False)
-    r2025 = run.score("tempotokens-2025")[0][0]
-    r2023 = run.score("tempotokens-2023")[0][0]
-    # a static video: codec noise gives sub-0.1 px maxima that only the 2023 variant counts
+    run = measure(pairs, workers=1, progress=False)
+    r2025 = scored(run, "tempotokens-2025")[0]
+    r2023 = scored(run, "tempotokens-2023")[0]
+    # a static video: codec noise gives sub-0.1 px maxima that only the 2023 preset counts
     assert r2025.video_peaks == [] and r2025.score == 0.0
     assert len(r2023.video_peaks) > 0
 
@@ -184,11 +195,12 @@ def test_audio_track_of_a_container_equals_the_same_samples_in_a_wav(tmp_path, c
     wav = tmp_path / "a" / f"{clip.name}.wav"
     wav.parent.mkdir()
     sf.write(wav, samples, rate, subtype="PCM_16")
-    track = analyse_pairs(pair_videos([video]), workers=1, progress=False, use_cache=False)
-    paired = analyse_pairs(pair_videos([video], audio_dir=wav.parent), workers=1, progress=False, use_cache=False)
-    assert track.pairs[0].source == "track" and paired.pairs[0].source == "audio-dir"
+    track_pairs, paired_pairs = pair_videos([video]), pair_videos([video], audio_dir=wav.parent)
+    assert track_pairs[0].source == "track" and paired_pairs[0].source == "audio-dir"
+    track = measure(track_pairs, workers=1, progress=False, use_cache=False)
+    paired = measure(paired_pairs, workers=1, progress=False, use_cache=False)
     env_track = track.signals[str(video)].envelope
     env_wav = paired.signals[str(video)].envelope
     np.testing.assert_array_equal(env_track, env_wav)
-    for variant in CANONICAL_VARIANTS:
-        assert _same(track.score(variant)[0][0].score, paired.score(variant)[0][0].score)
+    for preset in CANONICAL_PRESETS:
+        assert _same(scored(track, preset)[0].score, scored(paired, preset)[0].score)

@@ -25,7 +25,7 @@ from avbench.baselines.tats import TatsGenerator, parse_upstream_outputs, upstre
 from avbench.benchmark.definition import OutputSpec
 from avbench.benchmark.generate import FAILURES, MANIFEST, generate, read_generated
 from avbench.benchmark.generators import BenchmarkItem, GeneratedSample
-from avbench.benchmark.media import probe, read_video_frames
+from avbench.metrics.media import probe, read_video_frames
 from avbench.benchmark.synthetic_benchmark import resolve
 from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.fileio import sha256_file

@@ -20,7 +20,7 @@ import torch
 
 from avbench.baselines.manifest import read_records
 from avbench.benchmark.cli import main
-from avbench.benchmark.media import probe, read_video_frames
+from avbench.metrics.media import probe, read_video_frames
 from avbench.metrics.fileio import sha256_file
 
 FAKE_TATS = Path(__file__).resolve().parent / "fake_upstreams" / "fake_tats_checkout"

@@ -7,7 +7,7 @@ from avbench.metrics.c3d_preprocessing import chainer_resize_bilinear, mean_clip
 from avbench.metrics.errors import InputError, WeightsError
 from avbench.metrics.inception_score import ISScoring, inception_score, softmax64
 from avbench.metrics.networks.c3d import C3D, _loader_for, c3d_from_state, state_dict_from_chainer, state_dict_from_torch
-from avbench.metrics.video_inception_score import PROTOCOLS, VideoInceptionScore
+from avbench.metrics.video_inception_score import PRESETS, C3DFeatures, VideoInceptionScore
 
 # metrics.md §3.1 (pfnet-research/tgan2:tgan2/models/c3d/c3d_ucf101.py): Chainer names and shapes
 CANONICAL_NPZ = {
@@ -138,43 +138,51 @@ def test_recipes_reject_wrong_clips(mean):
     with pytest.raises(InputError, match="uint8"):
         preprocess_tgan2(np.zeros((1, 16, 8, 8, 3), np.float32), mean)
     with pytest.raises(InputError, match="16 frames"):
-        VideoInceptionScore(model=C3D(), mean=mean).update(np.zeros((1, 15, 8, 8, 3), np.uint8), source="short.mp4")
+        extractor = C3DFeatures(PRESETS["isv/tgan2"], model=C3D(), mean=mean)
+        VideoInceptionScore(extractor=extractor).update(np.zeros((1, 15, 8, 8, 3), np.uint8), source="short.mp4")
 
 
 def test_video_is_end_to_end_equals_direct_computation(model, mean):
     rng = np.random.default_rng(2)
     clips = rng.integers(0, 256, size=(2, 20, 24, 32, 3), dtype=np.uint8)
-    a = VideoInceptionScore("isv/tgan2", model=model, mean=mean)
-    b = VideoInceptionScore("isv/tgan2", model=model, mean=mean)
+    extractor = C3DFeatures(PRESETS["isv/tgan2"], model=model, mean=mean)
+    a = VideoInceptionScore("isv/tgan2", extractor=extractor)
+    b = VideoInceptionScore("isv/tgan2", extractor=extractor)
     a.update(clips[:1])
     b.update(clips[1:])
+    with pytest.raises(Exception, match="overlap"):  # in-memory shards need their own sample ids to merge
+        VideoInceptionScore("isv/tgan2", extractor=extractor).merge(a).merge(b)
+    a, b = (VideoInceptionScore("isv/tgan2", extractor=extractor) for _ in range(2))
+    a.update_logits(extractor.logits(clips[:1]), sample_id="clip0")
+    b.update_logits(extractor.logits(clips[1:]), sample_id="clip1")
     a.merge(b)
     with torch.inference_mode():  # both clips in one batch, first 16 frames
         logits = model(preprocess_tgan2(clips[:, :16], mean))["logits"].numpy()
-    np.testing.assert_allclose(a.state.logits, logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(a.logits(), logits, rtol=1e-5, atol=1e-5)
     result = a.compute()
-    expected = inception_score(softmax64(a.state.logits), ISScoring(splits=1, eps=1e-20, eps_mode="add_to_probs"))
-    assert result.mean == expected.mean and result.split_sizes == (2,)
+    expected = inception_score(softmax64(a.logits()), ISScoring(splits=1, eps=1e-20, eps_mode="add_to_probs"))
+    assert result.value == expected.mean and result.details["split_sizes"] == [2]
     assert result.preset == "isv/tgan2" and any("not comparable" in n for n in result.notes)
 
 
 def test_styleganv_protocol_shuffles_with_seed_42_into_10_splits():
     logits = (np.random.default_rng(3).normal(size=(2048, 101)) * 4).astype(np.float32)
     metric = VideoInceptionScore("isv/styleganv")
-    metric.update_logits(logits)
+    for i, row in enumerate(logits):
+        metric.update_logits(row[None], sample_id=f"{i:05d}")
     result = metric.compute()
     probs = softmax64(logits)
     np.random.RandomState(42).shuffle(probs)
     parts = [probs[i * 2048 // 10:(i + 1) * 2048 // 10] for i in range(10)]
     scores = [np.exp(np.mean(np.sum(p * (np.log(p) - np.log(p.mean(0, keepdims=True))), 1))) for p in parts]
-    assert result.mean == pytest.approx(np.mean(scores), rel=1e-12)
-    assert result.std == pytest.approx(np.std(scores), rel=1e-9)
+    assert result.value == pytest.approx(np.mean(scores), rel=1e-12)
+    assert result.details["std"] == pytest.approx(np.std(scores), rel=1e-9)
     assert result.notes == ()
 
 
-def test_protocols_are_named_and_distinct():
-    assert set(PROTOCOLS) == {"isv/tgan2", "isv/tgan", "isv/styleganv"}
-    assert len({(p.recipe, p.scoring) for p in PROTOCOLS.values()}) == 3
+def test_presets_are_named_and_distinct():
+    assert set(PRESETS) == {"isv/tgan2", "isv/tgan", "isv/styleganv"}
+    assert len({(p.recipe, p.scoring) for p in PRESETS.values()}) == 3
 
 
 def test_c3d_files_are_read_by_content(tmp_path):
@@ -186,7 +194,7 @@ def test_c3d_files_are_read_by_content(tmp_path):
 
 def test_missing_weights_name_the_url_and_path(tmp_path, monkeypatch):
     monkeypatch.setenv("AVBENCH_WEIGHTS", str(tmp_path))
-    metric = VideoInceptionScore("isv/tgan2", offline=True)
+    metric = VideoInceptionScore("isv/tgan2")  # offline: AVBENCH_OFFLINE=1 (conftest)
     with pytest.raises(WeightsError) as err:
         metric.update(np.zeros((1, 16, 8, 8, 3), np.uint8))
     assert "https://github.com/rezoo/tgan2/releases/download/v1.0/conv3d_deepnetA_ucf.npz" in str(err.value)

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-import avbench.benchmark.av_align_run as run_module
+import avbench.metrics.av_align.runner as run_module
 from avbench.benchmark.cli import main
 from avbench.benchmark.synthetic import demo_clips, write_clip
 
@@ -26,8 +26,8 @@ def test_json_csv_and_plots(demo_folder, tmp_path):
                  "--plot", str(plots), "--quiet", "--workers", "2"])
     assert code == 0
     record = json.loads(out_json.read_text())
-    assert {"variant", "config", "mean", "n", "n_undefined", "n_failed", "ci95", "clips", "failures"} <= set(record)
-    assert record["variant"] == "tempotokens-2025" and record["config"]["flow_floor"] == 0.1
+    assert {"preset", "parameters", "mean", "n", "n_undefined", "n_failed", "ci95", "clips", "failures"} <= set(record)
+    assert record["preset"] == "tempotokens-2025" and record["parameters"]["flow_floor"] == 0.1
     assert record["versions"]["opencv"] and record["versions"]["librosa"]
     clips = {c["video"].rsplit("/", 1)[-1]: c for c in record["clips"]}
     assert len(clips) == 7 and record["n_failed"] == 0
@@ -44,23 +44,23 @@ def test_json_csv_and_plots(demo_folder, tmp_path):
     assert clips["static_video.mp4"]["video_peaks"] == []
     assert clips["silent_audio.mp4"]["audio_peaks"] == []
     rows = list(csv.DictReader(out_csv.open()))
-    assert len(rows) == 7 and {r["variant"] for r in rows} == {"tempotokens-2025"}
+    assert len(rows) == 7 and {r["preset"] for r in rows} == {"tempotokens-2025"}
     pngs = sorted(p.name for p in plots.glob("*.png"))
     assert len(pngs) == 7 and all((plots / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
 
 
-def test_another_variant_reuses_cached_signals(demo_folder, tmp_path, monkeypatch):
+def test_another_preset_reuses_cached_signals(demo_folder, tmp_path, monkeypatch):
     assert main(["av-align", str(demo_folder), "--quiet", "--json", str(tmp_path / "a.json")]) == 0
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("flow or audio recomputed although cached")
 
-    monkeypatch.setattr(run_module, "_video_flow", no_decoding)
-    monkeypatch.setattr(run_module, "audio_waveform", no_decoding)
-    assert main(["av-align", str(demo_folder), "--quiet", "--variant", "tempotokens-2023",
+    monkeypatch.setattr(run_module, "clip_flow", no_decoding)
+    monkeypatch.setattr(run_module, "clip_waveform", no_decoding)
+    assert main(["av-align", str(demo_folder), "--quiet", "--preset", "tempotokens-2023",
                  "--json", str(tmp_path / "b.json")]) == 0
     b = json.loads((tmp_path / "b.json").read_text())
-    assert b["variant"] == "tempotokens-2023" and b["n_failed"] == 0
+    assert b["preset"] == "tempotokens-2023" and b["n_failed"] == 0
     cache_files = list(run_module.ArrayCache("av-align").dir.rglob("*"))
     assert not [p for p in cache_files if p.name.endswith(".tmp")]
 
@@ -73,7 +73,7 @@ def test_no_cache_flag_recomputes_and_writes_nothing(demo_folder, tmp_path, isol
     assert before == after
 
 
-def test_variants_differ_as_specified_on_the_demo(demo_folder, capsys):
+def test_presets_differ_as_specified_on_the_demo(demo_folder, capsys):
     assert main(["demo", "--out", str(demo_folder)]) == 0
     table = capsys.readouterr().out
     rows = {line.split()[0]: line.split()[1:] for line in table.splitlines() if line and line.split()[0] in

@@ -6,7 +6,8 @@ import pytest
 
 from avbench.metrics.errors import InputError
 from avbench.metrics.frames import clip_indices
-from avbench.metrics.presets import DEFAULT_PRESETS, PRESETS, ClipSampling, describe, get_preset
+from avbench.metrics.catalogue import metric_class
+from avbench.metrics.presets import PRESETS, ClipSampling, describe
 
 
 def test_start_offset_takes_the_first_frames_at_the_stride():
@@ -34,7 +35,8 @@ def test_random_offset_depends_on_seed_and_key_only():
 
 
 def test_presets_pin_the_canonical_parameters():
-    assert DEFAULT_PRESETS == {"fvd": "fvd/styleganv", "fid": "fid/ttur", "kid": "kid/ttur", "fad": "fad/google"}
+    defaults = {name: metric_class(name).default_preset for name in ("fvd", "fid", "kid", "fad")}
+    assert defaults == {"fvd": "fvd/styleganv", "fid": "fid/ttur", "kid": "kid/ttur", "fad": "fad/google"}
     tf, vg = PRESETS["fvd/styleganv"], PRESETS["fvd/videogpt"]
     assert (tf.bn_eps, tf.frames.resize_kernel, tf.frames.geometry, tf.weights) == (1e-3, "tf1-bilinear", "direct", "i3d-styleganv")
     assert (vg.bn_eps, vg.frames.resize_kernel, vg.frames.geometry, vg.weights) == (1e-5, "torch-bilinear", "short-side-crop", "i3d-videogpt")
@@ -50,6 +52,6 @@ def test_presets_pin_the_canonical_parameters():
 
 def test_unknown_or_mismatched_preset_is_an_error():
     with pytest.raises(InputError, match="unknown fvd preset 'fvd/nope'; known: fvd/styleganv, fvd/videogpt"):
-        get_preset("fvd/nope", "fvd")
+        metric_class("fvd").resolve_preset("fvd/nope")
     with pytest.raises(InputError, match="is a fid preset, not fvd"):
-        get_preset("fid/ttur", "fvd")
+        metric_class("fvd").resolve_preset("fid/ttur")

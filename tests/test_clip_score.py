@@ -7,6 +7,7 @@ import torch
 from avbench.metrics.clip_preprocessing import CLIPImageSpec, clip_pixel_values, resized_size
 from avbench.metrics.clip_score import (
     PRESETS,
+    CLIPSIM,
     CLIPScore,
     cosines,
     hessel_text,
@@ -82,7 +83,7 @@ def test_features_equal_the_transformers_forward(towers):
 def test_clipsim_equals_a_direct_cosine(towers):
     clips = [_frames(64, 96, n=4, seed=1), _frames(64, 96, n=2, seed=2)]
     labels = ["dog barking", "playing drums"]
-    metric = CLIPScore("clipsim", towers=towers)
+    metric = CLIPSIM("clipsim", towers=towers)
     for i, (frames, label) in enumerate(zip(clips, labels)):
         metric.update(frames, label=label, sample_id=f"v{i}")
     result = metric.compute()
@@ -98,9 +99,9 @@ def test_clipsim_equals_a_direct_cosine(towers):
         cos = torch.nn.functional.cosine_similarity(img.double(), txt.double(), dim=-1)
         direct.append(cos.mean().item())
     assert result.value == pytest.approx(np.mean(direct), abs=1e-6)
-    assert result.value_x100 == pytest.approx(100 * result.value)
-    assert result.per_sample["v0"] == pytest.approx(direct[0], abs=1e-6)
-    assert result.preset == "clipsim" and result.n_frames == 6 and result.template == "a video of {label}"
+    assert result.details["value_x100"] == pytest.approx(100 * result.value)
+    assert metric.sample_values()["v0"] == pytest.approx(direct[0], abs=1e-6)
+    assert result.preset == "clipsim" and result.details["n_frames"] == 6 and metric.template == "a video of {label}"
 
 
 def test_conventions_differ_as_specified():
@@ -142,10 +143,10 @@ def test_hessel_metric_uses_the_prefixed_text(towers):
 
 
 def test_merge_concatenates_samples(towers):
-    a, b = CLIPScore("clipsim", towers=towers), CLIPScore("clipsim", towers=towers)
+    a, b = CLIPSIM("clipsim", towers=towers), CLIPSIM("clipsim", towers=towers)
     a.update(_frames(32, 32, seed=4), label="a", sample_id="a")
     b.update(_frames(32, 32, seed=5), label="b", sample_id="b")
-    whole = CLIPScore("clipsim", towers=towers)
+    whole = CLIPSIM("clipsim", towers=towers)
     whole.update(_frames(32, 32, seed=4), label="a", sample_id="a")
     whole.update(_frames(32, 32, seed=5), label="b", sample_id="b")
     assert a.merge(b).compute().value == whole.compute().value

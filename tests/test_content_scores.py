@@ -10,12 +10,13 @@ import soundfile
 import torch
 
 import avbench.benchmark.cli as cli
-from avbench.benchmark.content_scores import CONTENT_METRICS, content_presets
-from avbench.benchmark.media import read_audio, read_video_frames
 from avbench.metrics.av_semantic import AVSemantic
-from avbench.metrics.clip_score import CLIPScore
+from avbench.metrics.catalogue import metric_names
+from avbench.metrics.clip_score import CLIPSIM, CLIPScore
 from avbench.metrics.errors import InputError
 from avbench.metrics.inception_score import ISScoring, InceptionScore, inception_score, softmax64
+from avbench.metrics.media import read_audio, read_video_frames
+from avbench.metrics.scoring import build_metrics
 from avbench.metrics.networks import inception
 from avbench.metrics.networks.clip import load_clip
 from avbench.metrics.networks.loading import load_strict
@@ -60,7 +61,7 @@ def test_missing_weights_name_url_and_path_and_exit_non_zero(env, tmp_path, monk
                               "--quiet", "--labels", str(env.labels)])
     out, err = capsys.readouterr()
     assert code == 1
-    assert "ISV/TGAN2 not computed" in out
+    assert "isv not computed" in out
     assert "https://github.com/rezoo/tgan2/releases/download/v1.0/conv3d_deepnetA_ucf.npz" in out
     assert str(tmp_path / "conv3d_deepnetA_ucf.npz") in out
     assert "CLIP model 'openai/clip-vit-base-patch32' offline" in out and "hf download" in out
@@ -70,6 +71,7 @@ def test_missing_weights_name_url_and_path_and_exit_non_zero(env, tmp_path, monk
 def test_clip_and_av_scores_through_the_cli_equal_the_api(env, tmp_path, monkeypatch, capsys):
     out_json = tmp_path / "out.json"
     code = _cli(monkeypatch, ["score-files", str(env.videos), "--metrics", "clipsim,clipscore,av-semantic",
+                              "--preset", "clipscore/hessel", "--preset", "clipscore/torchmetrics",
                               "--labels", str(env.labels), "--clip-model", env.clip, "--weights",
                               f"wav2clip={env.wav2clip}", "--quiet", "--json", str(out_json)])
     printed = capsys.readouterr().out
@@ -77,14 +79,15 @@ def test_clip_and_av_scores_through_the_cli_equal_the_api(env, tmp_path, monkeyp
     for preset in ("clipsim", "clipscore/hessel", "clipscore/torchmetrics", "av-semantic/wav2clip"):
         assert f"[preset {preset} v1" in printed
     report = json.loads(out_json.read_text())
-    by_preset = {r["preset"]: r for r in report["results"]}
-    failed = {(f["path"].rsplit("/", 1)[-1], f["metric"]) for f in report["failures"]}
-    assert ("broken.mp4", "clipsim") in failed and ("nolabel.mp4", "clipsim") in failed
-    assert ("nolabel.mp4", "av-semantic/wav2clip") not in failed  # needs no label
+    by_preset = {r["preset"]: r for r in report["results"].values()}
+    failed = {(f["sample_id"], f["stage"]) for f in report["failures"]}
+    assert ("broken", "clipsim") in failed and ("nolabel", "clipsim") in failed
+    assert ("nolabel", "av_semantic") not in failed  # needs no label
 
     towers = load_clip(env.clip, offline=True)
     wav2clip = wav2clip_from_checkpoint(torch.load(env.wav2clip, weights_only=True))
-    direct = {p: CLIPScore(p, towers=towers) for p in ("clipsim", "clipscore/hessel", "clipscore/torchmetrics")}
+    direct = {p: (CLIPSIM if p == "clipsim" else CLIPScore)(p, towers=towers)
+              for p in ("clipsim", "clipscore/hessel", "clipscore/torchmetrics")}
     av = AVSemantic(labels=list(LABELS.values()), towers=towers, audio_model=wav2clip)
     for stem, label in LABELS.items():
         frames = read_video_frames(env.videos / f"{stem}.mp4")
@@ -96,33 +99,38 @@ def test_clip_and_av_scores_through_the_cli_equal_the_api(env, tmp_path, monkeyp
     av.update(frames, *read_audio(env.videos / "nolabel.wav"), sample_id="nolabel")
     for preset, metric in direct.items():
         assert by_preset[preset]["value"] == pytest.approx(metric.compute().value, abs=1e-12)
-        assert by_preset[preset]["n_samples"] == 3
+        assert by_preset[preset]["n"] == 3
     expected = av.compute()
-    assert by_preset["av-semantic/wav2clip"]["n_samples"] == 4
+    assert by_preset["av-semantic/wav2clip"]["n"] == 4
     assert by_preset["av-semantic/wav2clip"]["value"] == pytest.approx(expected.value, abs=1e-12)
-    assert by_preset["av-semantic/wav2clip"]["agreement"] == expected.agreement
+    assert by_preset["av-semantic/wav2clip"]["details"]["agreement"] == expected.details["agreement"]
 
 
 def test_preset_selection_and_unknown_names():
-    assert content_presets(["clipscore"]) == {"clipscore": ("clipscore/hessel", "clipscore/torchmetrics")}
-    assert content_presets(["clipscore", "isv"], ["clipscore/torchmetrics", "fvd/videogpt", "isv/tgan"]) == {
-        "clipscore": ("clipscore/torchmetrics",), "isv": ("isv/tgan",)}
+    def chosen(names, presets=()):
+        return {key: m.preset.name for key, m in build_metrics(names, presets).items()}
+
+    assert chosen(["clipscore"]) == {"clipscore": "clipscore/hessel"}
+    assert chosen(["clipscore"], ["clipscore/hessel", "clipscore/torchmetrics"]) == {
+        "clipscore[clipscore/hessel]": "clipscore/hessel", "clipscore[clipscore/torchmetrics]": "clipscore/torchmetrics"}
+    assert chosen(["clipscore", "isv"], ["clipscore/torchmetrics", "isv/tgan"]) == {
+        "clipscore": "clipscore/torchmetrics", "isv": "isv/tgan"}
     with pytest.raises(InputError, match="isv/tgan"):
-        content_presets(["clipsim"], ["isv/tgan"])
-    assert set(CONTENT_METRICS) == {"is", "isv", "clipsim", "clipscore", "av-semantic"}
+        chosen(["clipsim"], ["isv/tgan"])
+    assert {"is", "isv", "clipsim", "clipscore", "av_semantic"} <= set(metric_names())
 
 
 def test_frame_is_end_to_end_equals_the_network_on_every_frame(env, tmp_path, monkeypatch, capsys):
     paths = install_random_weights(monkeypatch, tmp_path / "w", ("inception-torch-fidelity",))
     video = env.videos / "clip0.mp4"
     metric = InceptionScore("is/openai")
-    metric.update_video(read_video_frames(video), source=str(video))  # 10 frames, one sample each
+    metric.update(read_video_frames(video), source=str(video))  # 10 frames, one IS sample each
     network = load_strict(inception.InceptionV3TF(), torch.load(paths["inception-torch-fidelity"], weights_only=True), "random")
     with torch.inference_mode():  # an independent forward pass on the first frames
         logits = network(transform_frames(read_video_frames(video, limit=3), TTUR_FRAMES))["logits_unbiased"]
-    np.testing.assert_allclose(metric.state.logits[:3], logits.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(metric.logits()[:3], logits.numpy(), rtol=1e-5, atol=1e-5)
     result = metric.compute()
-    assert result.n_samples == 10 and result.split_sizes == (1,) * 10
-    assert result.mean == pytest.approx(inception_score(softmax64(metric.state.logits), ISScoring(splits=10)).mean, rel=1e-12)
+    assert result.details["n_scored"] == 10 and result.details["split_sizes"] == [1] * 10
+    assert result.value == pytest.approx(inception_score(softmax64(metric.logits()), ISScoring(splits=10)).mean, rel=1e-12)
     assert result.weights_sha256["inception-torch-fidelity"]
     assert "[preset is/openai v1" in str(result)

@@ -326,29 +326,30 @@ def test_user_errors_are_one_line(tmp_path, capsys):
 
 def test_finalize_reportable_only_when_complete(tiny):
     from avbench.benchmark.scoring.pipeline import finalize
-    from avbench.benchmark.scoring.registry import make_metric
+    from avbench.metrics.catalogue import make_metric
 
     config = rd.read_config(tiny.runs["real"])
     config = {**config, "benchmark": {**config["benchmark"], "kind": "builtin"}}
-    metric = make_metric("av_align", {"variant": "tempotokens-2025"})
-    state = metric.load_state(tiny.runs["real"] / "states" / "av_align.npz")
+    metric = make_metric("av_align", preset="tempotokens-2025")
+    metric.set_state(metric.load_state(tiny.runs["real"] / "states" / "av_align.npz"))
     counts = {"expected": 6, "listed": 6, "scored": 6, "failed": 0, "unexpected": 0}
-    done, _ = finalize(config, {"av_align": metric}, {"av_align": state}, {}, [], [], counts, "0" * 64, 1.0)
+    done, _ = finalize(config, {"av_align": metric}, {}, [], [], counts, "0" * 64, 1.0)
     assert done["flags"] == {"reportable": True, "reasons": [], "limit": None, "custom_input": False}
-    limited, _ = finalize({**config, "limit": 6}, {"av_align": metric}, {"av_align": state}, {}, [], [], counts,
-                          "0" * 64, 1.0)
+    limited, _ = finalize({**config, "limit": 6}, {"av_align": metric}, {}, [], [], counts, "0" * 64, 1.0)
     assert limited["flags"]["reportable"] is False and rd.schema_errors(done) == [] == rd.schema_errors(limited)
 
 
 def test_metric_state_round_trip_and_undefined_scores(tiny):
     metric_state = rd.state_path(tiny.runs["real"], "av_align")
-    from avbench.benchmark.scoring.keyed_state import KeyedState
+    from avbench.metrics.keyed_state import KeyedState
 
     state = KeyedState.load(metric_state)
     state.payloads["clip9999"] = {"score": np.float64(math.nan), "n_audio_peaks": np.int64(0), "n_video_peaks": np.int64(0)}
-    from avbench.benchmark.scoring.registry import make_metric
+    from avbench.metrics.catalogue import make_metric
 
-    value = make_metric("av_align").compute(state)
+    metric = make_metric("av_align")
+    metric.set_state(state)
+    value = metric.compute()
     assert value.n == 6 and value.details["n_undefined"] == 1 and value.notes
     with pytest.raises(InputError):
         KeyedState.load(tiny.runs["real"] / rd.MANIFEST)

@@ -13,7 +13,7 @@ import pytest
 
 from avbench.benchmark.cli import main
 from avbench.benchmark.definition import load_benchmark
-from avbench.benchmark.media import read_audio, read_video_frames
+from avbench.metrics.media import read_audio, read_video_frames
 from avbench.benchmark.generate import generate
 from avbench.benchmark.merge import merge
 from avbench.benchmark.report.write import write_report
@@ -57,7 +57,7 @@ def _videos(folder: Path) -> list[Path]:
 
 
 def test_set_metrics_equal_the_metric_classes_on_the_media(env):
-    from avbench.metrics.clip_score import CLIPScore
+    from avbench.metrics.clip_score import CLIPSIM
     from avbench.metrics.fad import FAD
     from avbench.metrics.fid import FID
     from avbench.metrics.fvd import FVD
@@ -69,7 +69,7 @@ def test_set_metrics_equal_the_metric_classes_on_the_media(env):
     fvd = FVD("fvd/styleganv")
     fid, kid = FID(TEST_PRESETS["fid"]), KID(TEST_PRESETS["kid"])
     fad, inception = FAD("fad/google"), InceptionScore(TEST_PRESETS["is"])
-    clip = CLIPScore("clipsim", template="a video of {label}", model_path=env.clip)
+    clip = CLIPSIM("clipsim", template="a video of {label}", clip_model=env.clip)
     video_is = VideoInceptionScore(TEST_PRESETS["isv"])
     labels = {r["item_id"]: r["label"] for r in env.bench.rows}
     for videos, reference in ((gen, False), (ref, True)):
@@ -77,10 +77,10 @@ def test_set_metrics_equal_the_metric_classes_on_the_media(env):
             frames = read_video_frames(video)
             fvd.update(frames, reference=reference, keys=[video.stem])
             fid.update(frames, reference=reference)
-            kid.update(frames, reference=reference)
+            kid.update(frames, reference=reference, sample_id=video.stem)
             fad.update(*read_audio(video.with_suffix(".wav")), reference=reference)
             if not reference:
-                inception.update_video(frames)
+                inception.update(frames, sample_id=video.stem)
                 video_is.update(frames[None])
                 clip.update(frames, label=labels[video.stem], sample_id=video.stem)
     got = {k: v["value"] for k, v in env.run["metrics"].items()}
@@ -88,8 +88,8 @@ def test_set_metrics_equal_the_metric_classes_on_the_media(env):
     assert got["fid"] == pytest.approx(fid.compute().value, rel=1e-9)
     assert got["kid"] == kid.compute().value  # stored features, same order: exact
     assert got["fad"] == pytest.approx(fad.compute().value, rel=1e-9)
-    assert got["is"] == inception.compute().mean
-    assert got["isv"] == video_is.compute().mean
+    assert got["is"] == inception.compute().value
+    assert got["isv"] == video_is.compute().value
     assert got["clipsim"] == clip.compute().value
     assert min(got["fvd"], got["fid"], got["fad"]) > 0  # the other textures and events are far from real
     assert env.run["metrics"]["fid"]["n"] == 12 and env.run["metrics"]["fvd"]["n"] == 6  # frames, clips
@@ -156,21 +156,21 @@ def test_missing_weights_stop_the_run_before_any_work(env, tmp_path, monkeypatch
 
 
 def test_a_cached_rerun_loads_no_network(env, tmp_path, monkeypatch):
-    from avbench.benchmark.scoring.feature_metrics import FeatureMetric
+    from avbench.metrics.metric import NetworkMetric
 
-    def no_network(self, device):
+    def no_network(self):
         raise AssertionError(f"{self.name} loaded its network although every sample is cached")
 
-    monkeypatch.setattr(FeatureMetric, "build", no_network)
+    monkeypatch.setattr(NetworkMetric, "extractor", property(no_network))
     again = score_run(env.bench, env.root / "gen" / "model", tmp_path / "again", model_name="model", **env.kw)
     assert stable(again) == stable(env.run)
 
 
 def test_reference_statistics_from_stats_build(env, tmp_path):
     """`avbench stats build` statistics of the real clips give the same FAD as the real run folder."""
-    from avbench.benchmark.score_files import build_reference_state
+    from avbench.metrics.scoring import reference_state
 
-    state, failures = build_reference_state(env.root / "gen" / "real", "fad", progress=False)
+    state, failures = reference_state(env.root / "gen" / "real", "fad", progress=False)
     assert failures == []
     state.save(tmp_path / "fad.npz")
     kw = {**env.kw, "metric_names": ["fad"], "ref_stats": {"fad": tmp_path / "fad.npz"}}

@@ -1,22 +1,23 @@
 """Inception Score arithmetic against hand computations: values, splits, shuffling, eps modes."""
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from avbench.metrics.errors import InputError
 from avbench.metrics.inception_score import (
+    FRAME_PRESETS,
     ISScoring,
-    LogitsState,
+    InceptionScore,
     inception_score,
     inception_score_from_logits,
-    load_state,
-    result_from_state,
-    save_state,
     softmax64,
     split_bounds,
 )
+from avbench.metrics.keyed_state import KeyedState
+from avbench.metrics.video_inception_score import VideoInceptionScore
 
 ONE_SPLIT = ISScoring(splits=1)
 
@@ -116,38 +117,39 @@ def test_torchvision_logits_warn_and_are_refused_by_a_1008_state():
     with pytest.warns(UserWarning, match="not comparable"):
         inception_score_from_logits(logits, ISScoring(splits=2))
     with pytest.raises(InputError, match="not comparable"):
-        LogitsState(1008).update(logits)
+        InceptionScore().update_logits(logits)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         inception_score_from_logits(logits[:, :999], ISScoring(splits=2))
 
 
+def _preset(name: str):
+    return replace(FRAME_PRESETS["is/openai"], name=name, scoring=ISScoring(splits=3, shuffle_seed=7))
+
+
 def test_merged_shards_equal_one_pass_and_state_round_trips(tmp_path):
     rng = np.random.default_rng(4)
-    logits = rng.normal(size=(30, 9)).astype(np.float32)
-    whole = LogitsState(9)
-    whole.update(logits)
-    a, b = LogitsState(9), LogitsState(9)
-    a.update(logits[:11])
-    b.update(logits[11:20])
-    b.update(logits[20:])
+    logits = rng.normal(size=(30, 1008)).astype(np.float32)
+    whole, a, b = (InceptionScore(_preset("p")) for _ in range(3))
+    whole.update_logits(logits, sample_id="x")  # one sample of 30 images
+    for shard, sample_id, rows in ((a, "x0", logits[:11]), (b, "x1", logits[11:20]), (b, "x2", logits[20:])):
+        shard.update_logits(rows, sample_id=sample_id)
     a.merge(b)
-    np.testing.assert_array_equal(a.logits, whole.logits)
-    scoring = ISScoring(splits=3, shuffle_seed=7)
-    r1 = result_from_state("is", "p", "1", whole, scoring)
-    r2 = result_from_state("is", "p", "1", a, scoring)
-    assert r1 == r2
-    save_state(tmp_path / "s.npz", a, "is", "p", "1")
-    loaded = load_state(tmp_path / "s.npz", "is", "p", "1")
-    np.testing.assert_array_equal(loaded.logits, whole.logits)
+    np.testing.assert_array_equal(a.logits(), whole.logits())
+    r1, r2 = whole.compute(), a.compute()
+    assert (r1.value, r1.details) == (r2.value, r2.details)
+    a.generated.save(tmp_path / "s.npz")
+    loaded = InceptionScore(_preset("p"))
+    loaded.set_state(KeyedState.load(tmp_path / "s.npz"))
+    np.testing.assert_array_equal(loaded.logits(), whole.logits())
     with pytest.raises(InputError, match="expected is \\[q 1\\]"):
-        load_state(tmp_path / "s.npz", "is", "q", "1")
+        InceptionScore(_preset("q")).set_state(KeyedState.load(tmp_path / "s.npz"))
 
 
 def test_small_split_is_noted_in_the_result():
-    state = LogitsState(4)
-    state.update(np.random.default_rng(5).normal(size=(10, 4)))
-    result = result_from_state("isv", "isv/tgan2", "1", state, ISScoring(splits=None, split_size=2048), min_split=2048)
-    assert result.split_sizes == (10,)
+    metric = VideoInceptionScore("isv/tgan2")
+    metric.update_logits(np.random.default_rng(5).normal(size=(10, 101)))
+    result = metric.compute()
+    assert result.details["split_sizes"] == [10]
     assert any("not comparable" in n for n in result.notes)
     assert "isv/tgan2" in str(result) and "note:" in str(result)

@@ -4,7 +4,7 @@ import pytest
 
 from avbench.metrics.errors import InputError
 from single_thread import one_thread  # noqa: F401  (module fixture)
-from avbench.metrics.feature_store import FeatureStore
+from avbench.metrics.keyed_state import KeyedState
 from avbench.metrics.kid import kernel_distance
 
 
@@ -60,18 +60,19 @@ def test_kid_needs_subset_size_samples():
         kernel_distance(np.zeros((9, 3)), np.zeros((20, 3)), subsets=2, subset_size=10)
 
 
-def test_feature_store_merges_in_order_and_round_trips(tmp_path):
+def test_feature_state_merges_in_sample_order_and_round_trips(tmp_path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((12, 4)).astype(np.float32)
-    one = FeatureStore(dim=4, preset="kid/ttur", version="1")
-    one.update(x)
-    a, b = FeatureStore(dim=4, preset="kid/ttur", version="1"), FeatureStore(dim=4, preset="kid/ttur", version="1")
-    a.update(x[:5])
-    b.update(x[5:])
-    a.merge(b)
-    np.testing.assert_array_equal(a.features(), one.features())
-    a.save(tmp_path / "f.npz")
-    loaded = FeatureStore.load(tmp_path / "f.npz")
-    assert (loaded.preset, loaded.version, loaded.n) == ("kid/ttur", "1", 12)
-    np.testing.assert_array_equal(loaded.features(), x)
-    assert loaded.features().dtype == np.float32
+    one = KeyedState("kid", "kid/ttur", "1")
+    one.add("s0", {"features": x[:5]})
+    one.add("s1", {"features": x[5:]})
+    a, b = KeyedState("kid", "kid/ttur", "1"), KeyedState("kid", "kid/ttur", "1")
+    b.add("s1", {"features": x[5:]})  # shards arrive in any order: rows follow the sample ids
+    a.add("s0", {"features": x[:5]})
+    b.merge(a)
+    np.testing.assert_array_equal(b.stacked("features"), one.stacked("features"))
+    b.save(tmp_path / "f.npz")
+    loaded = KeyedState.load(tmp_path / "f.npz")
+    assert (loaded.preset, loaded.version, len(loaded.stacked("features"))) == ("kid/ttur", "1", 12)
+    np.testing.assert_array_equal(loaded.stacked("features"), x)
+    assert loaded.stacked("features").dtype == np.float32

@@ -35,7 +35,7 @@ from leaderboard_support import add_run, reported
 from avbench.metrics.errors import AvbenchError
 
 PAPER = [reported("paper-vggsound-tempotokens", "TempoTokens", "vggsound",
-                  {"fvd": 923, "clipsim": 0.57, "is": 11.04, "av_align": 0.35}, ("AV-Align variant unknown",)),
+                  {"fvd": 923, "clipsim": 0.57, "is": 11.04, "av_align": 0.35}, ("AV-Align preset unknown",)),
          reported("paper-vggsound-text2vid", "ModelScope Text2Vid", "vggsound",
                   {"fvd": 801, "clipsim": 0.69, "is": 15.55, "av_align": 0.27}, ("protocol unstated",)),
          reported("paper-landscape-mm-diffusion", "MM-Diffusion", "landscape",
@@ -224,7 +224,7 @@ def test_per_sample_browser_recomputes_av_align_from_the_media(built):
     submitted = pd.read_parquet(built.root / "runs" / "real" / "samples.parquet").set_index("sample_id")["value"]
     assert [s["sample_id"] for s in data["samples"]] == sorted(submitted.index)
     plotted = [s for s in data["samples"] if s["peak_plot"]]
-    assert len(plotted) == 4 and data["variant"] == "tempotokens-2025"  # --max-peak-plots 4 of 6
+    assert len(plotted) == 4 and data["preset"] == "tempotokens-2025"  # --max-peak-plots 4 of 6
     for sample in plotted:
         a = sample["av_align"]
         assert a["agrees"] and a["recomputed"] == pytest.approx(submitted[sample["sample_id"]], abs=1e-12)

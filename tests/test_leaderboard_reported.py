@@ -72,7 +72,7 @@ def test_reference_points_and_caveats():
     assert any("do not compare AV-Align across papers" in n for n in sah.notes)
     assert any("3k random VGGSound pairs" in n for n in sah.notes)
     ours = entries["tempotokens-aaai24--table1--vggsound-ours"]
-    for caveat in ("AV-Align variant unknown", "protocol unstated", "arXiv:2309.16429v1", "PDF-to-text"):
+    for caveat in ("AV-Align preset unknown", "protocol unstated", "arXiv:2309.16429v1", "PDF-to-text"):
         assert any(caveat in n for n in ours.notes), caveat
     assert any("K in {1,2,3,4}" in n for n in entries["tempotokens-aaai24--table3--win4"].notes)
     assert entries["tempotokens-aaai24--table1--landscape-mm-diffusion"].model == {"name": "MM-Diffusion"}

@@ -36,7 +36,7 @@ def test_rows_matched_and_differences(run):
     real = cells[("vggsound/real-videos", "av_align")]
     ours = results["metrics"]["av_align"]["value"]
     assert real.reported == "0.51" and real.ours == ours and real.delta == pytest.approx(ours - 0.51, abs=1e-15)
-    assert "benchmark differs (ours synthetic-tiny@1)" in real.protocol and "variant unknown" in real.protocol
+    assert "benchmark differs (ours synthetic-tiny@1)" in real.protocol and "preset unknown" in real.protocol
     assert "tempotokens-2025 v1" in real.protocol
     missing = cells[("vggsound/ours", "fvd")]
     assert (missing.ours, missing.delta, missing.protocol) == (None, None, "no run")

@@ -19,7 +19,7 @@ import yaml
 from avbench.benchmark.cli import main
 from avbench.benchmark.definition import load_benchmark
 from avbench.benchmark.generate import generate
-from avbench.benchmark.scoring.keyed_state import KeyedState
+from avbench.metrics.keyed_state import KeyedState
 from avbench.benchmark.scoring.run import score_run
 from avbench.leaderboard.bundle import pack
 from avbench.leaderboard.model_card import validate_card

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from avbench.benchmark.media import decode_audio_track, find_videos, load_audio, pair_videos, probe, pyav_frames, read_manifest
+from avbench.metrics.media import decode_audio_track, find_videos, load_audio, pair_videos, probe, pyav_frames, read_manifest
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from avbench.metrics.av_align.flow import opencv_frames
 from avbench.metrics.errors import InputError

@@ -31,9 +31,9 @@ def test_a_users_own_metrics_and_benchmark_packages_do_not_shadow_avbench(tmp_pa
         (tmp_path / name / "__init__.py").write_text("MINE = True\n")
     (tmp_path / "metrics.py").write_text("raise SystemExit('the user module was imported')\n")
     code = ("import metrics, benchmark; assert metrics.MINE and benchmark.MINE\n"
-            "from avbench.metrics.av_align import get_config\n"
+            "from avbench.metrics.av_align import get_preset\n"
             "from avbench.benchmark.definition import load_benchmark\n"
-            "print(get_config().variant, load_benchmark('synthetic:tiny').name)")
+            "print(get_preset().name, load_benchmark('synthetic:tiny').name)")
     result = _python(code, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["tempotokens-2025", "synthetic-tiny"]

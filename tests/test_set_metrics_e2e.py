@@ -14,12 +14,12 @@ import torch
 import torch.nn.functional as F
 
 import avbench.benchmark.cli as cli
-from avbench.benchmark.score_files import build_reference_state, score_files
 from avbench.metrics.errors import InputError
 from avbench.metrics.fad import FAD
 from avbench.metrics.frechet import GaussianStats, frechet_distance_of_stats
 from avbench.metrics.fvd import FVD, I3DFeatures
 from avbench.metrics.presets import PRESETS
+from avbench.metrics.scoring import reference_state, score_folders
 from random_networks import install_random_weights
 from single_thread import one_thread  # noqa: F401  (module fixture)
 from synthetic_sets import moving_pattern, tone, write_set, write_video
@@ -44,7 +44,7 @@ def env(tmp_path_factory):
         write_video(sets["far"] / "short.mp4", moving_pattern(7, 10, 48, 64))
         stats = {}
         for metric, preset in SET_PRESETS.items():
-            state, failures = build_reference_state(sets["ref"], metric, preset, progress=False)
+            state, failures = reference_state(sets["ref"], metric, preset, progress=False)
             assert failures == []
             stats[metric] = root / f"ref-{metric}.npz"
             state.save(stats[metric])
@@ -52,25 +52,26 @@ def env(tmp_path_factory):
 
 
 def values(outcome):
-    return {r.metric: r.value for r in outcome.results}
+    return {key: r.value for key, r in outcome.results.items()}
 
 
 def test_scores_are_finite_deterministic_and_grow_with_drift(env, monkeypatch, capsys):
-    kw = dict(metrics=METRICS, preset_names=[FID_TEST.name, KID_TEST.name], ref_stats=list(env.stats.values()),
+    kw = dict(metrics=METRICS, presets=[FID_TEST.name, KID_TEST.name], reference_states=list(env.stats.values()),
               progress=False)
-    near = score_files(env.sets["near"], None, **kw)
-    far = score_files(env.sets["far"], None, **kw)
+    near = score_folders(env.sets["near"], None, **kw)
+    far = score_folders(env.sets["far"], None, **kw)
     assert near.errors == {} and far.errors == {} and near.failures == []
-    assert sorted((f.path.rsplit("/", 1)[-1], f.metric) for f in far.failures) == [
-        ("broken.mp4", "fid"), ("broken.mp4", "fvd"), ("broken.mp4", "kid"), ("short.mp4", "fvd")]
-    short = next(f for f in far.failures if "short.mp4" in f.path)
+    # broken.mp4 decodes for no metric; short.mp4 is too short for FVD; neither has audio for FAD
+    assert sorted((f.sample_id, f.stage) for f in far.failures) == [
+        ("broken", "fad"), ("broken", "fid"), ("broken", "fvd"), ("broken", "kid"), ("short", "fad"), ("short", "fvd")]
+    short = next(f for f in far.failures if (f.sample_id, f.stage) == ("short", "fvd"))
     assert "video has 10 frames; the preset needs 16" in short.error
     near_v, far_v = values(near), values(far)
     for metric in METRICS:
         assert math.isfinite(near_v[metric]) and math.isfinite(far_v[metric])
         assert far_v[metric] > near_v[metric], metric
-    assert {r.metric: r.preset for r in near.results} == SET_PRESETS
-    assert {r.metric: (r.n_generated, r.n_reference) for r in near.results} == {
+    assert {r.metric: r.preset for r in near.results.values()} == SET_PRESETS
+    assert {r.metric: (r.n, r.details["n_reference"]) for r in near.results.values()} == {
         "fvd": (2, 2), "fid": (4, 4), "kid": (4, 4), "fad": (6, 6)}  # 2 s audio: 3 windows of 1 s, hop 0.5 s
 
     # The CLI on the same inputs prints every metric with its preset and gives the same numbers.
@@ -84,14 +85,14 @@ def test_scores_are_finite_deterministic_and_grow_with_drift(env, monkeypatch, c
     for metric, preset in SET_PRESETS.items():
         assert f"{metric.upper()} " in printed and f"[preset {preset} v1;" in printed
     record = json.loads(out_json.read_text())
-    assert {r["metric"]: r["value"] for r in record["results"]} == near_v  # bit-identical rerun
-    assert next(r for r in record["results"] if r["metric"] == "kid")["std"] is not None
+    assert {k: r["value"] for k, r in record["results"].items()} == near_v  # bit-identical rerun
+    assert record["results"]["kid"]["details"]["std"] is not None
 
 
 def test_reference_folder_equals_reference_statistics(env):
     # Scoring against the reference folder directly gives what the saved statistics give.
-    folder = score_files(env.sets["near"], env.sets["ref"], ["fad"], progress=False)
-    stats = score_files(env.sets["near"], None, ["fad"], ref_stats=[env.stats["fad"]], progress=False)
+    folder = score_folders(env.sets["near"], env.sets["ref"], ["fad"], progress=False)
+    stats = score_folders(env.sets["near"], None, ["fad"], reference_states=[env.stats["fad"]], progress=False)
     assert values(folder) == values(stats)
 
 

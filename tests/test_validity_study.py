@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 from avbench.benchmark.cli import main
-from avbench.benchmark.media import pair_videos
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from avbench.benchmark.validity.clips import load_clips, segment
 from avbench.benchmark.validity.conditions import conditions, fitted, partners, shifted
-from media_fixtures import opencv_frames
 from avbench.metrics.errors import AvbenchError
+from avbench.metrics.scoring import folder_samples
+from media_fixtures import opencv_frames
 
 
 def test_shift_pads_with_silence_and_never_wraps():
@@ -59,9 +59,9 @@ def test_segments_equal_the_flow_of_each_segment_on_its_own(tmp_path):
     clip = SyntheticClip(name="sheet", fps=Fraction(10), n_frames=36, event_frames=(5, 14, 22, 30), width=96,
                          height=64, audio_seconds=3.4)
     write_clip(clip, tmp_path)
-    pairs = pair_videos([tmp_path])
-    (whole,), _ = load_clips(pairs, workers=1, progress=False)
-    cut, failures = load_clips(pairs, workers=1, progress=False, segment_frames=12)
+    samples = folder_samples(tmp_path)
+    (whole,), _ = load_clips(samples, workers=1, progress=False)
+    cut, failures = load_clips(samples, workers=1, progress=False, segment_frames=12)
     assert not failures and [c.name for c in cut] == ["sheet#000", "sheet#001", "sheet#002"]
     _, frames = opencv_frames(tmp_path / "sheet.mp4")
     assert len(frames) == 36
@@ -90,20 +90,20 @@ def test_validity_cli_end_to_end(tmp_path):
     scores = pd.read_csv(out / "scores.csv")
     summary = pd.read_csv(out / "summary.csv")
     record = json.loads((out / "summary.json").read_text())
-    assert record["n_clips"] == 6 and set(record["variants"]) == {"tempotokens-2025", "tempotokens-2023", "paper-eq9",
+    assert record["n_clips"] == 6 and set(record["presets"]) == {"tempotokens-2025", "tempotokens-2023", "paper-eq9",
                                                                   "svg-pr", "calibrated"}
-    # 6 clips x (synced, ±1, ±3 frames, ±0.5 s, other audio) x (5 variants + 14 ablation configs)
+    # 6 clips x (synced, ±1, ±3 frames, ±0.5 s, other audio) x (5 presets + 14 ablation configs)
     assert len(scores) == 6 * 8 * (5 + 14)
-    for variant in record["variants"]:
-        rows = scores[scores["variant"] == variant].dropna(subset=["score"])
+    for preset in record["presets"]:
+        rows = scores[scores["preset"] == preset].dropna(subset=["score"])
         pos, neg = rows.loc[rows["synced"], "score"].to_numpy(), rows.loc[~rows["synced"], "score"].to_numpy()
         expected = np.mean([(p > q) + 0.5 * (p == q) for p in pos for q in neg])
-        overall = summary[(summary["variant"] == variant) & (summary["facet"] == "all")].iloc[0]
+        overall = summary[(summary["preset"] == preset) & (summary["facet"] == "all")].iloc[0]
         assert overall["auroc"] == pytest.approx(expected, abs=1e-12)
         assert overall["ci95_low"] <= overall["auroc"] <= overall["ci95_high"]
         shift3 = rows[rows["synced"] | (rows["group"] == "±3 frames")]
         pos3, neg3 = shift3.loc[shift3["synced"], "score"], shift3.loc[~shift3["synced"], "score"]
-        row3 = summary[(summary["variant"] == variant) & (summary["group"] == "±3 frames")].iloc[0]
+        row3 = summary[(summary["preset"] == preset) & (summary["group"] == "±3 frames")].iloc[0]
         assert row3["auroc"] == pytest.approx(np.mean([(p > q) + 0.5 * (p == q) for p in pos3 for q in neg3]))
     ablation = pd.read_csv(out / "ablation.csv")
     assert len(ablation) == 14 and {"dev auroc", "held-out auroc"} <= set(ablation.columns)

@@ -135,6 +135,7 @@ def test_av_semantic_equals_a_direct_computation(tiny_clip_dir, wav2clip):
         audio_hits.append(audio_class == labels.index(label))
         video_hits.append(video_class == labels.index(label))
     assert result.value == pytest.approx(np.mean(values), abs=1e-9)
-    assert result.agreement == np.mean(agree)
-    assert result.audio_accuracy == np.mean(audio_hits) and result.video_accuracy == np.mean(video_hits)
-    assert result.preset == "av-semantic/wav2clip" and result.n_classes == 3
+    assert result.details["agreement"] == np.mean(agree)
+    assert result.details["audio_accuracy"] == np.mean(audio_hits)
+    assert result.details["video_accuracy"] == np.mean(video_hits)
+    assert result.preset == "av-semantic/wav2clip" and result.details["n_classes"] == 3

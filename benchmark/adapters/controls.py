@@ -12,7 +12,7 @@ import numpy as np
 from avbench.metrics.errors import AvbenchError, InputError
 
 from ..generators import BenchmarkItem, GeneratedSample
-from ..media import probe
+from avbench.metrics.media import probe
 from .segments import output_paths, write_item_audio, write_item_video
 
 # Controls keep each clip's native frame rate and size: only the duration is checked.

@@ -11,8 +11,8 @@ from avbench.metrics.errors import AvbenchError, InputError
 
 from ..definition import OutputSpec
 from ..generators import BenchmarkItem, GeneratedSample
-from ..media import VIDEO_EXTENSIONS, parse_manifest, probe
-from ..media.edit import copy_file
+from avbench.metrics.media import VIDEO_EXTENSIONS, parse_manifest, probe
+from avbench.metrics.media.edit import copy_file
 from .segments import output_paths, write_item_audio
 
 AUDIO_BESIDE = (".wav", ".flac")

@@ -7,8 +7,8 @@ from pathlib import Path
 from avbench.metrics.errors import InputError
 
 from ..generators import BenchmarkItem
-from ..media import probe
-from ..media.edit import audio_segment, copy_file, write_video_segment, write_wav
+from avbench.metrics.media import probe
+from avbench.metrics.media.edit import audio_segment, copy_file, write_video_segment, write_wav
 
 
 def output_paths(item: BenchmarkItem, out_dir: Path) -> tuple[Path, Path]:

@@ -10,12 +10,12 @@ HELP = "Score videos with AV-Align (audio onset peaks vs optical-flow peaks)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from avbench.metrics.av_align.config import DEFAULT_VARIANT, VARIANTS
+    from avbench.metrics.av_align.config import DEFAULT_PRESET, PRESETS
 
     parser.add_argument("paths", nargs="*", metavar="PATH", help="video files or folders (searched recursively)")
     parser.add_argument("--audio-dir", help="folder of audio files paired to videos by stem")
     parser.add_argument("--manifest", help="CSV: sample_id,video_path,audio_path[,text,label]")
-    parser.add_argument("--variant", default=DEFAULT_VARIANT, choices=sorted(VARIANTS), help="AV-Align variant (default %(default)s)")
+    parser.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="AV-Align preset (default %(default)s)")
     parser.add_argument("--fps", type=float, help="frame rate for the time axis instead of the container's")
     parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--json", metavar="OUT", help="write the run record as JSON")
@@ -31,14 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def format_summary(summary, config_variant: str) -> str:
-    if math.isnan(summary.mean):
+def format_summary(result, n_failed: int) -> str:
+    if math.isnan(result.value):
         mean = "undefined"
     else:
-        lo, hi = summary.ci95
-        mean = f"{summary.mean:.4f}  (95% CI {lo:.4f}-{hi:.4f})"
-    return (f"AV-Align [{config_variant}]: {mean}\n"
-            f"clips scored: {summary.n}, undefined (no peaks): {summary.n_undefined}, failed: {summary.n_failed}")
+        lo, hi = result.ci95
+        mean = f"{result.value:.4f}  (95% CI {lo:.4f}-{hi:.4f})"
+    return (f"AV-Align [{result.preset}]: {mean}\n"
+            f"clips scored: {result.n}, undefined (no peaks): {result.details['n_undefined']}, failed: {n_failed}")
 
 
 def format_offsets(results, offsets) -> str:
@@ -57,15 +57,29 @@ def format_offsets(results, offsets) -> str:
     return "audio offset (positive = audio later than video; confidence = z-score of the best score in the sweep)\n" + "\n".join(lines)
 
 
+def samples_of(pairs) -> tuple[list, dict[str, str]]:
+    """One sample per pair, named by its manifest id or its video path; a name listed again fails."""
+    from avbench.metrics.metric import Sample
+
+    samples, failures, seen = [], {}, set()
+    for pair in pairs:
+        name = pair.sample_id if pair.source == "manifest" else str(pair.video)
+        if name in seen:
+            failures[name] = f"{pair.video}: listed twice; scored once"
+            continue
+        seen.add(name)
+        samples.append(Sample(name, pair.video, pair.audio, pair.label, pair.text))
+    return samples, failures
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from avbench.metrics.av_align import get_config
+    from avbench.metrics.av_align.metric import AVAlign
+    from avbench.metrics.av_align.report import run_record, write_csv, write_json
     from avbench.metrics.errors import AvbenchError
-
-    from ..av_align_report import run_record, write_csv, write_json
-    from ..av_align_run import analyse_pairs
-    from ..media import pair_videos
+    from avbench.metrics.media import pair_videos
+    from avbench.metrics.metric import MapContext
 
     if not args.paths and not args.manifest:
         raise AvbenchError("give video files or folders, or --manifest")
@@ -76,36 +90,41 @@ def run(args: argparse.Namespace) -> int:
     pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
     if not pairs:
         raise AvbenchError("no video files found")
-    config = get_config(args.variant)
-    analysis = analyse_pairs(pairs, config, fps=args.fps, workers=args.workers, use_cache=not args.no_cache,
-                             progress=not args.quiet)
-    results, acc = analysis.score(config, seed=args.seed)
-    summary = acc.compute()
+    samples, failures = samples_of(pairs)
+    metric = AVAlign(args.preset, fps=args.fps, seed=args.seed)
+    mapped = metric.map(samples, MapContext(workers=args.workers, use_cache=not args.no_cache, progress=not args.quiet))
+    results = []
+    for sample in samples:
+        if sample.sample_id in mapped.features:
+            features = mapped.features[sample.sample_id]
+            metric.update_features(sample.sample_id, features)
+            results.append(metric.clip_result(features, str(sample.video), "" if sample.audio is None else str(sample.audio)))
+    failures.update(mapped.failures)
+    summary = metric.compute()
     offsets = None
     if args.estimate_offset:
         from avbench.metrics.av_align.lags import estimate_offset
 
-        offsets = {r.video: estimate_offset(r.audio_peaks, r.video_peaks, r.fps, config, args.max_offset)
+        offsets = {r.video: estimate_offset(r.audio_peaks, r.video_peaks, r.fps, metric.preset, args.max_offset)
                    for r in results}
 
     if args.json:
-        write_json(run_record(config, summary, results, analysis.failures, args.fps, offsets, args.max_offset),
-                   args.json)
+        write_json(run_record(summary, metric.describe(), results, failures, offsets, args.max_offset), args.json)
     if args.csv:
-        write_csv(results, analysis.failures, config.variant, args.csv, offsets)
+        write_csv(results, failures, metric.preset.name, args.csv, offsets)
     if args.plot:
-        from ..av_align_plot import plot_clip
+        from avbench.metrics.av_align.plot import plot_clip
 
         out = Path(args.plot)
         for result in results:
             plot_clip(result, out / f"{Path(result.video).stem}.png")
 
-    print(format_summary(summary, config.variant))
+    print(format_summary(summary, len(failures)))
     if offsets is not None:
         print(format_offsets(results, offsets))
-    for error in analysis.failures.values():
+    for error in failures.values():
         print(f"failed: {error}", file=sys.stderr)
     if not results:
-        print(f"avbench av-align: no clip could be scored ({len(analysis.failures)} failed)", file=sys.stderr)
+        print(f"avbench av-align: no clip could be scored ({len(failures)} failed)", file=sys.stderr)
         return 1
     return 0

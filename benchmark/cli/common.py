@@ -51,5 +51,24 @@ def parse_assignments(values: list[str] | None, what: str) -> dict[str, Any]:
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes for per-clip work (default: one per core)")
     parser.add_argument("--device", default="cpu", help="torch device for the networks (default %(default)s)")
+    add_weights_argument(parser)
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the feature cache")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_weights_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
+                        help="use this file for registered weights NAME (repeatable; see `avbench weights list`)")
+
+
+def parse_weights(items: list[str]) -> dict[str, str]:
+    """`NAME=PATH` arguments → {registry name: path}."""
+    from avbench.metrics.errors import AvbenchError
+
+    paths = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise AvbenchError(f"--weights expects NAME=PATH, got {item!r}")
+        paths[name] = path
+    return paths

@@ -27,10 +27,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{b.id:<16} {len(b.rows):>6} items  {p.duration:g} s, {p.fps:g} fps, {p.frames} frames, "
                       f"{p.width}x{p.height}  metrics: {', '.join(b.metrics)}")
     elif args.what == "metrics":
-        from ..scoring.registry import metric_names
+        from avbench.metrics.catalogue import metric_class, metric_names, summary
 
-        for name, summary in metric_names().items():
-            print(f"{name:<14} {summary}")
+        for name in metric_names():
+            cls = metric_class(name)
+            presets = ", ".join(f"{p} (default)" if p == cls.default_preset else p for p in cls.presets())
+            print(f"{name:<12} {summary(name)}\n{'':<12} presets: {presets}")
     else:
         from avbench.metrics.errors import AvbenchError
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_benchmark_arguments, add_run_arguments, benchmark_from_args, parse_assignments
+from .common import add_benchmark_arguments, add_run_arguments, benchmark_from_args, parse_assignments, parse_weights
 
 NAME = "score"
 HELP = "Score generated videos against a benchmark (resumable, shardable) into a run directory."
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         reference=Path(args.reference) if args.reference else None,
         ref_stats={k: Path(v) for k, v in parse_assignments(args.ref_stats, "--ref-stats").items()},
         shard=args.shard, limit=args.limit, workers=args.workers, device=args.device, use_cache=not args.no_cache,
-        progress=not args.quiet)
+        progress=not args.quiet, weights=parse_weights(args.weights))
     from ..report.summary import summary_lines
 
     print("\n".join(summary_lines(results, Path(args.out))))

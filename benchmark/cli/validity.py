@@ -1,11 +1,11 @@
-"""`avbench validity [CLIPS...] --out DIR`: how well each AV-Align variant tells synced from unsynced pairs."""
+"""`avbench validity [CLIPS...] --out DIR`: how well each AV-Align preset tells synced from unsynced pairs."""
 from __future__ import annotations
 
 import argparse
 import math
 
 NAME = "validity"
-HELP = ("Measure how well each AV-Align variant separates synced audio-video pairs from shifted and "
+HELP = ("Measure how well each AV-Align preset separates synced audio-video pairs from shifted and "
         "mismatched ones (AUROC with CIs, accuracy, per shift size and fps; tables and plots).")
 
 
@@ -33,13 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cut a segment's audio by its time span (default), or at the same fractions of the "
                         "audio track's length (sample sheets whose per-sample audio is shorter than the video, "
                         "like MM-Diffusion's)")
-    parser.add_argument("--variants", help="comma-separated variants (default: all)")
+    parser.add_argument("--presets", help="comma-separated presets (default: all)")
     parser.add_argument("--shift-frames", type=_numbers, default=(1.0, 2.0, 4.0), metavar="K,...",
                         help="audio shifts in frames, each applied both ways (default 1,2,4)")
     parser.add_argument("--shift-seconds", type=_numbers, default=(0.5,), metavar="S,...",
                         help="audio shifts in seconds, each applied both ways (default 0.5)")
     parser.add_argument("--ablation", action="store_true",
-                        help="also score the calibrated variant's ablation configs (dev / held-out split)")
+                        help="also score the calibrated preset's ablation configs (dev / held-out split)")
     parser.add_argument("--synthetic-n", type=int, default=96, help="clips in the built-in synthetic set (default %(default)s)")
     parser.add_argument("--synthetic-seed", type=int, default=0, help="seed of the synthetic set (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the partner audio and the bootstrap (default %(default)s)")
@@ -56,62 +56,41 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from avbench.metrics.av_align import VARIANTS, get_config
     from avbench.metrics.errors import AvbenchError
+    from avbench.metrics.media import pair_videos
+    from avbench.metrics.metric import Sample
 
-    from ..media import pair_videos
-    from ..validity.ablation import ablation_rows, ablation_table
-    from ..validity.clips import load_clips, synthetic_pairs
-    from ..validity.report import markdown, write_records
-    from ..validity.study import StudySettings, score_clips, summarise
+    from ..validity.clips import synthetic_samples
+    from ..validity.run import run_validity
+    from ..validity.study import StudySettings
 
     if args.fps is not None and not (args.fps > 0 and math.isfinite(args.fps)):
         raise AvbenchError(f"--fps must be a positive number, got {args.fps}")
-    variants = [v.strip() for v in args.variants.split(",")] if args.variants else list(VARIANTS)
-    configs = [get_config(v) for v in variants]
     if args.paths or args.manifest:
         pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
+        samples = [Sample(p.sample_id, p.video, p.audio, p.label, p.text) for p in pairs]
         title = args.title or ", ".join(Path(p).name for p in (args.paths or [args.manifest]))
     else:
         if args.synthetic_n < 2:
             raise AvbenchError("--synthetic-n must be at least 2")
-        pairs = synthetic_pairs(args.synthetic_n, args.synthetic_seed)
+        samples = synthetic_samples(args.synthetic_n, args.synthetic_seed)
         title = args.title or f"built-in synthetic set ({args.synthetic_n} clips, seed {args.synthetic_seed})"
-    if not pairs:
+    if not samples:
         raise AvbenchError("no video files found")
-    workers = args.workers or os.cpu_count() or 1
-    clips, failures = load_clips(pairs, fps=args.fps, workers=workers, use_cache=not args.no_cache,
-                                 progress=not args.quiet, segment_frames=args.segment_frames,
-                                 segment_audio=args.segment_audio)
-    for error in failures.values():
-        print(f"skipped: {error}", file=sys.stderr)
-    if len(clips) < 2:
-        raise AvbenchError(f"the study needs at least 2 clips with audio; {len(clips)} usable, {len(failures)} failed")
-
     settings = StudySettings(shift_frames=args.shift_frames, shift_seconds=args.shift_seconds, seed=args.seed,
                              n_resamples=args.n_resamples)
-    rows = ablation_rows() if args.ablation else []
-    scores = score_clips(clips, configs + [r.config for r in rows], settings, workers=workers, progress=not args.quiet)
-    is_ablation = scores["variant"].str.startswith("ablation:")
-    main_scores = scores[~is_ablation]
-    summary = summarise(main_scores, settings)
-    ablation = ablation_table(scores[is_ablation], rows, settings) if rows else None
-
-    out = Path(args.out)
-    meta = {"title": title, "n_clips": len(clips), "settings": {**settings.__dict__, "groups": settings.groups},
-            "segment_frames": args.segment_frames, "segment_audio": args.segment_audio,
-            "variants": {c.variant: c.to_dict() for c in configs},
-            "failures": [{"video": k, "error": v} for k, v in failures.items()]}
-    written = write_records(out, scores, summary, ablation, meta, markdown(main_scores, summary, ablation, settings, title))
-    if not args.no_plots:
-        from ..validity.plots import write_plots
-
-        written += write_plots(out, main_scores, summary, ablation, settings, title)
-
-    overall = summary[summary["facet"] == "all"]
-    print(f"AV-Align validity: {title}: {len(clips)} clips, {len(main_scores) // max(len(configs), 1)} pairs per variant")
+    presets = [v.strip() for v in args.presets.split(",")] if args.presets else None
+    outcome = run_validity(samples, args.out, title, presets, settings, ablation=args.ablation, fps=args.fps,
+                           segment_frames=args.segment_frames, segment_audio=args.segment_audio,
+                           workers=args.workers or os.cpu_count() or 1, use_cache=not args.no_cache,
+                           progress=not args.quiet, plots=not args.no_plots)
+    for error in outcome.failures.values():
+        print(f"skipped: {error}", file=sys.stderr)
+    overall = outcome.summary[outcome.summary["facet"] == "all"]
+    n_presets = max(len(overall), 1)
+    print(f"AV-Align validity: {title}: {outcome.n_clips} clips, {len(outcome.scores) // n_presets} pairs per preset")
     for _, r in overall.iterrows():
         ci = f"[{r['ci95_low']:.3f}, {r['ci95_high']:.3f}]" if math.isfinite(r["ci95_low"]) else ""
-        print(f"  {r['variant']:<18} AUROC {r['auroc']:.3f} {ci}  balanced acc. {r['balanced_accuracy']:.3f}")
-    print(f"wrote {len(written)} files to {out} (report.md)")
+        print(f"  {r['preset']:<18} AUROC {r['auroc']:.3f} {ci}  balanced acc. {r['balanced_accuracy']:.3f}")
+    print(f"wrote {len(outcome.written)} files to {args.out} (report.md)")
     return 0

@@ -16,13 +16,14 @@ import av
 
 from avbench.metrics.errors import InputError
 from avbench.metrics.fileio import sha256_file
+from avbench.metrics.media import MediaInfo, parse_manifest
+from avbench.metrics.media import probe as probe_file
+from avbench.metrics.media.errors import describe
+from avbench.metrics.media.probe_cache import probe_cached
+from avbench.metrics.metric import Sample
+from avbench.metrics.scoring import Failure
 
 from ..definition import Benchmark, OutputSpec
-from ..media import MediaInfo, parse_manifest
-from ..media import probe as probe_file
-from ..media.probe_cache import probe_cached
-from ..media.errors import describe
-from .registry import Sample
 
 MANIFEST = "manifest.csv"
 
@@ -35,13 +36,6 @@ def manifest_path(inputs: str | Path) -> Path:
     if not path.is_file():
         raise InputError(path, "no inputs manifest here (give a generated run folder or a manifest CSV)")
     return path
-
-
-@dataclass(frozen=True)
-class Failure:
-    sample_id: str
-    stage: str  # "inputs", "media" or a metric name
-    error: str
 
 
 def spec_problems(info: MediaInfo, spec: OutputSpec) -> list[str]:

@@ -17,18 +17,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from avbench.metrics.cache import cache_key
+from avbench.metrics.catalogue import canonical, make_metric, metric_class
 from avbench.metrics.errors import AvbenchError
+from avbench.metrics.media import MediaInfo
+from avbench.metrics.metric import MapContext, Metric, MetricResult, Sample
+from avbench.metrics.scoring import add_samples, map_metrics
+from avbench.metrics.versions import library_versions
 
 from .. import run_dir as rd
-from ..cache import cache_key
 from ..definition import Benchmark, OutputSpec
 from ..faults import crash_point
-from ..media import MediaInfo
 from ..sharding import Shard, select
-from ..versions import library_versions
 from . import reference as ref
-from .inputs import Failure, collect
-from .registry import MapContext, Metric, MetricValue, Sample, make_metric, takes_template
+from .inputs import collect
 
 CONFIG_SCHEMA = "avbench-run-config/1"
 
@@ -51,14 +53,19 @@ class ScoreRequest:
 
 def select_metrics(benchmark: Benchmark, names: list[str] | None, overrides: dict[str, dict[str, Any]] | None = None
                    ) -> dict[str, dict[str, Any]]:
-    """Metric name → options: the benchmark's presets for `names` (default: all it lists), with overrides."""
-    chosen = list(benchmark.metrics) if not names else names
+    """Metric name → options: the benchmark's presets for `names` (default: all it lists), the
+    benchmark's caption template and label set for the metrics that take them, then overrides."""
+    chosen = list(benchmark.metrics) if not names else [canonical(n) for n in names]
+    overrides = {canonical(k): v for k, v in (overrides or {}).items()}
     out = {}
     for name in chosen:
         options = dict(benchmark.metrics.get(name, {}))
-        if takes_template(name):
+        takes = metric_class(name).benchmark_options
+        if "template" in takes:
             options["template"] = benchmark.text_template
-        options.update((overrides or {}).get(name, {}))
+        if "labels" in takes:
+            options["labels"] = sorted({row["label"] for row in benchmark.rows if row.get("label")})
+        options.update(overrides.get(name, {}))
         out[name] = options
     return out
 
@@ -72,7 +79,7 @@ def resolved_config(request: ScoreRequest, metrics: dict[str, Metric], skipped: 
                       "data_root": None if b.data_root is None else str(b.data_root)},
         "model": request.model,
         "inputs": str(request.inputs),
-        "metrics": {name: {"options": request.metrics[name], "preset": m.preset, "version": m.version}
+        "metrics": {name: {"options": request.metrics[name], "preset": m.preset.name, "version": m.preset.version}
                     for name, m in metrics.items()},
         "skipped_metrics": dict(skipped or {}),
         "reference": {"inputs": None if request.reference_inputs is None else str(request.reference_inputs),
@@ -120,7 +127,7 @@ def score(request: ScoreRequest) -> dict[str, Any]:
         raise AvbenchError(f"--out {out} is the inputs folder: give the scored run its own folder")
     out.mkdir(parents=True, exist_ok=True)
     (out / rd.RESULTS).unlink(missing_ok=True)  # the run is unfinished until results.json is rewritten
-    metrics = {name: make_metric(name, options) for name, options in request.metrics.items()}
+    metrics = {name: make_metric(name, **options) for name, options in request.metrics.items()}
     if not metrics:
         raise AvbenchError("no metrics to run")
     for metric in metrics.values():
@@ -138,24 +145,15 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     metrics = {name: m for name, m in metrics.items() if name not in skipped}
     config = resolved_config(request, metrics, skipped)
     rd.write_config(out, config)
-    failures = list(found.failures)
-    payloads: dict[str, dict] = {}
-    for name, metric in metrics.items():
-        result = metric.map(samples, request.context)
-        payloads[name] = result.payloads
-        failures += [Failure(i, name, e) for i, e in sorted(result.failures.items())]
-        crash_point(f"map:{name}")
+    features, failures = map_metrics(metrics, samples, request.context, on_mapped=lambda name: crash_point(f"map:{name}"))
+    failures = list(found.failures) + failures
     failed = {f.sample_id for f in failures if f.sample_id}
     scored = [s for s in samples if s.sample_id not in failed]
 
     shutil.rmtree(out / rd.STATES, ignore_errors=True)  # no state of an earlier attempt survives
-    states = {}
     for name, metric in metrics.items():
-        state = metric.new_state()
-        for sample in scored:
-            state.add(sample.sample_id, payloads[name][sample.sample_id])
-        state.save(rd.state_path(out, name))
-        states[name] = state
+        add_samples(metric, features[name], [s.sample_id for s in scored])
+        metric.generated.save(rd.state_path(out, name))
     references = _references(request, metrics, out)
     crash_point("states")
 
@@ -163,7 +161,7 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     failure_rows = [{"sample_id": f.sample_id, "stage": f.stage, "error": f.error} for f in failures]
     counts = {"expected": len(expected), "listed": found.listed, "scored": len(scored),
               "failed": len(expected) - len(scored), "unexpected": len(found.unexpected)}
-    results, sample_rows = finalize(config, metrics, states, references, manifest_rows, failure_rows, counts,
+    results, sample_rows = finalize(config, metrics, references, manifest_rows, failure_rows, counts,
                                     found.manifest_sha256, time.perf_counter() - started)
     rd.write_manifest(out, manifest_rows)
     rd.write_failures(out, failure_rows)
@@ -173,10 +171,12 @@ def score(request: ScoreRequest) -> dict[str, Any]:
 
 
 def _references(request: ScoreRequest, metrics: dict[str, Metric], out: Path) -> dict[str, ref.Reference]:
-    needed = {name: m for name, m in metrics.items() if m.needs_reference}
+    """Fill the reference set of every metric that needs one; each is copied into the run."""
     references = {}
     inputs = request.reference_inputs
-    for name, metric in needed.items():
+    for name, metric in metrics.items():
+        if not metric.needs_reference:
+            continue
         if name in request.reference_stats:
             reference = ref.from_stats(metric, request.reference_stats[name])
         else:
@@ -190,6 +190,15 @@ def _references(request: ScoreRequest, metrics: dict[str, Metric], out: Path) ->
     return references
 
 
+def load_metric(run_dir: Path, name: str, options: dict[str, Any]) -> Metric:
+    """Metric `name` of a run directory with the states saved in its `states/`."""
+    metric = make_metric(name, **options)
+    metric.set_state(metric.load_state(rd.state_path(run_dir, name)))
+    if metric.needs_reference:
+        metric.set_state(metric.load_state(rd.state_path(run_dir, name, reference=True)), reference=True)
+    return metric
+
+
 def _manifest_row(sample: Sample, info: MediaInfo, audio_rate: int | None, out: Path) -> dict[str, Any]:
     audio = sample.audio
     return {"sample_id": sample.sample_id, "video_path": os.path.relpath(sample.video, out),
@@ -199,29 +208,33 @@ def _manifest_row(sample: Sample, info: MediaInfo, audio_rate: int | None, out: 
             "height": info.height, "audio_sample_rate": audio_rate}
 
 
-def finalize(config: dict[str, Any], metrics: dict[str, Metric], states: dict[str, Any],
-             references: dict[str, ref.Reference], manifest_rows: list[dict[str, Any]],
-             failure_rows: list[dict[str, str]], counts: dict[str, int], manifest_sha256: str,
-             wall_time_s: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """results.json's content and samples.parquet's rows from the states of a run."""
+def metric_record(metric: Metric, result: MetricResult) -> dict[str, Any]:
+    """A metric's entry of results.json."""
+    parameters = metric.describe()
+    return {
+        "title": metric.title, "kind": metric.kind, "preset": metric.preset.name, "version": metric.preset.version,
+        "value": rd.finite_or_none(result.value), "higher_is_better": metric.higher_is_better, "n": result.n,
+        "ci95": None if result.ci95 is None else [float(result.ci95[0]), float(result.ci95[1])],
+        "ci_method": result.ci_method, "parameters": parameters, "parameters_hash": cache_key(parameters),
+        "details": result.details, "notes": list(result.notes),
+    }
+
+
+def finalize(config: dict[str, Any], metrics: dict[str, Metric], references: dict[str, ref.Reference],
+             manifest_rows: list[dict[str, Any]], failure_rows: list[dict[str, str]], counts: dict[str, int],
+             manifest_sha256: str, wall_time_s: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """results.json's content and samples.parquet's rows from the metrics' states."""
     labels = {r["sample_id"]: (r.get("label") or None) for r in manifest_rows}
     metric_records, by_category, sample_rows, weights, notes = {}, {}, [], {}, []
     reasons = []
     for name, metric in metrics.items():
-        state = states[name]
         reference = references.get(name)
         try:
-            value = metric.compute(state, None if reference is None else reference.state)
+            result = metric.compute()
         except AvbenchError as exc:  # e.g. too few samples for the preset: no value, and why
-            value = MetricValue(math.nan, 0, notes=(str(exc),))
+            result = metric.result(math.nan, 0, notes=(str(exc),))
             reasons.append(f"{name}: not computed ({exc})")
-        record = {
-            "title": metric.title, "kind": metric.kind, "preset": metric.preset, "version": metric.version,
-            "value": rd.finite_or_none(value.value), "higher_is_better": metric.higher_is_better, "n": value.n,
-            "ci95": None if value.ci95 is None else [float(value.ci95[0]), float(value.ci95[1])],
-            "ci_method": value.ci_method, "config": metric.describe(), "config_hash": cache_key(metric.describe()),
-            "details": value.details, "notes": list(value.notes),
-        }
+        record = metric_record(metric, result)
         if reference is not None:
             record["reference"] = {"source": reference.source, "n": reference.n, "n_failed": reference.n_failed,
                                    "state_sha256": reference.sha256}
@@ -229,10 +242,10 @@ def finalize(config: dict[str, Any], metrics: dict[str, Metric], states: dict[st
                 notes.append(f"{name}: {reference.n_failed} reference item(s) unusable")
         metric_records[name] = record
         weights.update(metric.weights())
-        for sample_id, v in metric.sample_values(state).items():
+        for sample_id, v in metric.sample_values().items():
             sample_rows.append({"sample_id": sample_id, "label": labels.get(sample_id), "metric": name,
-                                "preset": metric.preset, "value": v})
-        categories = metric.by_category(state, labels)
+                                "preset": metric.preset.name, "value": v})
+        categories = metric.by_category(labels)
         if categories:
             by_category[name] = categories
 
@@ -264,7 +277,7 @@ def finalize(config: dict[str, Any], metrics: dict[str, Metric], states: dict[st
         "metrics": metric_records,
         "by_category": by_category,
         "seeds": {"protocol": int(config["benchmark"]["protocol"]["seed"]),
-                  **{f"{n}_bootstrap": m.describe().get("bootstrap", {}).get("seed") for n, m in metrics.items()
+                  **{f"{n}_bootstrap": m.describe()["bootstrap"]["seed"] for n, m in metrics.items()
                      if "bootstrap" in m.describe()}},
         "provenance": _provenance(weights, wall_time_s),
         "flags": {"reportable": not reasons, "reasons": reasons, "limit": config["limit"],

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from avbench.metrics.errors import AvbenchError, InputError
+from avbench.metrics.metric import MapContext
 
 from ..definition import Benchmark
 from ..generate import GENERATE_RECORD
 from ..sharding import Shard
 from .inputs import manifest_path
 from .pipeline import ScoreRequest, model_record, score, select_metrics
-from .registry import MapContext
 
 
 def read_generation(inputs: Path) -> dict[str, Any] | None:
@@ -31,20 +31,25 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
               output: dict[str, Any] | None = None, reference: Path | None = None,
               ref_stats: dict[str, Path] | None = None, shard: str | Shard | None = None, limit: int | None = None,
               workers: int | None = None, device: str = "cpu", use_cache: bool = True,
-              progress: bool = True) -> dict[str, Any]:
-    """Score `inputs` (a generated run folder or manifest CSV) on `benchmark` into `out`."""
+              progress: bool = True, weights: dict[str, str] | None = None) -> dict[str, Any]:
+    """Score `inputs` (a generated run folder or manifest CSV) on `benchmark` into `out`.
+    `weights`: registry name → file, for every metric (`--weights NAME=PATH`)."""
     generation = read_generation(inputs)
     if generation is not None:
         made_for = generation.get("benchmark", {})
         if (made_for.get("name"), made_for.get("items_sha256")) != (benchmark.name, benchmark.items_sha256):
             raise AvbenchError(f"{inputs} was generated for benchmark {made_for.get('name')} (items "
                                f"{str(made_for.get('items_sha256'))[:12]}), not {benchmark.id} ({benchmark.items_sha256[:12]})")
+    metrics = select_metrics(benchmark, metric_names, metric_options)
+    for options in metrics.values():  # runtime options (RUNTIME_OPTIONS): a metric's own setting wins
+        options.setdefault("device", device)
+        if weights:
+            options["weights"] = {**dict(weights), **options.get("weights", {})}
     request = ScoreRequest(
-        benchmark=benchmark, inputs=inputs, out=out,
-        metrics=select_metrics(benchmark, metric_names, metric_options),
+        benchmark=benchmark, inputs=inputs, out=out, metrics=metrics,
         model=model_record({"name": model_name} if model_name else {}, benchmark, generation, output),
         reference_inputs=reference, reference_stats=dict(ref_stats or {}),
         shard=Shard.parse(shard) if isinstance(shard, str) else shard, limit=limit,
-        context=MapContext(workers=workers, progress=progress, use_cache=use_cache, device=device),
+        context=MapContext(workers=workers, progress=progress, use_cache=use_cache),
     )
     return score(request)

@@ -1,4 +1,4 @@
-"""The calibrated variant's ablation: each design choice's effect on AUROC, dev vs held-out.
+"""The calibrated preset's ablation: each design choice's effect on AUROC, dev vs held-out.
 
 Rows build up from the canonical `tempotokens-2025` to `calibrated` one choice at a time, then
 remove each choice from `calibrated` (leave one out), then try the alternatives that were
@@ -10,26 +10,26 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from avbench.metrics.av_align import AVAlignConfig, ChanceParams, get_config
+from avbench.metrics.av_align import AVAlignPreset, ChanceParams, get_preset
 
 from .study import StudySettings, separation
 
 
 @dataclass(frozen=True)
 class AblationRow:
-    key: str  # the config's variant name in the scores: "ablation:<key>"
+    key: str  # the preset's name in the scores: "ablation:<key>"
     stage: str  # "build-up", "leave-one-out" or "alternative"
     change: str
-    config: AVAlignConfig
+    preset: AVAlignPreset
 
 
-def _row(key: str, stage: str, change: str, base: AVAlignConfig, **changes) -> AblationRow:
-    return AblationRow(key, stage, change, replace(base, variant=f"ablation:{key}", **changes))
+def _row(key: str, stage: str, change: str, base: AVAlignPreset, **changes) -> AblationRow:
+    return AblationRow(key, stage, change, replace(base, name=f"ablation:{key}", **changes))
 
 
 def ablation_rows() -> list[AblationRow]:
-    """The ablation's configs, in table order."""
-    canonical, calibrated = get_config("tempotokens-2025"), get_config("calibrated")
+    """The ablation's presets, in table order."""
+    canonical, calibrated = get_preset("tempotokens-2025"), get_preset("calibrated")
     span = dict(audio_span="video-peaks")
     window = dict(window_frames=calibrated.window_frames)
     floor = dict(flow_floor=None, flow_floor_relative=calibrated.flow_floor_relative)
@@ -64,14 +64,14 @@ def ablation_table(scores: pd.DataFrame, rows: list[AblationRow], settings: Stud
     out = []
     for row in rows:
         record = {"stage": row.stage, "change": row.change, "key": row.key}
-        subset = scores[scores["variant"] == row.config.variant]
+        subset = scores[scores["preset"] == row.preset.name]
         for split in ("dev", "held-out"):
             part = subset[subset["split"] == split]
             if part.empty:
                 record.update({f"{split} auroc": float("nan"), f"{split} ci95_low": float("nan"),
                                f"{split} ci95_high": float("nan"), f"{split} n_clips": 0})
                 continue
-            sep = separation(part, row.config.variant, "all", "all negatives", settings)
+            sep = separation(part, row.preset.name, "all", "all negatives", settings)
             lo, hi = sep.ci95 if sep.ci95 else (float("nan"), float("nan"))
             record.update({f"{split} auroc": sep.auroc, f"{split} ci95_low": lo, f"{split} ci95_high": hi,
                            f"{split} n_clips": sep.n_clips})

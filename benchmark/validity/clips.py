@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from avbench.metrics.av_align import AVAlignConfig, get_config
+from avbench.metrics.av_align import AVAlignPreset, get_preset
+from avbench.metrics.av_align.runner import clip_waveform, measure_clips
 from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.fileio import cache_root
+from avbench.metrics.metric import Sample
+from avbench.metrics.scoring import folder_samples
 
-from ..av_align_run import analyse_pairs, audio_waveform
-from ..media import AVPair, pair_videos
 from ..synthetic import VALIDITY_VERSION, validity_clips, write_clip
 
 
@@ -27,7 +28,7 @@ from ..synthetic import VALIDITY_VERSION, validity_clips, write_clip
 class StudyClip:
     """One clip: `trajectory` (N,) float64 mean flow per frame (px/frame, the AV-Align
     trajectory), `fps` frames per second, `waveform` (samples,) float32 mono at the onset
-    sample rate (Hz) of the config it was loaded with."""
+    sample rate (Hz) of the preset it was loaded with."""
 
     name: str
     video: str
@@ -73,26 +74,25 @@ def segment(clip: StudyClip, frames: int, sample_rate: int, audio: str = "time")
     return out
 
 
-def load_clips(pairs: list[AVPair], config: AVAlignConfig | None = None, fps: float | None = None,
+def load_clips(samples: list[Sample], preset: AVAlignPreset | None = None, fps: float | None = None,
                workers: int | None = None, use_cache: bool = True, progress: bool = True,
                segment_frames: int | None = None, segment_audio: str = "time") -> tuple[list[StudyClip], dict[str, str]]:
-    """Study clips of `pairs` (flow from the cache or computed once per video) and the
-    one-line reason for every pair that could not be used."""
-    config = config or get_config()
-    run = analyse_pairs(pairs, config, fps=fps, workers=workers, use_cache=use_cache, progress=progress)
-    clips, failures = [], dict(run.failures)
-    for pair in pairs:
-        key = str(pair.video)
-        if key not in run.signals:
+    """Study clips of `samples` (flow from the AV-Align cache or computed once per video) and the
+    one-line reason for every sample that could not be used."""
+    preset = preset or get_preset()
+    measured = measure_clips(samples, preset, fps=fps, workers=workers, use_cache=use_cache, progress=progress)
+    clips, failures = [], dict(measured.failures)
+    for sample in samples:
+        signals = measured.signals.get(sample.sample_id)
+        if signals is None:
             continue
-        signals = run.signals[key]
         try:
-            waveform = audio_waveform(pair, config)
+            waveform = clip_waveform(sample, preset)
         except InputError as exc:
-            failures[key] = str(exc)
+            failures[sample.sample_id] = str(exc)
             continue
-        clip = StudyClip(pair.sample_id, key, signals.trajectory, signals.fps, waveform)
-        clips.extend(segment(clip, segment_frames, config.onset.sample_rate, segment_audio) if segment_frames else [clip])
+        clip = StudyClip(sample.sample_id, str(sample.video), signals.trajectory, signals.fps, waveform)
+        clips.extend(segment(clip, segment_frames, preset.onset.sample_rate, segment_audio) if segment_frames else [clip])
     names = [c.name for c in clips]
     if len(set(names)) != len(names):
         duplicate = next(n for n in names if names.count(n) > 1)
@@ -100,12 +100,12 @@ def load_clips(pairs: list[AVPair], config: AVAlignConfig | None = None, fps: fl
     return clips, failures
 
 
-def synthetic_pairs(n: int, seed: int, folder: str | Path | None = None) -> list[AVPair]:
+def synthetic_samples(n: int, seed: int, folder: str | Path | None = None) -> list[Sample]:
     """The built-in synthetic validity set (`synthetic.validity_clips`), written once (to
-    `<cache>/validity/v<version>-n<n>-s<seed>` unless `folder`) and paired."""
+    `<cache>/validity/v<version>-n<n>-s<seed>` unless `folder`)."""
     folder = Path(folder) if folder else cache_root() / "validity" / f"v{VALIDITY_VERSION}-n{n}-s{seed}"
     clips = validity_clips(n, seed)
     for clip in clips:
         if not (folder / f"{clip.name}.mp4").is_file() or not (folder / f"{clip.name}.wav").is_file():
             write_clip(clip, folder)
-    return pair_videos([folder / f"{clip.name}.mp4" for clip in clips])
+    return folder_samples(folder)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from avbench.metrics.fileio import atomic_write
 
-from ..versions import library_versions
+from avbench.metrics.versions import library_versions
 from .conditions import SYNCED
 from .study import FPS_BUCKETS, StudySettings
 
@@ -32,15 +32,15 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def _facet_table(summary: pd.DataFrame, facet: str, groups: list[str]) -> str:
     present = [g for g in groups if ((summary["facet"] == facet) & (summary["group"] == g)).any()]
     rows = []
-    for variant, part in summary[summary["facet"] == facet].groupby("variant", sort=False):
+    for preset, part in summary[summary["facet"] == facet].groupby("preset", sort=False):
         cells = {r["group"]: f"{_auc(r)} · {r['balanced_accuracy']:.2f}" for _, r in part.iterrows()}
-        rows.append([variant] + [cells.get(g, "") for g in present])
-    return _table(["variant"] + present, rows)
+        rows.append([preset] + [cells.get(g, "") for g in present])
+    return _table(["preset"] + present, rows)
 
 
 def markdown(scores: pd.DataFrame, summary: pd.DataFrame, ablation: pd.DataFrame | None, settings: StudySettings,
              title: str) -> str:
-    """The report: AUROC of every variant overall, per negative kind and per fps bucket, the
+    """The report: AUROC of every preset overall, per negative kind and per fps bucket, the
     mean score per condition group, and the ablation table when given."""
     n_clips = scores["clip"].nunique()
     out = [f"# AV-Align validity: {title}", "",
@@ -54,37 +54,37 @@ def markdown(scores: pd.DataFrame, summary: pd.DataFrame, ablation: pd.DataFrame
            "## All negatives", ""]
     rows = []
     for _, r in summary[summary["facet"] == "all"].iterrows():
-        rows.append([r["variant"], _auc(r), f"{r['balanced_accuracy']:.3f} (≥ {r['threshold']:.3g})",
+        rows.append([r["preset"], _auc(r), f"{r['balanced_accuracy']:.3f} (≥ {r['threshold']:.3g})",
                      f"{r['paired_accuracy']:.3f}", str(r["n_clips"]), str(r["n_pos"]), str(r["n_neg"]),
                      str(r["n_undefined"])])
-    out += [_table(["variant", "AUROC [95% CI]", "balanced acc. (threshold)", "paired acc.", "clips", "pos",
+    out += [_table(["preset", "AUROC [95% CI]", "balanced acc. (threshold)", "paired acc.", "clips", "pos",
                     "neg", "undefined"], rows), ""]
     out += ["## Per negative kind (AUROC [95% CI] · balanced accuracy)", "",
             _facet_table(summary, "negatives", settings.groups), ""]
     out += ["## Per fps bucket (AUROC [95% CI] · balanced accuracy)", "",
             _facet_table(summary, "fps", [name for name, _ in FPS_BUCKETS]), ""]
     groups = [SYNCED] + settings.groups
-    means = scores.groupby(["variant", "group"], sort=False)["score"].agg(["mean", "std"])
+    means = scores.groupby(["preset", "group"], sort=False)["score"].agg(["mean", "std"])
     rows = []
-    for variant in scores["variant"].unique():
+    for preset in scores["preset"].unique():
         cells = []
         for g in groups:
-            if (variant, g) in means.index:
-                m, s = means.loc[(variant, g)]
+            if (preset, g) in means.index:
+                m, s = means.loc[(preset, g)]
                 cells.append(f"{m:.3f} ± {s:.3f}")
             else:
                 cells.append("")
-        rows.append([variant] + cells)
-    out += ["## Score distributions (mean ± sd per condition)", "", _table(["variant"] + groups, rows), ""]
-    peaks = scores.groupby(["variant", "group"], sort=False)[["n_audio_peaks", "n_video_peaks"]].mean()
-    rows = [[variant] + [f"{peaks.loc[(variant, g), 'n_audio_peaks']:.2f}" if (variant, g) in peaks.index else ""
-                         for g in groups] for variant in scores["variant"].unique()]
+        rows.append([preset] + cells)
+    out += ["## Score distributions (mean ± sd per condition)", "", _table(["preset"] + groups, rows), ""]
+    peaks = scores.groupby(["preset", "group"], sort=False)[["n_audio_peaks", "n_video_peaks"]].mean()
+    rows = [[preset] + [f"{peaks.loc[(preset, g), 'n_audio_peaks']:.2f}" if (preset, g) in peaks.index else ""
+                         for g in groups] for preset in scores["preset"].unique()]
     out += ["## Audio peaks per pair (mean per condition)", "",
             "Silence padding and per-clip onset normalisation change how many onsets a shifted audio has; a "
-            "variant whose raw score follows the peak count can separate shifts for that reason alone.", "",
-            _table(["variant"] + groups, rows), ""]
+            "preset whose raw score follows the peak count can separate shifts for that reason alone.", "",
+            _table(["preset"] + groups, rows), ""]
     if ablation is not None and len(ablation):
-        out += ["## Ablation of the calibrated variant (AUROC, all negatives)", "",
+        out += ["## Ablation of the calibrated preset (AUROC, all negatives)", "",
                 "Choices were made on the dev clips; held-out clips are for reporting.", ""]
         rows = [[r["stage"], r["change"], f"{_auc(r, 'dev ')} (n={r['dev n_clips']})",
                  f"{_auc(r, 'held-out ')} (n={r['held-out n_clips']})"] for _, r in ablation.iterrows()]
@@ -94,7 +94,7 @@ def markdown(scores: pd.DataFrame, summary: pd.DataFrame, ablation: pd.DataFrame
 
 def write_records(out: Path, scores: pd.DataFrame, summary: pd.DataFrame, ablation: pd.DataFrame | None,
                   meta: dict, report: str) -> list[Path]:
-    """`scores.csv`, `summary.csv`, `summary.json` (summary, ablation, settings, configs,
+    """`scores.csv`, `summary.csv`, `summary.json` (summary, ablation, settings, presets,
     library versions, failures), `ablation.csv` and `report.md` in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -194,7 +194,7 @@
     $("board").hidden = true;
     $("samples").hidden = false;
     $("samples-title").textContent = data.model + " on " + data.benchmark + ": " + data.samples.length + " samples";
-    $("samples-notes").textContent = "Peak plots: AV-Align " + data.variant + ", recomputed at build time from the submitted media." +
+    $("samples-notes").textContent = "Peak plots: AV-Align " + data.preset + ", recomputed at build time from the submitted media." +
       data.notes.map(function (n) { return " " + n.charAt(0).toUpperCase() + n.slice(1) + "."; }).join("");
     var select = $("samples-sort");
     select.textContent = "";
@@ -268,7 +268,7 @@
     var a = s.av_align;
     if (a && a.error) box.appendChild(el("p", { cls: "bad", text: "AV-Align could not be recomputed: " + a.error }));
     else if (a) {
-      box.appendChild(el("p", {}, ["AV-Align (" + a.variant + "): recomputed " + fmt(a.recomputed) + ", submitted " + fmt(a.submitted) + " ",
+      box.appendChild(el("p", {}, ["AV-Align (" + a.preset + "): recomputed " + fmt(a.recomputed) + ", submitted " + fmt(a.submitted) + " ",
         el("span", { cls: a.agrees ? "ok" : "bad", text: a.agrees ? "(agree)" : "(DIFFER)" }),
         " — " + a.n_audio_peaks + " audio peaks, " + a.n_video_peaks + " video peaks, " + a.n_matched + " matched, " + a.fps + " fps"]));
     } else box.appendChild(el("p", { cls: "footer", text: "No peak plot for this sample (see the note above)." }));

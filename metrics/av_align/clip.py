@@ -1,22 +1,20 @@
-"""One clip's AV-Align: signals (variant-independent) → peaks → score (per variant)."""
+"""One clip's AV-Align: signals (preset-independent) → peaks → score (per preset)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from .config import AVAlignConfig, get_config
-from .flow import VideoFlow, video_flow
-from .onsets import load_audio, onset_envelope, onset_times
+from .config import AVAlignPreset
 from .lags import chance_corrected
+from .onsets import onset_times
 from .scoring import PeakMatch, match_peaks, video_peak_span, video_peak_times
 
 
 @dataclass(frozen=True)
 class ClipSignals:
-    """What AV-Align measures on a clip before any variant-specific choice.
+    """What AV-Align measures on a clip before any preset-specific choice.
 
     `trajectory`: (N,) float64 mean Farneback magnitude per frame (pixels per frame);
     `envelope`: (M,) float32 onset strength per hop (`OnsetParams.hop_length` samples at
@@ -31,15 +29,26 @@ class ClipSignals:
     envelope_rate: float
     decoder: str = "opencv"
 
+    def to_features(self) -> dict[str, np.ndarray]:
+        """The signals as arrays (a metric's features: cacheable, picklable, savable)."""
+        return {"trajectory": self.trajectory, "envelope": self.envelope, "fps": np.float64(self.fps),
+                "n_frames": np.int64(self.n_frames), "envelope_rate": np.float64(self.envelope_rate),
+                "decoder": np.str_(self.decoder)}
+
+    @classmethod
+    def from_features(cls, features: dict[str, np.ndarray]) -> "ClipSignals":
+        return cls(np.asarray(features["trajectory"]), np.asarray(features["envelope"]), float(features["fps"]),
+                   int(features["n_frames"]), float(features["envelope_rate"]), str(features["decoder"]))
+
 
 @dataclass(frozen=True)
 class ClipResult:
     """A scored clip. Times are seconds; `score` is NaN when neither side has a peak. For a
-    chance-corrected variant `score` is the corrected value and `match.score` the raw one."""
+    chance-corrected preset `score` is the corrected value and `match.score` the raw one."""
 
     video: str
     audio: str
-    variant: str
+    preset: str
     fps: float
     n_frames: int
     audio_peaks: list[float]
@@ -61,51 +70,34 @@ class ClipResult:
         }
 
 
-def score_signals(signals: ClipSignals, config: AVAlignConfig, video: str = "", audio: str = "") -> ClipResult:
-    """Peaks and score of one clip's signals under `config`."""
+def score_signals(signals: ClipSignals, preset: AVAlignPreset, video: str = "", audio: str = "") -> ClipResult:
+    """Peaks and score of one clip's signals under `preset`."""
     span = (0.0, signals.n_frames / signals.fps)
-    if config.audio_span == "clip":
-        audio_peaks = [float(t) for t in onset_times(signals.envelope, config.onset)]
+    if preset.audio_span == "clip":
+        audio_peaks = [float(t) for t in onset_times(signals.envelope, preset.onset)]
     else:
-        span = video_peak_span(signals.n_frames, signals.fps, config)
-        audio_peaks = _onsets_within(signals.envelope, signals.envelope_rate, span, config)
-    video_peaks = video_peak_times(signals.trajectory, signals.fps, config)
-    match = match_peaks(audio_peaks, video_peaks, signals.fps, config)
+        span = video_peak_span(signals.n_frames, signals.fps, preset)
+        audio_peaks = _onsets_within(signals.envelope, signals.envelope_rate, span, preset)
+    video_peaks = video_peak_times(signals.trajectory, signals.fps, preset)
+    match = match_peaks(audio_peaks, video_peaks, signals.fps, preset)
     score = match.score
-    if config.chance is not None:
-        score = chance_corrected(audio_peaks, video_peaks, signals.fps, span, config, match.score)
+    if preset.chance is not None:
+        score = chance_corrected(audio_peaks, video_peaks, signals.fps, span, preset, match.score)
     return ClipResult(
-        video=video, audio=audio, variant=config.variant, fps=signals.fps, n_frames=signals.n_frames,
+        video=video, audio=audio, preset=preset.name, fps=signals.fps, n_frames=signals.n_frames,
         audio_peaks=audio_peaks, video_peaks=video_peaks, score=score, match=match, signals=signals,
     )
 
 
-def _onsets_within(envelope: np.ndarray, rate: float, span: tuple[float, float], config: AVAlignConfig) -> list[float]:
+def _onsets_within(envelope: np.ndarray, rate: float, span: tuple[float, float], preset: AVAlignPreset) -> list[float]:
     """Onset times (seconds) detected on the part of the envelope inside `span` (seconds)."""
     first = max(int(math.ceil(span[0] * rate)), 0)
     last = min(int(math.floor(span[1] * rate)) + 1, envelope.size)
     if last - first < 3:
         return []
-    return [float(t) + first / rate for t in onset_times(envelope[first:last], config.onset)]
+    return [float(t) + first / rate for t in onset_times(envelope[first:last], preset.onset)]
 
 
-def clip_signals(video_path: str | Path, audio_path: str | Path, config: AVAlignConfig,
-                 fps: float | None = None) -> ClipSignals:
-    """Decode and measure one clip: streaming flow of the video, onset envelope of the audio
-    file (`librosa.load`)."""
-    flow: VideoFlow = video_flow(video_path, config.farneback, fps=fps)
-    envelope = onset_envelope(load_audio(audio_path, config.onset), config.onset)
-    return ClipSignals(flow.trajectory, envelope, flow.fps, flow.n_frames, envelope_rate(config), flow.decoder)
-
-
-def envelope_rate(config: AVAlignConfig) -> float:
+def envelope_rate(preset: AVAlignPreset) -> float:
     """Onset-envelope values per second: sample rate / hop length."""
-    return config.onset.sample_rate / config.onset.hop_length
-
-
-def av_align_clip(video_path: str | Path, audio_path: str | Path, variant: str | AVAlignConfig = "tempotokens-2025",
-                  fps: float | None = None) -> ClipResult:
-    """AV-Align of one video file against one audio file (no cache, no pairing rules)."""
-    config = get_config(variant) if isinstance(variant, str) else variant
-    signals = clip_signals(video_path, audio_path, config, fps=fps)
-    return score_signals(signals, config, str(video_path), str(audio_path))
+    return preset.onset.sample_rate / preset.onset.hop_length

@@ -1,11 +1,11 @@
-"""AV-Align variants: one frozen config per variant, recording every parameter it depends on.
+"""AV-Align presets: one frozen preset each, recording every parameter it depends on.
 
-The canonical variants (`tempotokens-2025`, `tempotokens-2023`, `paper-eq9`, `svg-pr`) differ
+The canonical presets (`tempotokens-2025`, `tempotokens-2023`, `paper-eq9`, `svg-pr`) differ
 only in the video-peak floor, the matching rule and the score formula; the frame decoding,
 optical flow and onset detection are the official `av_align.py` pipeline with librosa's
-defaults written out (see ../shared/spec/av-align.md). The fields after `score` default to
-the canonical behaviour; only the `calibrated` variant (avbench's own, designed and measured by
-`avbench validity`) changes them.
+defaults written out (see docs/av-align.md). The fields after `score` default to the canonical
+behaviour; only the `calibrated` preset (avbench's own, designed and measured by `avbench
+validity`) changes them.
 """
 from __future__ import annotations
 
@@ -90,8 +90,8 @@ class ChanceParams:
 
 
 @dataclass(frozen=True)
-class AVAlignConfig:
-    """Everything one AV-Align variant depends on.
+class AVAlignPreset:
+    """Everything one AV-Align preset depends on.
 
     - `flow_floor`: a video peak needs a mean flow magnitude >= this (pixels per frame at native
       resolution); None = no floor.
@@ -114,7 +114,7 @@ class AVAlignConfig:
     - `chance`: None = the raw score; else the score is chance-corrected (`ChanceParams`).
     """
 
-    variant: str
+    name: str
     version: str
     description: str
     flow_floor: float | None
@@ -140,18 +140,18 @@ class AVAlignConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def with_overrides(self, **changes: Any) -> "AVAlignConfig":
-        """A copy with `changes`; a changed config is no longer the named canonical variant."""
+    def with_overrides(self, **changes: Any) -> "AVAlignPreset":
+        """A copy with `changes`; a changed preset is no longer the named canonical one."""
         return replace(self, **changes)
 
 
-CANONICAL_VARIANTS = ("tempotokens-2025", "tempotokens-2023", "paper-eq9", "svg-pr")
+CANONICAL_PRESETS = ("tempotokens-2025", "tempotokens-2023", "paper-eq9", "svg-pr")
 
-VARIANTS: dict[str, AVAlignConfig] = {
-    cfg.variant: cfg
+PRESETS: dict[str, AVAlignPreset] = {
+    cfg.name: cfg
     for cfg in (
-        AVAlignConfig(
-            variant="tempotokens-2025",
+        AVAlignPreset(
+            name="tempotokens-2025",
             version="1",
             description="guyyariv/TempoTokens av_align.py @ bf0b1e3 (2025-02-13, current): 0.1 px "
             "flow floor, greedy one-to-one matching, IoU",
@@ -159,8 +159,8 @@ VARIANTS: dict[str, AVAlignConfig] = {
             matching="greedy-one-to-one",
             score="iou",
         ),
-        AVAlignConfig(
-            variant="tempotokens-2023",
+        AVAlignPreset(
+            name="tempotokens-2023",
             version="1",
             description="guyyariv/TempoTokens av_align.py @ 34d9502 (2023-10-26) with the undefined "
             "`n` read as len(traj): no floor, a video peak may match several audio peaks (scores "
@@ -169,8 +169,8 @@ VARIANTS: dict[str, AVAlignConfig] = {
             matching="first-match",
             score="iou",
         ),
-        AVAlignConfig(
-            variant="paper-eq9",
+        AVAlignPreset(
+            name="paper-eq9",
             version="1",
             description="the paper's Eq. 9: (audio peaks with a video peak in the window + video "
             "peaks with an audio peak in the window) / (2·|A ∪ V|), |A ∪ V| = |A| + |V| − greedy "
@@ -179,8 +179,8 @@ VARIANTS: dict[str, AVAlignConfig] = {
             matching="both-directions",
             score="eq9",
         ),
-        AVAlignConfig(
-            variant="svg-pr",
+        AVAlignPreset(
+            name="svg-pr",
             version="1",
             description="SonyResearch/SVG_baseline py_scripts/evaluation/av_align.py: precision/"
             "recall IoU p1·p2/(p1+p2−p1·p2), 0 when both are 0; no floor",
@@ -188,10 +188,10 @@ VARIANTS: dict[str, AVAlignConfig] = {
             matching="both-directions",
             score="pr-iou",
         ),
-        AVAlignConfig(
-            variant="calibrated",
+        AVAlignPreset(
+            name="calibrated",
             version="1",
-            description="avbench's calibrated AV-Align (not a published variant; designed with `avbench "
+            description="avbench's calibrated AV-Align (not a published preset; designed with `avbench "
             "validity`): onsets detected only where a video peak can match (frames 2..N-2 +- the "
             "window), video peaks >= 25% of the clip's largest flow (scale-free, no 0.1 px floor), "
             "greedy one-to-one matching within +-0.6 frame, IoU chance-corrected as a kappa: "
@@ -208,12 +208,12 @@ VARIANTS: dict[str, AVAlignConfig] = {
     )
 }
 
-DEFAULT_VARIANT = "tempotokens-2025"
+DEFAULT_PRESET = "tempotokens-2025"
 
 
-def get_config(variant: str = DEFAULT_VARIANT) -> AVAlignConfig:
-    """The frozen config of a named variant."""
+def get_preset(name: str = DEFAULT_PRESET) -> AVAlignPreset:
+    """The frozen AV-Align preset `name`."""
     try:
-        return VARIANTS[variant]
+        return PRESETS[name]
     except KeyError:
-        raise AvbenchError(f"unknown AV-Align variant {variant!r}; choose from {', '.join(VARIANTS)}") from None
+        raise AvbenchError(f"unknown AV-Align preset {name!r}; choose from {', '.join(PRESETS)}") from None

@@ -1,7 +1,7 @@
 """AV-Align as a function of an audio offset: chance correction and offset estimation.
 
 `lagged_scores` scores the same audio peaks shifted by many offsets against the same video
-peaks, under any variant's matching rule and score formula, vectorised over the offsets (the
+peaks, under any preset's matching rule and score formula, vectorised over the offsets (the
 study scores thousands of clip-offset pairs). An offset d means "the audio is d seconds late":
 the score at d matches the audio peaks moved to a − d against the video peaks.
 """
@@ -13,13 +13,13 @@ from typing import Sequence
 
 import numpy as np
 
-from .config import AVAlignConfig, ChanceParams
+from .config import AVAlignPreset, ChanceParams
 from .scoring import match_window
 
 
-def lagged_scores(audio: Sequence[float], video: Sequence[float], fps: float, config: AVAlignConfig,
+def lagged_scores(audio: Sequence[float], video: Sequence[float], fps: float, preset: AVAlignPreset,
                   offsets: Sequence[float], circle: tuple[float, float] | None = None) -> np.ndarray:
-    """`(len(offsets),) float64`: the raw score of `config` for audio peaks a − d against video
+    """`(len(offsets),) float64`: the raw score of `preset` for audio peaks a − d against video
     peaks, for each offset d (seconds). With `circle` = (start, end) seconds the moved audio
     times wrap around that span (a circular shift that keeps every peak); else they move
     unwrapped. NaN where both peak sets are empty. At d = 0 without `circle` this equals
@@ -33,24 +33,24 @@ def lagged_scores(audio: Sequence[float], video: Sequence[float], fps: float, co
     if circle is not None:
         start, end = circle
         moved = start + np.mod(moved - start, end - start)
-    moved = np.sort(moved, axis=1)  # the variants match audio peaks in time order
-    w = match_window(config, fps)
+    moved = np.sort(moved, axis=1)  # the presets match audio peaks in time order
+    w = match_window(preset, fps)
     lo, hi = vid - w, vid + w
     # in_window[l, j, k]: audio peak j (at offset l) lies in the open window of video peak k,
     # written as the official code writes it: v - w < a < v + w
     in_window = (lo[None, None, :] < moved[:, :, None]) & (moved[:, :, None] < hi[None, None, :])
     hits_a = in_window.any(axis=2).sum(axis=1)
-    if config.matching == "first-match":
+    if preset.matching == "first-match":
         matched = hits_a
     else:
         matched = _greedy_counts(in_window)
-    if config.matching == "both-directions":
+    if preset.matching == "both-directions":
         # SVG_baseline writes this direction centred on the audio peak (kept for exact edges)
         near_v = (moved[:, :, None] - w < vid[None, None, :]) & (vid[None, None, :] < moved[:, :, None] + w)
         hits_v = near_v.any(axis=1).sum(axis=1)
     else:
         hits_v = matched
-    return _score(config, n_a, n_v, matched, hits_a, hits_v)
+    return _score(preset, n_a, n_v, matched, hits_a, hits_v)
 
 
 def _greedy_counts(in_window: np.ndarray) -> np.ndarray:
@@ -68,12 +68,12 @@ def _greedy_counts(in_window: np.ndarray) -> np.ndarray:
     return used.sum(axis=1)
 
 
-def _score(config: AVAlignConfig, n_a: int, n_v: int, matched: np.ndarray, hits_a: np.ndarray,
+def _score(preset: AVAlignPreset, n_a: int, n_v: int, matched: np.ndarray, hits_a: np.ndarray,
            hits_v: np.ndarray) -> np.ndarray:
     matched, hits_a, hits_v = (x.astype(np.float64) for x in (matched, hits_a, hits_v))
-    if config.score == "iou":
+    if preset.score == "iou":
         return matched / (n_a + n_v - matched)
-    if config.score == "eq9":
+    if preset.score == "eq9":
         return (hits_a + hits_v) / (2 * (n_a + n_v - matched))
     p1 = hits_a / n_a if n_a > 0 else np.zeros_like(hits_a)
     p2 = hits_v / n_v if n_v > 0 else np.zeros_like(hits_v)
@@ -82,11 +82,11 @@ def _score(config: AVAlignConfig, n_a: int, n_v: int, matched: np.ndarray, hits_
         return np.where((p1 > 0) | (p2 > 0), p1 * p2 / np.where(denom > 0, denom, 1.0), 0.0)
 
 
-def null_offsets(duration: float, fps: float, config: AVAlignConfig, chance: ChanceParams) -> np.ndarray:
+def null_offsets(duration: float, fps: float, preset: AVAlignPreset, chance: ChanceParams) -> np.ndarray:
     """Circular offsets (seconds) of the chance distribution on a circle of `duration` seconds:
     every `chance.lag_step_frames` frames in [g, duration − g], g = `exclude_windows` windows."""
     step = chance.lag_step_frames / fps
-    guard = chance.exclude_windows * match_window(config, fps)
+    guard = chance.exclude_windows * match_window(preset, fps)
     offsets = np.arange(guard, duration - guard + 1e-9, step)
     return offsets
 
@@ -108,15 +108,15 @@ def chance_statistic(score: float, null: np.ndarray, chance: ChanceParams) -> fl
 
 
 def chance_corrected(audio: Sequence[float], video: Sequence[float], fps: float, circle: tuple[float, float],
-                     config: AVAlignConfig, raw: float) -> float:
-    """The chance-corrected score of a clip whose raw score is `raw` (config.chance must be
+                     preset: AVAlignPreset, raw: float) -> float:
+    """The chance-corrected score of a clip whose raw score is `raw` (preset.chance must be
     set): `raw` against the same peaks circularly shifted by `null_offsets` around `circle`
     (start, end seconds: the span the peaks were detected in)."""
-    chance = config.chance
+    chance = preset.chance
     if chance is None:
-        raise ValueError(f"variant {config.variant} has no chance correction")
-    offsets = null_offsets(circle[1] - circle[0], fps, config, chance)
-    return chance_statistic(raw, lagged_scores(audio, video, fps, config, offsets, circle=circle), chance)
+        raise ValueError(f"preset {preset.name} has no chance correction")
+    offsets = null_offsets(circle[1] - circle[0], fps, preset, chance)
+    return chance_statistic(raw, lagged_scores(audio, video, fps, preset, offsets, circle=circle), chance)
 
 
 @dataclass(frozen=True)
@@ -136,14 +136,14 @@ class OffsetEstimate:
     scores: np.ndarray
 
 
-def estimate_offset(audio: Sequence[float], video: Sequence[float], fps: float, config: AVAlignConfig,
+def estimate_offset(audio: Sequence[float], video: Sequence[float], fps: float, preset: AVAlignPreset,
                     max_offset: float = 1.0, step: float | None = None) -> OffsetEstimate:
     """Sweep offsets in [−max_offset, max_offset] seconds (every `step` s, default a quarter
     frame), unwrapped: audio peaks moved past the ends stay counted as unmatched."""
     step = step or 0.25 / fps
     n = int(math.floor(max_offset / step + 1e-9))
     offsets = np.arange(-n, n + 1) * step
-    scores = lagged_scores(audio, video, fps, config, offsets)
+    scores = lagged_scores(audio, video, fps, preset, offsets)
     if not np.any(np.isfinite(scores)):
         return OffsetEstimate(math.nan, math.nan, math.nan, math.nan, offsets, scores)
     best = float(np.nanmax(scores))

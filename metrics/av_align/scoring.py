@@ -1,4 +1,4 @@
-"""Peak picking, matching and the per-clip score of every AV-Align variant.
+"""Peak picking, matching and the per-clip score of every AV-Align preset.
 
 Pure functions on a flow trajectory (pixels per frame, one value per frame) and peak times
 (seconds). Comparisons are written in the same floating-point form as the reference scripts
@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .config import AVAlignConfig
+from .config import AVAlignPreset
 
 
 def video_peak_indices(trajectory: Sequence[float], floor: float | None) -> list[int]:
@@ -33,35 +33,35 @@ def frame_times(indices: Sequence[int], fps: float) -> list[float]:
     return [i / fps for i in indices]
 
 
-def video_peak_times(trajectory: Sequence[float], fps: float, config: AVAlignConfig) -> list[float]:
-    """Seconds of the video peaks of `trajectory` under `config` (its absolute and relative
+def video_peak_times(trajectory: Sequence[float], fps: float, preset: AVAlignPreset) -> list[float]:
+    """Seconds of the video peaks of `trajectory` under `preset` (its absolute and relative
     floors), i / fps."""
-    indices = video_peak_indices(trajectory, config.flow_floor)
-    if config.flow_floor_relative is not None and indices:
-        floor = config.flow_floor_relative * float(np.max(trajectory))
+    indices = video_peak_indices(trajectory, preset.flow_floor)
+    if preset.flow_floor_relative is not None and indices:
+        floor = preset.flow_floor_relative * float(np.max(trajectory))
         indices = [i for i in indices if trajectory[i] >= floor]
     return frame_times(indices, fps)
 
 
-def video_peak_span(n_frames: int, fps: float, config: AVAlignConfig) -> tuple[float, float]:
+def video_peak_span(n_frames: int, fps: float, preset: AVAlignPreset) -> tuple[float, float]:
     """(start, end) seconds from the earliest to the latest time a video peak can have (frames
     2..N−2: index 1 repeats index 0, so it is never a strict maximum), widened by the window."""
-    w = match_window(config, fps)
+    w = match_window(preset, fps)
     return 2 / fps - w, (n_frames - 2) / fps + w
 
 
-def match_window(config: AVAlignConfig, fps: float) -> float:
+def match_window(preset: AVAlignPreset, fps: float) -> float:
     """Half-width of the open matching window in seconds: `window_frames` / fps, plus
-    `window_seconds` where a variant sets it."""
-    w = config.window_frames / fps
-    return w + config.window_seconds if config.window_seconds else w
+    `window_seconds` where a preset sets it."""
+    w = preset.window_frames / fps
+    return w + preset.window_seconds if preset.window_seconds else w
 
 
 @dataclass(frozen=True)
 class PeakMatch:
     """The outcome of matching audio peaks A against video peaks V for one clip.
 
-    `pairs` are (audio index, video index) of the variant's matching rule (greedy one-to-one
+    `pairs` are (audio index, video index) of the preset's matching rule (greedy one-to-one
     for `greedy-one-to-one` and `both-directions`, first hit for `first-match`);
     `audio_hits`/`video_hits` count the peaks of each side with any peak of the other side in
     the window. `score` is NaN when both A and V are empty.
@@ -104,26 +104,26 @@ def _video_hits(audio: Sequence[float], video: Sequence[float], w: float) -> int
     return sum(any(a - w < v < a + w for a in audio) for v in video)
 
 
-def match_peaks(audio: Sequence[float], video: Sequence[float], fps: float, config: AVAlignConfig) -> PeakMatch:
-    """Score one clip from its audio and video peak times (seconds) under `config` (the raw
-    score: chance correction, where a variant asks for it, is `lags.chance_corrected`)."""
-    w = match_window(config, fps)
+def match_peaks(audio: Sequence[float], video: Sequence[float], fps: float, preset: AVAlignPreset) -> PeakMatch:
+    """Score one clip from its audio and video peak times (seconds) under `preset` (the raw
+    score: chance correction, where a preset asks for it, is `lags.chance_corrected`)."""
+    w = match_window(preset, fps)
     n_a, n_v = len(audio), len(video)
-    if config.matching == "first-match":
+    if preset.matching == "first-match":
         pairs = _first_match_pairs(audio, video, w)
     else:
         pairs = _greedy_pairs(audio, video, w)
-    if config.matching == "both-directions":
+    if preset.matching == "both-directions":
         hits_a, hits_v = _audio_hits(audio, video, w), _video_hits(audio, video, w)
     else:
         hits_a, hits_v = len({ai for ai, _ in pairs}), len({vj for _, vj in pairs})
 
     if n_a == 0 and n_v == 0:
         score = math.nan
-    elif config.score == "iou":
+    elif preset.score == "iou":
         matched = len(pairs)
         score = matched / (n_a + n_v - matched)
-    elif config.score == "eq9":
+    elif preset.score == "eq9":
         score = (hits_a + hits_v) / (2 * (n_a + n_v - len(pairs)))
     else:  # pr-iou
         p1 = hits_a / n_a if n_a > 0 else 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
@@ -73,6 +74,26 @@ class CLIPTowers:
         return self.model.text_projection(out.pooler_output).float()
 
 
+def _missing(model_id_or_path: str, state: str) -> WeightsError:
+    how = _HOW_TO_GET.format(model_id=model_id_or_path, cache=_hf_cache())
+    return WeightsError(f"CLIP model {model_id_or_path!r} {state}: {how}")
+
+
+def require_clip(model_id_or_path: str, offline: bool | None = None) -> None:
+    """Raise `load_clip`'s missing-model message unless the model's files can be found — a local
+    directory, or offline the Hugging Face cache — without loading the model."""
+    if Path(model_id_or_path).is_dir():
+        if not (Path(model_id_or_path) / "config.json").is_file():
+            raise _missing(model_id_or_path, "is a directory without config.json")
+        return
+    if not (_offline() if offline is None else offline):
+        return  # downloaded when it loads
+    from huggingface_hub import try_to_load_from_cache
+
+    if not isinstance(try_to_load_from_cache(model_id_or_path, "config.json"), str):
+        raise _missing(model_id_or_path, "offline and not in the Hugging Face cache")
+
+
 def load_clip(model_id_or_path: str, device: str | torch.device = "cpu", offline: bool | None = None) -> CLIPTowers:
     """Load CLIP `model_id_or_path` (Hub id such as `openai/clip-vit-base-patch32`, or a directory).
 
@@ -88,9 +109,8 @@ def load_clip(model_id_or_path: str, device: str | torch.device = "cpu", offline
         model = CLIPModel.from_pretrained(model_id_or_path, local_files_only=offline)
         tokenizer = AutoTokenizer.from_pretrained(model_id_or_path, local_files_only=offline)
     except (OSError, ValueError) as exc:
-        how = _HOW_TO_GET.format(model_id=model_id_or_path, cache=_hf_cache())
         state = "offline and not in the Hugging Face cache" if offline else f"could not be loaded ({str(exc).splitlines()[0]})"
-        raise WeightsError(f"CLIP model {model_id_or_path!r} {state}: {how}") from None
+        raise _missing(model_id_or_path, state) from None
     model = model.eval().to(device)
     revision = getattr(model.config, "_commit_hash", None)
     return CLIPTowers(model=model, tokenizer=tokenizer, source=model_id_or_path, revision=revision)

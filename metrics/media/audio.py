@@ -8,7 +8,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from avbench.metrics.errors import InputError
+from ..errors import InputError
 
 from .errors import describe
 

@@ -9,8 +9,8 @@ from typing import Iterator
 
 import numpy as np
 
-from avbench.metrics.errors import AvbenchError, InputError
-from avbench.metrics.fileio import atomic_write
+from .errors import AvbenchError, InputError
+from .fileio import atomic_write
 
 FORMAT = "avbench-keyed-state/1"
 
@@ -25,6 +25,10 @@ class KeyedState:
 
     def __len__(self) -> int:
         return len(self.payloads)
+
+    def next_id(self) -> str:
+        """An id for a sample added without one (in-memory use): ids sort in the order of addition."""
+        return f"#{len(self.payloads):09d}"
 
     def add(self, sample_id: str, payload: dict[str, np.ndarray]) -> None:
         if sample_id in self.payloads:

@@ -8,7 +8,9 @@ submodules and numba kernels, warmed on a tiny input so no worker pays for them 
 import cv2
 import numpy as np
 
-from avbench.metrics.av_align import FlowTrajectory, OnsetParams, conform_waveform, onset_envelope
+from .config import OnsetParams
+from .flow import FlowTrajectory
+from .onsets import conform_waveform, onset_envelope
 
 cv2.setNumThreads(1)
 

@@ -9,7 +9,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from avbench.metrics.errors import InputError
+from ..errors import InputError
 
 from .errors import describe
 

@@ -15,8 +15,8 @@ import av
 import numpy as np
 import soundfile as sf
 
-from avbench.metrics.errors import InputError
-from avbench.metrics.fileio import atomic_write
+from ..errors import InputError
+from ..fileio import atomic_write
 
 from .audio import load_audio
 from .errors import describe

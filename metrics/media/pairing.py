@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from avbench.metrics.errors import InputError
+from ..errors import InputError
 
 from .audio import AUDIO_CONTAINER_EXTENSIONS, AUDIO_FILE_EXTENSIONS
 from .video import VIDEO_EXTENSIONS

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from avbench.metrics.fileio import atomic_write, cache_root
+from .fileio import atomic_write, cache_root
 
 
 def cache_key(description: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The records `avbench av-align` writes: JSON (one variant), CSV (one row per clip), plots."""
+"""The records `avbench av-align` writes: JSON (one preset) and CSV (one row per clip)."""
 from __future__ import annotations
 
 import csv
@@ -7,11 +7,11 @@ import json
 import math
 from pathlib import Path
 
-from avbench.metrics.av_align import AVAlignConfig, AVAlignSummary, ClipResult
-from avbench.metrics.av_align.lags import OffsetEstimate
-from avbench.metrics.fileio import atomic_write
-
-from .versions import library_versions
+from ..fileio import atomic_write
+from ..metric import MetricResult
+from ..versions import library_versions
+from .clip import ClipResult
+from .lags import OffsetEstimate
 
 
 def offset_record(estimate: OffsetEstimate) -> dict:
@@ -21,10 +21,9 @@ def offset_record(estimate: OffsetEstimate) -> dict:
     return {k: None if math.isnan(v) else v for k, v in values.items()}
 
 
-def run_record(config: AVAlignConfig, summary: AVAlignSummary, results: list[ClipResult],
-               failures: dict[str, str], fps_override: float | None,
+def run_record(summary: MetricResult, parameters: dict, results: list[ClipResult], failures: dict[str, str],
                offsets: dict[str, OffsetEstimate] | None = None, max_offset: float | None = None) -> dict:
-    """`{"variant", "config", "mean", "n", "n_undefined", "n_failed", "ci95", "clips",
+    """`{"preset", "parameters", "mean", "n", "n_undefined", "n_failed", "ci95", "clips",
     "failures"}` plus the bootstrap settings and library versions the numbers depend on; with
     `offsets` (by video), each clip also carries its `"offset"` and the record the sweep range."""
     clips = [{**r.record(), "decoder": r.signals.decoder} for r in results]
@@ -32,14 +31,14 @@ def run_record(config: AVAlignConfig, summary: AVAlignSummary, results: list[Cli
         for clip in clips:
             clip["offset"] = offset_record(offsets[clip["video"]])
     record = {
-        "variant": config.variant,
-        "config": {**config.to_dict(), "fps_override": fps_override},
-        "mean": None if math.isnan(summary.mean) else summary.mean,
+        "preset": summary.preset,
+        "parameters": {k: v for k, v in parameters.items() if k != "bootstrap"},
+        "mean": None if math.isnan(summary.value) else summary.value,
         "n": summary.n,
-        "n_undefined": summary.n_undefined,
-        "n_failed": summary.n_failed,
+        "n_undefined": summary.details["n_undefined"],
+        "n_failed": len(failures),
         "ci95": None if summary.ci95 is None else list(summary.ci95),
-        "bootstrap": summary.bootstrap,
+        "bootstrap": summary.details["bootstrap"],
         "versions": library_versions(),
         "clips": clips,
         "failures": [{"video": video, "error": error} for video, error in failures.items()],
@@ -56,11 +55,11 @@ def write_json(record: dict, path: str | Path) -> None:
         fh.write("\n")
 
 
-CSV_COLUMNS = ("video", "audio", "variant", "fps", "n_frames", "n_audio_peaks", "n_video_peaks", "score", "error")
+CSV_COLUMNS = ("video", "audio", "preset", "fps", "n_frames", "n_audio_peaks", "n_video_peaks", "score", "error")
 OFFSET_COLUMNS = ("offset_s", "offset_frames", "offset_score", "offset_confidence")
 
 
-def write_csv(results: list[ClipResult], failures: dict[str, str], variant: str, path: str | Path,
+def write_csv(results: list[ClipResult], failures: dict[str, str], preset: str, path: str | Path,
               offsets: dict[str, OffsetEstimate] | None = None) -> None:
     """One row per clip; failed clips carry their error and no score; with `offsets`, the
     estimated audio offset columns too."""
@@ -68,7 +67,7 @@ def write_csv(results: list[ClipResult], failures: dict[str, str], variant: str,
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS + (OFFSET_COLUMNS if offsets is not None else ()))
     writer.writeheader()
     for r in results:
-        row = {"video": r.video, "audio": r.audio, "variant": variant, "fps": repr(r.fps),
+        row = {"video": r.video, "audio": r.audio, "preset": preset, "fps": repr(r.fps),
                "n_frames": r.n_frames, "n_audio_peaks": len(r.audio_peaks),
                "n_video_peaks": len(r.video_peaks), "score": "" if r.undefined else repr(r.score), "error": ""}
         if offsets is not None:
@@ -77,6 +76,6 @@ def write_csv(results: list[ClipResult], failures: dict[str, str], variant: str,
                         for column, key in zip(OFFSET_COLUMNS, ("offset_s", "offset_frames", "score", "confidence"))})
         writer.writerow(row)
     for video, error in failures.items():
-        writer.writerow({"video": video, "variant": variant, "error": error})
+        writer.writerow({"video": video, "preset": preset, "error": error})
     with atomic_write(path, "w") as fh:
         fh.write(buf.getvalue())

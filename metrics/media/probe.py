@@ -7,7 +7,7 @@ from pathlib import Path
 
 import av
 
-from avbench.metrics.errors import InputError
+from ..errors import InputError
 
 from .errors import describe
 

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from avbench.benchmark.report.runs import metric_order
+from avbench.benchmark.report.table import METRIC_TITLES, Score, metric_order
 from avbench.metrics.errors import AvbenchError
 
-from .store import Entry, Score
+from .store import Entry
 from .win_rate import mean_win_rates
 
 # Tab order: the paper's benchmarks first, custom ones after them alphabetically.
 PUBLISHED_BENCHMARKS = ("vggsound", "landscape", "audioset-drums")
-# Column titles for tables holding only paper numbers (a run's results.json carries its own titles).
-METRIC_TITLES = {"av_align": "AV-Align", "fvd": "FVD", "fid": "FID", "kid": "KID", "fad": "FAD", "is": "IS",
-                 "isv": "IS (video)", "clipsim": "CLIPSIM", "clipscore": "CLIPScore"}
 
 
 @dataclass(frozen=True)

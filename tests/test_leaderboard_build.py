@@ -23,12 +23,13 @@ import pytest
 from avbench.benchmark.cli import main
 from avbench.benchmark.definition import load_benchmark
 from avbench.benchmark.generate import generate
+from avbench.benchmark.report.table import Score
 from avbench.benchmark.scoring.run import score_run
 from avbench.leaderboard.exports import CSV_COLUMNS, DATA_GLOBAL
 from avbench.leaderboard.latex import render_latex
 from avbench.leaderboard.plots import pareto_front, reproductions
 from avbench.leaderboard.site import build_site
-from avbench.leaderboard.store import Entry, Score, add_entry, read_entries
+from avbench.leaderboard.store import Entry, add_entry, read_entries
 from avbench.leaderboard.table_model import build_tables
 from avbench.leaderboard.win_rate import mean_win_rates, metric_win_rates
 from leaderboard_support import add_run, reported

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .runs import Run, format_number, metric_order
+from .runs import Run, format_number
+from .table import metric_order
 
 # Colour-blind-safe (Okabe-Ito); controls keep fixed colours and are hatched in bar charts.
 CONTROL_COLOURS = {"real": "#333333", "shuffled-audio": "#e69f00", "shifted": "#56b4e9"}

@@ -7,18 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import run_dir as rd
+from .table import Score
 
 CONTROLS = ("real", "shuffled-audio", "shifted")  # control models, bracketing every result
-
-
-# Display order of metrics (others follow alphabetically): alignment first, then quality, then text.
-METRIC_ORDER = ("av_align", "fvd", "fid", "kid", "fad", "is", "isv", "clipsim", "clipscore")
-
-
-def metric_order(names) -> list[str]:
-    """`names` in display order (results.json keeps its keys sorted)."""
-    rank = {name: k for k, name in enumerate(METRIC_ORDER)}
-    return sorted(dict.fromkeys(names), key=lambda n: (rank.get(n, len(rank)), n))
 
 
 def format_number(value: float | None) -> str:
@@ -88,6 +79,11 @@ class Run:
 
     def sample_values(self, metric: str) -> list[float]:
         return [r["value"] for r in rd.read_samples(self.path) if r["metric"] == metric and math.isfinite(r["value"])]
+
+
+def scores_from_results(results: dict[str, Any]) -> dict[str, Score]:
+    """The scores of a harness `results.json` (metric name -> Score)."""
+    return {name: Score.from_dict(record) for name, record in results["metrics"].items()}
 
 
 def load_runs(paths: list[str | Path]) -> list[Run]:

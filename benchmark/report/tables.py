@@ -9,7 +9,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from .runs import Run, control_level, format_value, metric_order
+from .runs import Run, control_level, format_value
+from .table import metric_order
 
 LEVELS = (("chance", "shuffled-audio"), ("real", "real"))  # (column suffix, control adapter)
 LEVEL_METRIC = "av_align"

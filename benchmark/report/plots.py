@@ -1,8 +1,9 @@
-"""Plots of tables, for `avbench report` and the leaderboard alike (matplotlib Agg, PNG + SVG, one
-style): per-metric bars with 95% CIs (a reference's level as a line across its metric's bars),
-FVD vs AV-Align with the contenders' Pareto front, paper numbers beside their reproductions, and
-the mean-win-rate ranking; for runs, per-class AV-Align bars and the distribution of per-clip
-AV-Align. A plot returns the names of the files it wrote: none when it has nothing to show."""
+"""Plots of tables, for `avbench report` and every other table of the suite (matplotlib Agg,
+PNG + SVG, one style): per-metric bars with 95% CIs (a reference's level as a line across its
+metric's bars), FVD vs AV-Align with the contenders' Pareto front, paper numbers beside their
+reproductions, and the mean-win-rate ranking; for runs, per-class AV-Align bars and the
+distribution of per-clip AV-Align. A plot returns the names of the files it wrote: none when it
+has nothing to show."""
 from __future__ import annotations
 
 import math

@@ -29,7 +29,8 @@ def _table(table: Table) -> list[str]:
         cells = [RANK_MARKUP.get(rank, "{}").format(latex_escape(text)) for text, rank in grid_cells(table, row)]
         out.append(" & ".join([name, *cells]) + r" \\")
     footer = [latex_escape(note) for note in table.footnotes]
-    footer += [rf"\textsuperscript{{{number}}}{latex_escape(note.rstrip('.'))}." for note, number in table.caveats().items()]
+    footer += [rf"\textsuperscript{{{number}}}{latex_escape(note.rstrip('.'))}."
+               for note, number in table.caveats().items()]
     footer += [latex_escape(line) for line in table.legend]
     out += [r"\bottomrule", r"\end{tabular}", r"\par\smallskip", r"{\footnotesize " + " ".join(footer) + r"\par}",
             rf"\caption{{{latex_escape(table.benchmark)}: best bold, second underlined.}}",

@@ -44,8 +44,8 @@ def _add_levels(table: Table) -> None:
         return
     metric = table.columns[at]
     levels = [level for level in LEVELS if any(r.reference == level for r in table.rows)]
-    table.columns[at + 1:at + 1] = [Column(f"{metric.key}:{level}", metric.key, metric.title, None, metric.presets, level)
-                                    for level in levels]
+    table.columns[at + 1:at + 1] = [
+        Column(f"{metric.key}:{level}", metric.key, metric.title, None, metric.presets, level) for level in levels]
     for row in table.rows:
         own = row.cells.get(metric.key)
         if own is None or row.is_reference:

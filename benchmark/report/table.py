@@ -1,8 +1,8 @@
-"""The one table model of avbench (`avbench report` and the leaderboard): per benchmark, a column
+"""The one table model of avbench (`avbench report` and the layers above): per benchmark, a column
 per metric (title, direction, presets), a row per model with its scores, each cell ranked best or
 second among the contenders, and the footnotes a reader needs. A row is a contender or a
 reference (a control such as the real clips: shown for comparison, never ranked). The renderers
-(`render_*.py`), the plots (`plots.py`) and the leaderboard's site data all read this model."""
+(`render_*.py`) and the plots (`plots.py`) read this model; its owners turn their records into rows."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,7 +38,7 @@ class Score:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Score":
-        """A score from its JSON form: a leaderboard entry's score or a results.json metric."""
+        """A score from its JSON form: a results.json metric, or a score stored as one."""
         ci = data.get("ci95")
         return cls(value=data.get("value"), higher_is_better=bool(data["higher_is_better"]),
                    ci95=None if ci is None else (float(ci[0]), float(ci[1])), n=data.get("n"),
@@ -79,8 +79,8 @@ class Column:
 
 @dataclass(frozen=True)
 class TextColumn:
-    """A column of text beside the scores that a table's owner adds (the report's sample counts,
-    the leaderboard's trust level and mean win rate); never ranked."""
+    """A column of text beside the scores that a table's owner adds (e.g. the report's sample
+    counts, a trust level, the mean win rate); never ranked."""
 
     header: str
     text: Callable[["Row"], str]
@@ -98,12 +98,12 @@ class Cell:
 class Row:
     """One model in a table."""
 
-    key: str  # unique in its table: a run folder, a leaderboard entry id
+    key: str  # unique in its table (e.g. a run folder)
     label: str  # the model as the table names it
     cells: dict[str, Cell]  # column key -> cell; a column the row has no score for has no cell
     reference: str | None = None  # None for a contender; else the reference it is: real, chance, shifted
     notes: tuple[str, ...] = ()  # caveats, numbered beside the label
-    muted: bool = False  # set in italics: a reference, a leaderboard entry that is not reportable
+    muted: bool = False  # set in italics: a reference, or rows the table's legend explains
     paper: bool = False  # numbers copied from a paper: squares and "(paper)" in plots
     hatch: str = ""  # fill pattern of its bars in plots
     win_rate: float | None = None  # HELM mean win rate, where the table's owner ranks by it

@@ -12,11 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from avbench.benchmark.report.table import Score
 from avbench.benchmark.yaml_files import read_yaml_mapping
 from avbench.metrics.errors import InputError
 
 from .names import slug
-from .store import Entry, Score
+from .store import Entry
 
 REPORTED = Path(__file__).resolve().parent / "reported"
 FORMAT = "avbench-reported/1"

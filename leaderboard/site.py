@@ -9,15 +9,16 @@ from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 
+from avbench.benchmark.report.render_csv import render_csv
+from avbench.benchmark.report.render_latex import render_latex
 from avbench.metrics.errors import AvbenchError
 
-from .exports import render_csv, site_data, to_data_js, to_json
-from .latex import render_latex
+from .entry_tables import build_tables
+from .exports import CSV_COLUMNS, site_data, to_data_js, to_json
 from .names import slug
-from .plots import write_plots
 from .samples import SAMPLES_GLOBAL, build_sample_browser
+from .site_plots import write_plots
 from .store import Entry, atomic_folder, read_entries
-from .table_model import build_tables
 
 ASSETS = ("index.html", "app.js", "style.css")
 MARKER = "leaderboard.json"  # a folder holding this is a previous build, safe to replace
@@ -69,13 +70,13 @@ def _fill(tmp: Path, store: Path, entries: list[Entry], notes: list[str], max_pe
             target = f"(window.{SAMPLES_GLOBAL} = window.{SAMPLES_GLOBAL} || {{}})[{json.dumps(entry.entry_id)}]"
             _write(tmp / "samples" / f"{key}.js", to_data_js(data, target))
             samples[entry.entry_id] = f"samples/{key}.js"
-    plots = write_plots(tables, tmp / "plots")
+    plots = write_plots(tables, entries, tmp / "plots")
     notes = notes + plots.notes
     data = site_data(tables, plots.plots, samples, notes,
                      datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
     _write(tmp / "leaderboard.json", to_json(data))
     _write(tmp / "data.js", to_data_js(data))
-    _write(tmp / "leaderboard.csv", render_csv(tables))
+    _write(tmp / "leaderboard.csv", render_csv(tables, CSV_COLUMNS))
     _write(tmp / "leaderboard.tex", render_latex(tables))
     return BuildSummary(tmp, len(entries), [t.benchmark for t in tables], list(samples), notes)
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from avbench.benchmark.report.table import Score
 from avbench.metrics.errors import AvbenchError, InputError
 
 ENTRIES = "entries"
@@ -28,32 +29,10 @@ ENTRY_FORMAT = "avbench-leaderboard-entry/1"
 
 # How far a number can be trusted, most to least: our own runs; re-scored or re-computed by the
 # maintainers from a submission; a submission whose bundle checks passed; a number copied from
-# a paper (protocol possibly unknown).
+# a paper (preset possibly unknown).
 TRUST_LEVELS = ("reference", "verified", "self-reported", "reported")
 
 _ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-@dataclass(frozen=True)
-class Score:
-    """One metric of an entry. `ci95` is the 95% interval (None when not reported); `n` the
-    number of samples it was computed on; `preset`/`version` pin the computation (None for a
-    paper number whose protocol is unknown)."""
-
-    value: float | None
-    higher_is_better: bool
-    ci95: tuple[float, float] | None = None
-    n: int | None = None
-    preset: str | None = None
-    version: str | None = None
-    title: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Score":
-        ci = data.get("ci95")
-        return cls(value=data.get("value"), higher_is_better=bool(data["higher_is_better"]),
-                   ci95=None if ci is None else (float(ci[0]), float(ci[1])), n=data.get("n"),
-                   preset=data.get("preset"), version=data.get("version"), title=data.get("title"))
 
 
 @dataclass(frozen=True)
@@ -64,7 +43,7 @@ class Entry:
     fps, frames, duration, checkpoint, commit, sampled_by, evaluated_by, ... as given).
     `benchmark` is the benchmark name (`vggsound`, `landscape`, `audioset-drums`, or a custom
     one); `source` says where the numbers come from (a bundle's sha256, a paper citation);
-    `notes` are caveats a reader must see (e.g. "AV-Align variant unknown").
+    `notes` are caveats a reader must see (e.g. "AV-Align preset unknown").
     """
 
     entry_id: str
@@ -103,14 +82,6 @@ class Entry:
                    source=data["source"], benchmark_version=data.get("benchmark_version"),
                    suite_version=data.get("suite_version"), reportable=bool(data.get("reportable", True)),
                    notes=tuple(data.get("notes") or ()), added_at=data.get("added_at"), extra=dict(data.get("extra") or {}))
-
-
-def scores_from_results(results: dict[str, Any]) -> dict[str, Score]:
-    """The scores of a harness `results.json` (metric name -> Score)."""
-    return {name: Score(value=m.get("value"), higher_is_better=bool(m["higher_is_better"]),
-                        ci95=None if m.get("ci95") is None else (float(m["ci95"][0]), float(m["ci95"][1])),
-                        n=m.get("n"), preset=m.get("preset"), version=m.get("version"), title=m.get("title"))
-            for name, m in results["metrics"].items()}
 
 
 def entry_dir(store: str | Path, entry_id: str) -> Path:

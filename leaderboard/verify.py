@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from avbench.benchmark import run_dir as rd
+from avbench.benchmark.report.runs import scores_from_results
 from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.fileio import sha256_file
 
@@ -37,7 +38,7 @@ from .bundle import CHECKSUMS, MEDIA, MODEL_CARD, RUN_FILES, media_names, parse_
 from .model_card import read_card
 from .names import slug
 from .safe_zip import Limits, safe_extract
-from .store import Entry, add_entry, scores_from_results
+from .store import Entry, add_entry
 
 RESCORABLE = ("av_align",)  # per-sample metrics the store re-scores from submitted media (CPU only)
 FRECHET_RTOL = 1e-6  # same states, same reference: only BLAS summation order may differ

@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 from avbench.benchmark import run_dir as rd
-from avbench.leaderboard.store import Entry, Score, add_entry, scores_from_results
+from avbench.benchmark.report.runs import scores_from_results
+from avbench.benchmark.report.table import Score
+from avbench.leaderboard.store import Entry, add_entry
 
 
 def add_run(store: Path, run: Path, entry_id: str, model: dict, trust: str = "reference", media: bool = True,

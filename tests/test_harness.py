@@ -291,18 +291,19 @@ def test_avbench_run_tiny_end_to_end(tmp_path, capsys):
 
 
 def test_report_places_levels_beside_a_model(tiny, tmp_path):
+    from avbench.benchmark.report.render_markdown import render_markdown
+    from avbench.benchmark.report.run_tables import run_tables
     from avbench.benchmark.report.runs import load_runs
-    from avbench.benchmark.report.tables import build_tables, render_markdown
 
     model = tmp_path / "model"
     shutil.copytree(tiny.runs["shifted"], model)
     results = read_results(model)
     results["model"] = {**results["model"], "name": "folder", "label": "my-model"}
     rd.write_results(model, results)
-    table = build_tables(load_runs([model, *tiny.runs.values()]))[0]
-    row = next(r for r in table.rows if r.run.model == "my-model")
-    assert row.cells["av_align:chance"].record["value"] == read_results(tiny.runs["shuffled-audio"])["metrics"]["av_align"]["value"]
-    assert row.cells["av_align:real"].record["value"] == read_results(tiny.runs["real"])["metrics"]["av_align"]["value"]
+    table = run_tables(load_runs([model, *tiny.runs.values()]))[0]
+    row = next(r for r in table.rows if r.label == "my-model")
+    assert row.cells["av_align:chance"].score.value == read_results(tiny.runs["shuffled-audio"])["metrics"]["av_align"]["value"]
+    assert row.cells["av_align:real"].score.value == read_results(tiny.runs["real"])["metrics"]["av_align"]["value"]
     assert render_markdown([table]).splitlines()[4].startswith("| my-model |")
 
 

@@ -23,13 +23,15 @@ import pytest
 from avbench.benchmark.cli import main
 from avbench.benchmark.definition import load_benchmark
 from avbench.benchmark.generate import generate
+from avbench.benchmark.report.plots import pareto_front
+from avbench.benchmark.report.render_latex import render_latex
+from avbench.benchmark.report.table import Score
 from avbench.benchmark.scoring.run import score_run
+from avbench.leaderboard.entry_tables import build_tables
 from avbench.leaderboard.exports import CSV_COLUMNS, DATA_GLOBAL
-from avbench.leaderboard.latex import render_latex
-from avbench.leaderboard.plots import pareto_front, reproductions
 from avbench.leaderboard.site import build_site
-from avbench.leaderboard.store import Entry, Score, add_entry, read_entries
-from avbench.leaderboard.table_model import build_tables
+from avbench.leaderboard.site_plots import reproductions
+from avbench.leaderboard.store import Entry, add_entry, read_entries
 from avbench.leaderboard.win_rate import mean_win_rates, metric_win_rates
 from leaderboard_support import add_run, reported
 from avbench.metrics.errors import AvbenchError
@@ -97,21 +99,21 @@ def test_best_and_second_follow_each_metric_direction():
                _entry("c", "C", {"av_align": (0.7, None), "fvd": (200.0, None)}),
                _entry("d", "D", {"av_align": (0.2, None)})]
     (table,) = build_tables(entries)
-    rank = {(r.entry.entry_id, m): c.rank for r in table.rows for m, c in r.cells.items()}
+    rank = {(r.key, m): c.rank for r in table.rows for m, c in r.cells.items()}
     assert [rank[(k, "av_align")] for k in "abcd"] == [2, 1, 1, None]  # tie for best; the next value is second
     assert [rank[(k, "fvd")] for k in "abc"] == [None, 1, 2]  # lower is better
-    assert [r.entry.entry_id for r in table.rows] == ["b", "c", "a", "d"]  # by mean win rate
+    assert [r.key for r in table.rows] == ["b", "c", "a", "d"]  # by mean win rate
 
 
 def test_a_repeated_row_is_listed_once_and_not_counted_twice():
     entries = [_entry("a", "A", {"av_align": (0.5, None)}), _entry("b", "B", {"av_align": (0.3, None)}),
                _entry("a2", "A again", {"av_align": (0.5, None)}, extra={"same_as": "a", "table": "Table 2"})]
     (table,) = build_tables(entries)
-    assert [r.entry.entry_id for r in table.rows] == ["a", "b"]
+    assert [r.key for r in table.rows] == ["a", "b"]
     assert [r.win_rate for r in table.rows] == [1.0, 0.0]  # with the repeat, A would share its win with itself
     assert "Not listed twice: A again (Table 2) repeats the numbers of A." in table.footnotes
     (alone,) = build_tables(entries[2:])  # the row it repeats is not in the table: keep it
-    assert [r.entry.entry_id for r in alone.rows] == ["a2"]
+    assert [r.key for r in alone.rows] == ["a2"]
 
 
 def test_pareto_front_lower_fvd_higher_av_align():
@@ -260,7 +262,7 @@ def test_reproductions_pair_paper_rows_with_our_runs(tmp_path):
     ours = _entry("ours-tt", "tempotokens", {"av_align": (0.31, (0.28, 0.34)), "fvd": (950.0, None)})
     other = _entry("ours-x", "Other", {"av_align": (0.2, None)}, extra={"reproduces": "paper-vggsound-text2vid"})
     (table,) = build_tables([ours, other] + PAPER[:2])
-    assert sorted((p.entry.entry_id, o.entry.entry_id) for p, o in reproductions(table)) == [
+    assert sorted((p.key, o.key) for p, o in reproductions(table, [ours, other] + PAPER[:2])) == [
         ("paper-vggsound-tempotokens", "ours-tt"), ("paper-vggsound-text2vid", "ours-x")]
     store = tmp_path / "store"
     for entry in (ours, *PAPER[:2]):

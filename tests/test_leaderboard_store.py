@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from avbench.leaderboard.store import Entry, Score, add_entry, entry_dir, read_entries, scores_from_results
+from avbench.benchmark.report.runs import scores_from_results
+from avbench.benchmark.report.table import Score
+from avbench.leaderboard.store import Entry, add_entry, entry_dir, read_entries
 from avbench.metrics.errors import AvbenchError, InputError
 
 

@@ -1,33 +1,31 @@
-"""Report plots (matplotlib, PNG + SVG): per-metric bars with 95% CI, FVD vs AV-Align, per-class
-AV-Align bars, and the distribution of per-clip AV-Align. Controls are drawn in grey."""
+"""Plots of tables, for `avbench report` and every other table of the suite (matplotlib Agg,
+PNG + SVG, one style): per-metric bars with 95% CIs (a reference's level as a line across its
+metric's bars), FVD vs AV-Align with the contenders' Pareto front, paper numbers beside their
+reproductions, and the mean-win-rate ranking; for runs, per-class AV-Align bars and the
+distribution of per-clip AV-Align. A plot returns the names of the files it wrote: none when it
+has nothing to show."""
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
-from .runs import Run, format_number, metric_order
+from .numbers import format_number
+from .runs import Run
+from .table import Column, Row, Score, Table
 
-# Colour-blind-safe (Okabe-Ito); controls keep fixed colours and are hatched in bar charts.
-CONTROL_COLOURS = {"real": "#333333", "shuffled-audio": "#e69f00", "shifted": "#56b4e9"}
+# Colour-blind-safe (Okabe-Ito) for the contenders; references keep fixed colours.
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#f0e442", "#000080", "#8c564b", "#999999")
-CONTROL_HATCH = "//"
+REFERENCE_COLOURS = {"real": "#333333", "chance": "#e69f00", "shifted": "#56b4e9"}
+OTHER_REFERENCE_COLOUR = "#bbbbbb"
+LEVEL_LINES = {"chance": ":", "real": "--"}  # line style of a level drawn across its metric's bars
 MAX_CLASSES = 30  # per-class plot: the most frequent classes
 
 
-def _colours(runs: list[Run]) -> dict[str, str]:
-    colours, k = {}, 0
-    for run in runs:
-        if run.is_control:
-            colours[run.model] = CONTROL_COLOURS.get(run.adapter, "#bbbbbb")
-        else:
-            colours[run.model] = PALETTE[k % len(PALETTE)]
-            k += 1
-    return colours
-
-
 def plot_style():
+    """pyplot on the Agg backend with avbench's style (SVGs reproducible byte for byte)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -40,6 +38,7 @@ def plot_style():
 
 
 def save_figure(fig, out: Path, stem: str) -> list[str]:
+    """`fig` as out/stem.png and out/stem.svg (closed afterwards); returns the two file names."""
     out.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     names = []
@@ -52,85 +51,226 @@ def save_figure(fig, out: Path, stem: str) -> list[str]:
     return names
 
 
-def _metric_names(runs: list[Run]) -> list[str]:
-    return metric_order(m for run in runs for m in run.results["metrics"])
+def colours(rows: list[Row]) -> dict[str, str]:
+    """Label -> colour: the contenders the palette in order (rows of one model share it), the
+    references their fixed colour."""
+    names = dict.fromkeys(r.label for r in rows if not r.is_reference)
+    result = {name: PALETTE[k % len(PALETTE)] for k, name in enumerate(names)}
+    result.update({r.label: REFERENCE_COLOURS.get(r.reference or "", OTHER_REFERENCE_COLOUR) for r in rows
+                   if r.is_reference})
+    return result
 
 
-def metric_bars(runs: list[Run], out: Path, title: str) -> list[str]:
-    """One panel per metric: a bar per run, 95% CI as error bars; AV-Align panels carry the
-    chance (shuffled-audio) and real-video levels as dashed lines."""
+def plot_label(row: Row) -> str:
+    return f"{row.label} (paper)" if row.paper else row.label
+
+
+def _wrapped(label: str, width: int = 38) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def _value(row: Row, key: str) -> float | None:
+    cell = row.cells.get(key)
+    return None if cell is None else cell.score.value
+
+
+def _errors(scores: list[Score]) -> np.ndarray:
+    """(2, n) distances from each value down and up to its CI bounds (NaN without a CI)."""
+    out = [[s.value - s.ci95[0], s.ci95[1] - s.value] if s.ci95 else [np.nan, np.nan] for s in scores]
+    return np.array(out).T.reshape(2, -1)
+
+
+def _titled(column: Column) -> str:
+    return f"{column.header}  [{', '.join(column.presets)}]"
+
+
+def _marked(table: Table, paper: str, reference: str) -> str:
+    """" (paper: ..., reference: ...)": how the figure marks paper rows and references, where it has them."""
+    marks = [text for text, shown in ((paper, any(r.paper for r in table.rows)),
+                                      (reference, any(r.is_reference for r in table.rows))) if shown]
+    return f" ({'; '.join(marks)})" if marks else ""
+
+
+def level_lines(table: Table, column: Column) -> dict[str, float]:
+    """Level -> the value drawn across `column`'s bars: for each level column of the metric, the
+    first reference of that level with a value (e.g. AV-Align's chance and real levels)."""
+    lines = {}
+    for level in (c.level for c in table.columns if c.level and c.metric == column.key):
+        value = next((v for r in table.rows if r.reference == level and (v := _value(r, column.key)) is not None), None)
+        if value is not None:
+            lines[level] = value
+    return lines
+
+
+def metric_bars(table: Table, out: Path) -> list[str]:
+    """One panel per metric (two panels a row), a horizontal bar per row in the table's order
+    with its 95% CI, hatched as the row says; the metric's levels as vertical lines."""
+    columns = [c for c in table.metric_columns if any(_value(r, c.key) is not None for r in table.rows)]
+    if not columns:
+        return []
     plt = plot_style()
-    names = _metric_names(runs)
-    colours = _colours(runs)
-    ncols = min(3, len(names))
-    nrows = math.ceil(len(names) / ncols)
-    width = max(4.5, 1.1 * len(runs) + 1.5)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 3.9 * nrows), squeeze=False)
-    for ax, name in zip(axes.flat, names):
-        present = [r for r in runs if r.metric(name) and r.metric(name)["value"] is not None]
-        values = [r.metric(name)["value"] for r in present]
-        errors = np.array([[v - r.metric(name)["ci95"][0], r.metric(name)["ci95"][1] - v] if r.metric(name)["ci95"]
-                           else [np.nan, np.nan] for r, v in zip(present, values)]).T.reshape(2, -1)
-        x = np.arange(len(present))
-        bars = ax.bar(x, values, color=[colours[r.model] for r in present], yerr=errors, capsize=4,
-                      edgecolor="black", linewidth=0.6, error_kw={"elinewidth": 1.2})
-        for patch, run in zip(bars, present):
-            patch.set_hatch(CONTROL_HATCH if run.is_control else "")
-        for xi, v, top in zip(x, values, np.asarray(values) + np.nan_to_num(errors[1])):
-            ax.annotate(format_number(v), (xi, max(top, 0.0)), textcoords="offset points", xytext=(0, 4), ha="center", va="bottom",
-                        fontsize=9, bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
-        record = present[0].metric(name) if present else None
-        if record is not None:
-            ax.set_title(f"{record['title']} {'↑' if record['higher_is_better'] else '↓'}  [{record['preset']}]")
-        if name == "av_align":
-            for adapter, style, text in (("shuffled-audio", ":", "chance"), ("real", "--", "real")):
-                level = next((r.metric(name)["value"] for r in present if r.adapter == adapter), None)
-                if level is not None:
-                    ax.axhline(level, color="black", linestyle=style, linewidth=1, label=f"{text} {level:.3f}")
-            if ax.get_legend_handles_labels()[0]:  # between title and axes, clear of the bars
-                ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=9)
-                ax.set_title(ax.get_title(), pad=22)
-        long_names = len(present) > 3 or any(len(r.model) > 8 for r in present)
-        ax.set_xticks(x, [r.model for r in present], rotation=30 if long_names else 0,
-                      ha="right" if long_names else "center")
-        ax.margins(y=0.18)
-    for ax in list(axes.flat)[len(names):]:
+    palette = colours(table.rows)
+    rows = table.rows
+    ncols = min(2, len(columns))
+    nrows = math.ceil(len(columns) / ncols)
+    labels = [_wrapped(plot_label(r)) for r in rows]
+    height = 0.2 * sum(label.count("\n") + 1 for label in labels) + 0.25 * len(rows) + 1.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols + 2.6, max(2.8, height) * nrows), squeeze=False,
+                             sharey=True)
+    y = np.arange(len(rows))
+    for ax, column in zip(axes.flat, columns):
+        present = [i for i, r in enumerate(rows) if _value(r, column.key) is not None]
+        scores = [rows[i].cells[column.key].score for i in present]
+        values = [s.value for s in scores]
+        errors = _errors(scores)
+        bars = ax.barh(y[present], values, color=[palette[rows[i].label] for i in present],
+                       xerr=errors, capsize=3, edgecolor="black", linewidth=0.6)
+        for patch, i, v, right in zip(bars, present, values, np.asarray(values) + np.nan_to_num(errors[1])):
+            patch.set_hatch(rows[i].hatch)
+            ax.annotate(format_number(v), (max(right, 0.0), y[i]), textcoords="offset points", xytext=(4, 0),
+                        va="center", fontsize=8)
+        for level, value in level_lines(table, column).items():
+            ax.axvline(value, color="black", linestyle=LEVEL_LINES.get(level, "-."), linewidth=1,
+                       label=f"{level} {value:.3f}")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", frameon=False, fontsize=8)
+        ax.set_title(_titled(column), fontsize=10, loc="left")
+        ax.margins(x=0.18)
+    axes[0, 0].set_yticks(y, labels, fontsize=9)
+    axes[0, 0].invert_yaxis()
+    for ax in list(axes.flat)[len(columns):]:
         ax.axis("off")
-    fig.suptitle(title)
+    fig.suptitle(f"{table.benchmark}: each metric with its 95% CI"
+                 + _marked(table, "hatched: paper numbers", "hatched: references"))
     return save_figure(fig, out, "metrics_bars")
 
 
-def fvd_vs_av_align(runs: list[Run], out: Path, title: str) -> list[str]:
-    """Scatter of FVD (lower is better) against AV-Align (higher is better) with AV-Align CIs."""
-    present = [r for r in runs if r.metric("fvd") and r.metric("av_align") and r.metric("fvd")["value"] is not None
-               and r.metric("av_align")["value"] is not None]
-    if not present:
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points (fvd, av_align) that no other point dominates (FVD no higher and
+    AV-Align no lower, one of them strictly), ordered by FVD."""
+    front = [i for i, (f, a) in enumerate(points)
+             if not any(f2 <= f and a2 >= a and (f2 < f or a2 > a) for f2, a2 in points)]
+    return sorted(front, key=lambda i: (points[i][0], -points[i][1]))
+
+
+def fvd_vs_av_align(table: Table, out: Path) -> list[str]:
+    """Scatter of FVD ↓ against AV-Align ↑ (two or more rows with both), CIs as error bars,
+    numbered points with a key, the Pareto front of the contenders as a step line."""
+    rows = [r for r in table.rows if _value(r, "fvd") is not None and _value(r, "av_align") is not None]
+    if len(rows) < 2:
         return []
     plt = plot_style()
-    colours = _colours(runs)
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    for run in present:
-        x, y = run.metric("fvd")["value"], run.metric("av_align")["value"]
-        ci = run.metric("av_align")["ci95"]
-        yerr = [[y - ci[0]], [ci[1] - y]] if ci else None
-        ax.errorbar([x], [y], yerr=yerr, fmt="o", color=colours[run.model], capsize=4, markersize=8)
-        ax.annotate(run.model, (x, y), textcoords="offset points", xytext=(7, 5), fontsize=10)
-    ax.set_xlabel(f"FVD ↓  [{present[0].metric('fvd')['preset']}]")
-    ax.set_ylabel(f"AV-Align ↑  [{present[0].metric('av_align')['preset']}]")
-    ax.set_title(title)
-    ax.margins(x=0.2, y=0.1)
+    palette = colours(table.rows)
+    points = [(r.cells["fvd"].score.value, r.cells["av_align"].score.value) for r in rows]
+    fig, ax = plt.subplots(figsize=(10.5, max(5.0, 0.32 * len(rows) + 1.5)))
+    for k, (row, (x, y)) in enumerate(zip(rows, points), start=1):
+        xerr, yerr = (_errors([row.cells[m].score]) for m in ("fvd", "av_align"))
+        marker = "s" if row.paper else "D" if row.is_reference else "o"
+        # Numbered points and a key beside the axes: names written at the points overlap.
+        ax.errorbar([x], [y], xerr=None if np.isnan(xerr).all() else xerr, yerr=None if np.isnan(yerr).all() else yerr,
+                    fmt=marker, color=palette[row.label], capsize=3, markersize=8,
+                    label=_wrapped(f"{k}. {plot_label(row)}", 44))
+        ax.annotate(str(k), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    contenders = [i for i, r in enumerate(rows) if not r.is_reference]
+    front = [contenders[i] for i in pareto_front([points[i] for i in contenders])]
+    if front:
+        ax.step([points[i][0] for i in front], [points[i][1] for i in front], where="post", color="black",
+                linestyle="--", linewidth=1, label="Pareto front")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=8)
+    by_key = {c.key: c for c in table.columns}
+    ax.set_xlabel(_titled(by_key["fvd"]))
+    ax.set_ylabel(_titled(by_key["av_align"]))
+    ax.set_title(f"{table.benchmark}: quality vs synchrony"
+                 + _marked(table, "squares: paper numbers", "diamonds: references"), loc="left")
+    ax.margins(x=0.2, y=0.15)
     return save_figure(fig, out, "fvd_vs_av_align")
 
 
-def av_align_by_class(runs: list[Run], out: Path, title: str) -> list[str]:
-    """Per-class mean AV-Align, grouped bars (one colour per run), the most frequent classes."""
-    present = [r for r in runs if r.results["by_category"].get("av_align")]
+def reported_vs_reproduced(tables: list[Table], pairs: list[tuple[str, Row, Row]], out: Path) -> list[str]:
+    """Per metric, the paper's number beside ours for each (benchmark, paper row, our row) of
+    `pairs`; without pairs, the tables' paper rows alone with that said on the figure."""
+    reported = [(t.benchmark, r) for t in tables for r in t.rows if r.paper]
+    if not reported:
+        return []
+    plt = plot_style()
+    if not pairs:
+        fig, ax = plt.subplots(figsize=(6.0, 2.4))
+        ax.axis("off")
+        names = sorted({f"{r.label} ({b})" for b, r in reported})
+        ax.text(0.5, 0.7, "No run in this store reproduces a paper row\n(same model and benchmark).",
+                ha="center", va="center", fontsize=13, transform=ax.transAxes)
+        ax.text(0.5, 0.2, f"{len(reported)} paper rows, e.g. " + ", ".join(names[:3]) + (" ..." if len(names) > 3 else ""),
+                ha="center", va="center", fontsize=10, wrap=True, transform=ax.transAxes)
+        fig.suptitle("Reported (paper) vs reproduced")
+        return save_figure(fig, out, "reported_vs_reproduced")
+    metrics = list(dict.fromkeys(m for _, p, o in pairs for m in p.cells if m in o.cells))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.5, 1.6 * len(pairs) + 1.5) * len(metrics), 4.4), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        group = [(b, p, o) for b, p, o in pairs if metric in p.cells and metric in o.cells]
+        x = np.arange(len(group))
+        paper = [p.cells[metric].score.value for _, p, _ in group]
+        ours = [o.cells[metric].score.value for _, _, o in group]
+        ax.bar(x - 0.2, paper, width=0.4, color="#bbbbbb", hatch="//", edgecolor="black", linewidth=0.6, label="paper")
+        ax.bar(x + 0.2, ours, width=0.4, color=PALETTE[0], edgecolor="black", linewidth=0.6,
+               yerr=_errors([o.cells[metric].score for _, _, o in group]), capsize=4, label="ours")
+        for shift, values in ((-0.2, paper), (0.2, ours)):
+            for xi, v in zip(x, values):
+                ax.annotate(format_number(v), (xi + shift, v), textcoords="offset points", xytext=(0, 3), ha="center",
+                            fontsize=8)
+        score = group[0][1].cells[metric].score
+        ax.set_title(f"{score.title or metric} {'↑' if score.higher_is_better else '↓'}")
+        ax.set_xticks(x, [f"{o.label}\n{b}" for b, _, o in group], fontsize=9)
+        ax.margins(y=0.15)
+        ax.legend(frameon=False, fontsize=9)
+    fig.suptitle("Reported (paper) vs reproduced (ours, 95% CI)")
+    return save_figure(fig, out, "reported_vs_reproduced")
+
+
+def win_rate_ranking(tables: list[Table], out: Path) -> list[str]:
+    """Horizontal bars of the mean win rate, one panel per table with two or more ranked rows."""
+    ranked = [(t, [r for r in t.rows if r.win_rate is not None]) for t in tables]
+    ranked = [(t, rows) for t, rows in ranked if len(rows) >= 2]
+    if not ranked:
+        return []
+    plt = plot_style()
+    labels = {id(r): _wrapped(plot_label(r)) for _, rows in ranked for r in rows}
+    lines = [sum(labels[id(r)].count("\n") + 1 for r in rows) for _, rows in ranked]
+    height = sum(0.22 * n + 0.2 * len(rows) + 1.0 for n, (_, rows) in zip(lines, ranked))
+    fig, axes = plt.subplots(len(ranked), 1, figsize=(9.0, max(3.0, height)), squeeze=False,
+                             gridspec_kw={"height_ratios": [n + 2 for n in lines]})
+    for ax, (table, rows) in zip(axes.flat, ranked):
+        palette = colours(table.rows)
+        y = np.arange(len(rows))
+        bars = ax.barh(y, [r.win_rate for r in rows], color=[palette[r.label] for r in rows], edgecolor="black",
+                       linewidth=0.6)
+        for patch, row in zip(bars, rows):
+            patch.set_hatch(row.hatch)
+            ax.annotate(f"{row.win_rate:.2f}", (row.win_rate, patch.get_y() + patch.get_height() / 2),
+                        textcoords="offset points", xytext=(4, 0), va="center", fontsize=9)
+        ax.set_yticks(y, [labels[id(r)] for r in rows], fontsize=9)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.12)
+        ax.set_title(table.benchmark, loc="left", fontsize=11)
+    axes.flat[-1].set_xlabel("mean win rate ↑ (HELM; missing metrics excluded)")
+    fig.suptitle("Mean win rate ranking")
+    return save_figure(fig, out, "win_rate_ranking")
+
+
+def _run_rows(table: Table, runs: list[Run]) -> list[tuple[Row, Run]]:
+    """The rows of `table` with the runs they show (a report's labels are unique)."""
+    by_label = {run.model: run for run in runs}
+    return [(row, by_label[row.label]) for row in table.rows if row.label in by_label]
+
+
+def av_align_by_class(table: Table, runs: list[Run], out: Path) -> list[str]:
+    """Per-class mean AV-Align, grouped bars (a colour per row), the most frequent classes."""
+    present = [(row, run) for row, run in _run_rows(table, runs) if run.results["by_category"].get("av_align")]
     if not present:
         return []
     plt = plot_style()
-    colours = _colours(runs)
+    palette = colours(table.rows)
     counts: dict[str, int] = {}
-    for run in present:
+    for _, run in present:
         for label, rec in run.results["by_category"]["av_align"].items():
             counts[label] = max(counts.get(label, 0), rec["n"])
     classes = sorted(counts, key=lambda c: (-counts[c], c))[:MAX_CLASSES]
@@ -138,51 +278,38 @@ def av_align_by_class(runs: list[Run], out: Path, title: str) -> list[str]:
     fig, ax = plt.subplots(figsize=(9.0, height))
     bar = 0.8 / len(present)
     y = np.arange(len(classes))
-    for k, run in enumerate(present):
+    for k, (row, run) in enumerate(present):
         by = run.results["by_category"]["av_align"]
         values = [by[c]["value"] if c in by else np.nan for c in classes]
-        ax.barh(y + k * bar - 0.4 + bar / 2, values, height=bar, color=colours[run.model], label=run.model,
-                edgecolor="black", linewidth=0.5, hatch=CONTROL_HATCH if run.is_control else "")
+        ax.barh(y + k * bar - 0.4 + bar / 2, values, height=bar, color=palette[row.label], label=row.label,
+                edgecolor="black", linewidth=0.5, hatch=row.hatch)
     ax.set_yticks(y, [f"{c} (n={counts[c]})" for c in classes])
     ax.invert_yaxis()
     ax.set_xlabel("mean AV-Align per class ↑")
-    ax.set_title(title)
+    ax.set_title(table.benchmark)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return save_figure(fig, out, "av_align_by_class")
 
 
-def av_align_histogram(runs: list[Run], out: Path, title: str) -> list[str]:
-    """Distribution of per-clip AV-Align (defined scores), one outline per run."""
-    values = {r.model: r.sample_values("av_align") for r in runs if r.metric("av_align")}
+def av_align_histogram(table: Table, runs: list[Run], out: Path) -> list[str]:
+    """Distribution of per-clip AV-Align (defined scores), one outline per row."""
+    values = {row.label: run.sample_values("av_align") for row, run in _run_rows(table, runs)
+              if "av_align" in run.results["metrics"]}
     values = {k: v for k, v in values.items() if v}
     if not values:
         return []
     plt = plot_style()
-    colours = _colours(runs)
+    palette = colours(table.rows)
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     bins = np.linspace(0.0, max(1.0, max(max(v) for v in values.values())), 21)
-    for model, v in values.items():
-        ax.hist(v, bins=bins, histtype="stepfilled", alpha=0.3, color=colours[model])
-        ax.hist(v, bins=bins, histtype="step", linewidth=2, color=colours[model], label=f"{model} (n={len(v)})")
+    for label, v in values.items():
+        ax.hist(v, bins=bins, histtype="stepfilled", alpha=0.3, color=palette[label])
+        ax.hist(v, bins=bins, histtype="step", linewidth=2, color=palette[label], label=f"{label} (n={len(v)})")
     from matplotlib.ticker import MaxNLocator
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("per-clip AV-Align")
     ax.set_ylabel("clips")
-    ax.set_title(title)
+    ax.set_title(table.benchmark)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return save_figure(fig, out, "av_align_histogram")
-
-
-PLOTS = (metric_bars, fvd_vs_av_align, av_align_by_class, av_align_histogram)
-
-
-def write_plots(runs: list[Run], out: Path) -> list[str]:
-    """Every plot for every benchmark among `runs`, under `out` (files named <benchmark>-<plot>)."""
-    written = []
-    for benchmark in dict.fromkeys(r.benchmark for r in runs):
-        group = [r for r in runs if r.benchmark == benchmark]
-        folder = out / benchmark.replace("@", "-v")
-        for plot in PLOTS:
-            written += [f"{folder.name}/{name}" for name in plot(group, folder, benchmark)]
-    return written

@@ -1,4 +1,4 @@
-"""Loading run directories for reports, and how their values are named and formatted."""
+"""Loading run directories for reports."""
 from __future__ import annotations
 
 import math
@@ -7,51 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import run_dir as rd
+from .table import Score
 
-CONTROLS = ("real", "shuffled-audio", "shifted")  # control models, bracketing every result
-
-
-# Display order of metrics (others follow alphabetically): alignment first, then quality, then text.
-METRIC_ORDER = ("av_align", "fvd", "fid", "kid", "fad", "is", "isv", "clipsim", "clipscore")
-
-
-def metric_order(names) -> list[str]:
-    """`names` in display order (results.json keeps its keys sorted)."""
-    rank = {name: k for k, name in enumerate(METRIC_ORDER)}
-    return sorted(dict.fromkeys(names), key=lambda n: (rank.get(n, len(rank)), n))
-
-
-def format_number(value: float | None) -> str:
-    """Three decimals (fewer for large values, three significant digits for small ones); values
-    below 1e-9 in magnitude are rounding noise of an exact zero (e.g. a distance of a set to
-    itself) and show as 0.000. Files (csv, json) keep every digit."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:.1f}"
-    if magnitude >= 10:
-        return f"{value:.2f}"
-    if magnitude >= 0.01:
-        return f"{value:.3f}"
-    if magnitude < 1e-9:
-        return "0.000"
-    return f"{value:.3g}"
-
-
-def half_width(record: dict[str, Any]) -> float | None:
-    ci = record.get("ci95")
-    return None if not ci else (ci[1] - ci[0]) / 2
-
-
-def format_value(record: dict[str, Any] | None, ci: bool = True, pm: str = "±") -> str:
-    if record is None:
-        return "—"
-    text = format_number(record["value"])
-    h = half_width(record)
-    if ci and h is not None and record["value"] is not None:
-        text += f" {pm} {format_number(h)}"
-    return text
+# The control models, bracketing every result, and the reference each one is in a table: the
+# dataset's own clips (real), another item's audio (chance), audio delayed by k frames (shifted).
+CONTROLS = {"real": "real", "shuffled-audio": "chance", "shifted": "shifted"}
 
 
 @dataclass
@@ -71,23 +31,17 @@ class Run:
         return self.results["model"]["name"]
 
     @property
-    def is_control(self) -> bool:
-        return self.adapter in CONTROLS
-
-    @property
     def benchmark(self) -> str:
         b = self.results["benchmark"]
         return f"{b['name']}@{b['version']}"
 
-    def title(self, metric: str) -> str:
-        record = self.metric(metric)
-        return record["title"] if record else metric
-
-    def metric(self, name: str) -> dict[str, Any] | None:
-        return self.results["metrics"].get(name)
-
     def sample_values(self, metric: str) -> list[float]:
         return [r["value"] for r in rd.read_samples(self.path) if r["metric"] == metric and math.isfinite(r["value"])]
+
+
+def scores_from_results(results: dict[str, Any]) -> dict[str, Score]:
+    """The scores of a harness `results.json` (metric name -> Score)."""
+    return {name: Score.from_dict(record) for name, record in results["metrics"].items()}
 
 
 def load_runs(paths: list[str | Path]) -> list[Run]:
@@ -100,12 +54,3 @@ def load_runs(paths: list[str | Path]) -> list[Run]:
         if seen[run.model] > 1:
             run.results["model"]["label"] = f"{run.model} ({run.path.name})"
     return runs
-
-
-def control_level(runs: list[Run], benchmark: str, adapter: str, metric: str, preset: str) -> dict[str, Any] | None:
-    """The metric record of the `adapter` control on `benchmark` with the same preset, if run."""
-    for run in runs:
-        record = run.metric(metric)
-        if run.benchmark == benchmark and run.adapter == adapter and record and record["preset"] == preset:
-            return record
-    return None

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .runs import format_value
+from .numbers import format_score
+from .table import Score
 
 
 def summary_lines(results: dict[str, Any], run_dir: Path) -> list[str]:
@@ -16,7 +17,7 @@ def summary_lines(results: dict[str, Any], run_dir: Path) -> list[str]:
     for name, record in results["metrics"].items():
         arrow = "↑" if record["higher_is_better"] else "↓"
         lines.append(f"  {record['title']} {arrow} [{record['preset']} v{record['version']}]: "
-                     f"{format_value(record, ci=True)}  (n={record['n']})")
+                     f"{format_score(Score.from_dict(record))}  (n={record['n']})")
     if not flags["reportable"]:
         lines.append("  not reportable: " + "; ".join(flags["reasons"]))
     return lines

@@ -33,7 +33,7 @@ FRAMES = 16
 AUDIO_RATE = 16000  # audio_fps
 AUDIO_SAMPLES = 25600  # audio_size 1,25600: 1.6 s
 SIZES = {"base": 64, "sr": 256}
-PRESETS = "variants"
+VARIANTS = "variants"
 
 # ssh_scripts/audio2video_sample_sr.sh: MODEL_FLAGS, DIFFUSION_FLAGS (minus --devices, which the
 # upstream mode adds), SRMODEL_FLAGS, SR_DIFFUSION_FLAGS.
@@ -163,7 +163,7 @@ class MMDiffusionGenerator(BaselineGenerator):
         chosen = self.options["output"]
 
         def variant_path(kind: str) -> Path:
-            return out_dir / PRESETS / f"{SIZES[kind]}x{SIZES[kind]}" / video.relative_to(out_dir)
+            return out_dir / VARIANTS / f"{SIZES[kind]}x{SIZES[kind]}" / video.relative_to(out_dir)
 
         for kind, array in frames.items():
             size = SIZES[kind]

@@ -114,7 +114,7 @@ class Benchmark:
         return [r["item_id"] for r in self.rows]
 
     def item_seed(self, item_id: str) -> int:
-        """Seed of one item: independent of order and sharding (harness.md §10.7)."""
+        """Seed of one item: independent of order and sharding."""
         digest = hashlib.sha256(f"{self.protocol.seed}:{item_id}".encode()).hexdigest()
         return int(digest[:8], 16)
 

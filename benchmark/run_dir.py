@@ -1,4 +1,4 @@
-"""The run directory (DESIGN.md "Runs, records, cache") and its files, read and written in one place.
+"""The run directory (docs/architecture.md, "A run directory") and its files, read and written in one place.
 
     RUN_DIR/
       config.yaml        fully resolved configuration (its hash is results' config_hash)

@@ -1,6 +1,6 @@
 """Strided shards of a run (`--shard i/N`, i = 0..N-1): shard i takes the ids at positions
 i, i+N, i+2N, ... of the sorted id list, with no padding, so shard sizes differ by at most one
-and the union of all shards is the whole run (harness.md §10.7)."""
+and the union of all shards is the whole run."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Submission bundles: `avbench pack RUN_DIR` → one zip (harness.md §10.5).
+"""Submission bundles: `avbench pack RUN_DIR` → one zip.
 
     results.json  config.yaml  samples.parquet  manifest.csv  failures.csv   the run's own files
     states/<metric>.npz  states/<metric>.reference.npz                        mergeable states

@@ -1,4 +1,4 @@
-"""The model card of a submission (`model_card.yaml`, harness.md §10.5): who made the videos and how.
+"""The model card of a submission (`model_card.yaml`): who made the videos and how.
 
 Only `name` is required; every other field is optional but checked for its type, and an unknown
 field is an error (a typo would otherwise vanish silently). `template(results)` pre-fills a card
@@ -119,7 +119,7 @@ def card_from_run(results: dict[str, Any]) -> dict[str, Any]:
 def template(results: dict[str, Any]) -> str:
     """A commented model_card.yaml pre-filled from the run; unknown fields left empty."""
     known = card_from_run(results)
-    lines = ["# avbench model card (harness.md §10.5). `name` is required; leave a field empty if unknown."]
+    lines = ["# avbench model card. `name` is required; leave a field empty if unknown."]
     for key, (help_text, _) in FIELDS.items():
         value = known.get(key)
         rendered = "" if value is None else " " + yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()

@@ -1,10 +1,10 @@
-"""`avbench reproduce <table>`: our runs beside a paper table's reported numbers (harness.md §10.8).
+"""`avbench reproduce <table>`: our runs beside a paper table's reported numbers.
 
 Runs are matched to rows explicitly (`ROW=RUN_DIR`, ROW a row key such as `vggsound/ours`) or by
 their results.json: same benchmark and the row's generator adapter (`reference` for TempoTokens,
 `tats`, `mm-diffusion`, `real`). For every row and metric it gives the reported number, ours, the
 difference and the protocol choices that differ from or are unknown in the paper, read from the
-run's results.json against what the paper states (paper.md §2): a number whose protocol is
+run's results.json against what the paper states: a number whose protocol is
 unknown is not a regression target, only a point of comparison.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .reported import ReportedRow, ReportedTable, reported_tables
 DASH = "—"
 
 # What the paper (arXiv v1) states about each protocol choice, and the released inference code's
-# default where it has one (paper.md §2.1-2.2). None: not stated.
+# default where it has one. None: not stated.
 PAPER_PROTOCOL: dict[str, tuple[str | None, str | None]] = {
     "sample count": (None, "150 per run (inference.py --n 150)"),
     "fps": (None, "12"),
@@ -33,7 +33,7 @@ PAPER_PROTOCOL: dict[str, tuple[str | None, str | None]] = {
     "resolution": (None, "384x384"),
     "duration": (None, "2 s (first 2 s of the test audio)"),
 }
-# What the paper states about each metric's definition (paper.md §2.1).
+# What the paper states about each metric's definition.
 PAPER_METRICS: dict[str, str] = {
     "av_align": "preset unknown (2023 code could not run; 2025 code: 0.1 px floor, one-to-one)",
     "fvd": "Unterthiner et al. 2019 cited; feature extractor, clip length and resolution not stated",

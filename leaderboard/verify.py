@@ -1,4 +1,4 @@
-"""`avbench submit`: verify a bundle and add it to a leaderboard store (harness.md §10.5).
+"""`avbench submit`: verify a bundle and add it to a leaderboard store.
 
 Checks, in order; the first failure rejects the bundle with one reason (`SubmissionRejected`):
 1. the archive reads safely (`safe_zip`) and holds exactly the bundle's members;

@@ -206,7 +206,7 @@ class LogitsMetric(NetworkMetric):
         return rows.reshape(-1, self.num_classes)
 
     def notes(self, value: ISValue) -> list[str]:
-        """What a reader of this score must know (a split below the protocol's size, ...)."""
+        """What a reader of this score must know (a split below the preset's size, ...)."""
         return [f"{value.n_unused} samples beyond the last full split were left out"] if value.n_unused else []
 
     def compute(self) -> MetricResult:

@@ -6,7 +6,7 @@
 | `isv/tgan` | tgan: cv2 cubic 128², crop 112, BGR − mean | one split over all clips (9 984 in TGAN) | log(· + 1e-7) |
 | `isv/styleganv` | tgan2 recipe (inside StyleGAN-V's TorchScript) | 2048 clips, `RandomState(42)` shuffle, 10 splits | none |
 
-Every clip is its first 16 frames. IS grows with split size, so the protocols give different
+Every clip is its first 16 frames. IS grows with split size, so the presets give different
 numbers on the same clips; every result names its preset and notes a sample count that
 differs from the preset's. Sources: pfnet-research/tgan2 (scripts/compute_inception_score.py,
 tgan2/evaluations/inception_score.py), pfnet-research/tgan (evaluation/calc_inception.py),
@@ -159,7 +159,7 @@ class VideoInceptionScore(LogitsMetric):
     def feature_key(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return {"pipeline": {"network": "c3d", "protocol": asdict(self.preset)}, "weights": self.weights()}
+        return {"pipeline": {"network": "c3d", "preset": asdict(self.preset)}, "weights": self.weights()}
 
     def sample_features(self, sample: Sample) -> Features:
         video = sample.require_video()

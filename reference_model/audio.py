@@ -1,6 +1,6 @@
 """The audio a video is conditioned on: cut at the file's own rate, then made 16 kHz mono for BEATs.
 
-Upstream (models.md §1.2 steps 2-4) cuts the first 2 s at the native rate and saves them as
+Upstream (TempoTokens' `inference.py`) cuts the first 2 s at the native rate and saves them as
 `<id>.wav`, resamples with torchaudio's `Resample` (windowed sinc, Hann, width 6, rolloff 0.99)
 when the rate is not 16 kHz, and averages stereo to mono. Here the cut and the wav are the same;
 resampling goes through librosa (the preset's `resampler`, by default "polyphase", i.e. scipy's

@@ -4,7 +4,7 @@ The module and parameter names equal the keys of the released checkpoint
 `BEATs_iter3_plus_AS2M_finetuned_on_AS2M_cpt2.pt` (its `model` dict), which loads strictly; only
 the AudioSet classifier head (`predictor.*`) is dropped, as upstream sets `beats.predictor = None`.
 
-Dataflow (models.md §1.2 steps 6-8), for a 2 s clip at 16 kHz:
+Dataflow (TempoTokens' inference path), for a 2 s clip at 16 kHz:
 waveform `(B, 32000)` → normalised Kaldi fbank `(B, 198, 128)` → 16×16 patches, time-major
 `(B, 96, 512)` → LayerNorm, Linear → `(B, 96, 768)` → convolutional position embedding,
 LayerNorm → 12 post-LN deep-norm layers with a bucketed relative position bias and GRU gating.

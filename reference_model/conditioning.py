@@ -1,6 +1,6 @@
 """How TempoTokens conditions a stock text-to-video model on audio, without patching library code.
 
-Upstream edits two library classes (models.md §0.3); the same effect with stock classes:
+Upstream edits two library classes; the same effect with stock classes:
 
 * Text encoder: six placeholder tokens are added to the CLIP tokenizer, and a forward hook on the
   token-embedding layer overwrites their embeddings, row by row, with the audio tokens. Each of

@@ -1,7 +1,7 @@
 """Kaldi-compatible log-mel filterbank in torch: BEATs' audio front end without torchaudio.
 
 Equals `torchaudio.compliance.kaldi.fbank(x * 2**15, num_mel_bins=128, sample_frequency=16000,
-frame_length=25, frame_shift=10)` with every other option at its Kaldi default (models.md §1.3):
+frame_length=25, frame_shift=10)` with every other option at its Kaldi default (as BEATs' `preprocess` calls it):
 no dither, `snip_edges`, DC removal, pre-emphasis 0.97, povey window, zero-padding to a power of
 two, power spectrum, triangular filters on the Kaldi mel scale from 20 Hz to Nyquist, and
 `log(max(x, float32 eps))`. BEATs then normalises with its AudioSet mean and standard deviation.

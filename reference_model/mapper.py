@@ -1,7 +1,7 @@
 """TempoTokens' temporal audio-token mapper (upstream `TempEmbedder`), inference only.
 
-Parameter names and shapes equal the released `learned_embeds.pth` (models.md §1.4), which loads
-strictly. Dataflow (models.md §1.2 steps 9-12), for 2 s of audio and 24 video frames:
+Parameter names and shapes equal the released `learned_embeds.pth` (TempoTokens' `TempEmbedder`), which loads
+strictly. Dataflow (TempoTokens' inference path), for 2 s of audio and 24 video frames:
 
 BEATs layers `(B, 96, 9216)` → per-token MLP 9216→2304→2304→1024 (GELU) → mean of each run of
 96/24 = 4 consecutive tokens `(B, 24, 1024)` → GELU, Linear → the temporal tokens

@@ -1,6 +1,6 @@
 """TempoTokens inference: 16 kHz audio (+ optional text) → 24 video frames.
 
-Steps (models.md §1.2): BEATs and the mapper turn the audio into per-frame tokens (CPU, fp32,
+Steps: BEATs and the mapper turn the audio into per-frame tokens (CPU, fp32,
 as upstream); the tokens are injected into F copies of the prompt; the UNet denoises with
 per-frame cross-attention under DPM-Solver++ and classifier-free guidance against the empty
 prompt; the VAE decodes the latents frame by frame.

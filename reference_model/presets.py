@@ -1,6 +1,6 @@
 """Inference protocol of the reference model: every setting that shapes its output, by name.
 
-`tempotokens-cli` is what upstream's `inference.py` does by default (models.md §1.5), which is
+`tempotokens-cli` is what upstream's `inference.py` does by default, which is
 what its README commands use: zeroscope_v2_576w, the first 2 s of audio, 24 frames written at
 12 fps, 384×384, 25 DPM-Solver++ steps, classifier-free guidance 25 against the empty prompt.
 """

@@ -9,7 +9,7 @@ from avbench.metrics.inception_score import ISScoring, inception_score, softmax6
 from avbench.metrics.networks.c3d import C3D, _loader_for, c3d_from_state, state_dict_from_chainer, state_dict_from_torch
 from avbench.metrics.video_inception_score import PRESETS, C3DFeatures, VideoInceptionScore
 
-# metrics.md §3.1 (pfnet-research/tgan2:tgan2/models/c3d/c3d_ucf101.py): Chainer names and shapes
+# pfnet-research/tgan2:tgan2/models/c3d/c3d_ucf101.py: Chainer names and shapes
 CANONICAL_NPZ = {
     "conv1a/W": (64, 3, 3, 3, 3), "conv1a/b": (64,),
     "conv2a/W": (128, 64, 3, 3, 3), "conv2a/b": (128,),

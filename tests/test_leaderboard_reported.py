@@ -1,4 +1,4 @@
-"""The paper's tables as data: structure, hand-checked numbers (copied from paper.md §1.3-1.5 by
+"""The paper's tables as data: structure, hand-checked numbers (copied from arXiv:2309.16429v1, Tables 1-3, by
 hand, not from the YAML), internal consistency, provenance and caveats on every entry."""
 from __future__ import annotations
 

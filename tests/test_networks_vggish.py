@@ -1,5 +1,5 @@
 """VGGish: torchvggish key layout, strict loading, TF flatten order, PCA, and the log-mel frontend
-against a plain loop-by-loop numpy derivation of AudioSet's `mel_features.py` (metrics.md §4.1,
+against a plain loop-by-loop numpy derivation of AudioSet's `mel_features.py` (tensorflow/models research/audioset,
 §9.12) written here.
 """
 import io

@@ -1,4 +1,4 @@
-"""BEATs port: checkpoint layout (models.md §1.3), loading, relative position buckets, one
+"""BEATs port: checkpoint layout (microsoft/unilm BEATs), loading, relative position buckets, one
 encoder layer against a plain per-head loop, token order and the layer concatenation."""
 from __future__ import annotations
 

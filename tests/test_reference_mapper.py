@@ -1,4 +1,4 @@
-"""Temporal audio-token mapper: `learned_embeds.pth` layout (models.md §1.4), per-frame grouping
+"""Temporal audio-token mapper: `learned_embeds.pth` layout (TempoTokens' `TempEmbedder` state dict), per-frame grouping
 and local windows on hand-built inputs, the class-token pooling against its formula, dropout."""
 from __future__ import annotations
 

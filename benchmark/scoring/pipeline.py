@@ -37,7 +37,7 @@ CONFIG_SCHEMA = "avbench-run-config/1"
 
 @dataclass
 class ScoreRequest:
-    """Everything `avbench score` needs. `metrics`: name → options (preset, variant, ...)."""
+    """Everything `avbench score` needs. `metrics`: name → options (preset, template, runtime options ...)."""
 
     benchmark: Benchmark
     inputs: Path

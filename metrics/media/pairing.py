@@ -1,4 +1,4 @@
-"""Pairing each video with the audio it is scored against (DESIGN.md, "Runs, records, cache").
+"""Pairing each video with the audio it is scored against.
 
 Order: explicit manifest > same stem in `audio_dir` > same stem beside the video > the
 video's own audio track. Never by sort order. A pair whose audio is None means "the video's

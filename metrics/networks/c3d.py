@@ -6,7 +6,7 @@ Layer list of pfnet-research/tgan2:tgan2/models/c3d/c3d_ucf101.py: eight 3×3×3
 fc8 4096→101. Chainer's `max_pooling_nd` defaults to `cover_all=True`, i.e. ceil-mode output sizes
 (112 → 56 → 28 → 14 → 7 → **4**, which is why fc6 has 512·1·4·4 inputs); every pool here uses
 `ceil_mode=True`, which equals `cover_all` for kernel = stride = 2. Dropout is identity at
-inference. The input is the protocol-preprocessed clip (see metrics/video_inception_score.py):
+inference. The input is the clip preprocessed as the preset says (see metrics/video_inception_score.py):
 `(B, 3, 16, 112, 112)` float32, BGR, on the 0-255 scale minus the UCF-101 mean clip.
 
 Weights: the Chainer `.npz` of tgan2 (`conv1a/W`, `conv1a/b`, …, `fc8/b`; W of ConvolutionND is
@@ -45,7 +45,7 @@ _CONV_CHANNELS = {
 }
 UCF101_CLASSES = 101
 # The Chainer model gains these two links after its weights are loaded (input scaling and the mean
-# clip); an npz saved from the full model carries them, and they are rebuilt from the protocol.
+# clip); an npz saved from the full model carries them, and they are rebuilt from the preset.
 _CHAINER_PREPROCESSING_KEYS = ("pre/W", "mean/b")
 
 

@@ -5,7 +5,7 @@ The topology is DeepMind's `kinetics-i3d` as exported to TF-Hub `deepmind/i3d-ki
 without learned scale, ReLU, SAME max-pools, then `avg_pool3d(2x7x7, VALID)` and a 1x1x1 conv
 with bias to 400 logits, averaged over the remaining time steps.
 
-Which output each FVD lineage uses (metrics.md §1.1-1.3, §1.7): all of them — google-research
+Which output each FVD lineage uses (google-research frechet_video_distance, StyleGAN-V, VideoGPT): all of them — google-research
 (`RGB/inception_i3d/Mean:0`), StyleGAN-V (`return_features=True`), VideoGPT/TATS/DIGAN/
 MM-Diffusion (`logits.mean(dim=2)`) — use the 400-d pre-softmax logits *averaged over time*:
 the logits are computed per remaining time step and then averaged (`output="logits"`). They
@@ -208,7 +208,7 @@ def from_pretrained(name: str, *, bn_eps: float, path: str | Path | None = None,
                     offline: bool | None = None) -> I3D:
     """I3D with registered weights `name` (`i3d-videogpt` or `i3d-styleganv`), verified and loaded strictly.
 
-    `bn_eps` is required because it is a protocol parameter (1e-3 TF-Hub/StyleGAN-V, 1e-5 VideoGPT).
+    `bn_eps` is required because it is a preset parameter (1e-3 TF-Hub/StyleGAN-V, 1e-5 VideoGPT).
     """
     state_dict = weights.load(name, path=path, offline=offline)
     return load_weights(I3D(bn_eps=bn_eps), state_dict, source=str(path or name))

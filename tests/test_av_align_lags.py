@@ -14,7 +14,7 @@ def _same(a, b):
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-def test_vectorised_sweep_equals_match_peaks_at_every_offset_for_every_variant():
+def test_vectorised_sweep_equals_match_peaks_at_every_offset_for_every_preset():
     rng = np.random.default_rng(0)
     compared = 0
     for _ in range(300):
@@ -79,7 +79,7 @@ def test_offset_estimate_is_the_centre_of_the_best_plateau():
     assert flat.offset == 0.0 and flat.confidence == 0.0
 
 
-def test_chance_correction_is_off_for_the_canonical_variants():
+def test_chance_correction_is_off_for_the_canonical_presets():
     for name in ("tempotokens-2025", "tempotokens-2023", "paper-eq9", "svg-pr"):
         assert get_preset(name).chance is None
     with pytest.raises(ValueError):

@@ -83,7 +83,7 @@ def test_both_sets_empty_is_undefined_and_one_empty_is_zero(preset):
     assert match_peaks([], [0.5], 24.0, cfg).score == 0.0
 
 
-def test_variant_configs_record_the_official_parameters():
+def test_presets_record_the_official_parameters():
     cfg = get_preset("tempotokens-2025")
     assert cfg.farneback.as_args() == (0.5, 3, 15, 3, 5, 1.2, 0)
     assert cfg.flow_floor == 0.1 and cfg.window_frames == 1.0

@@ -30,6 +30,8 @@ from canonical_i3d import write_styleganv_archive
 from harness_support import TEST_PRESETS, install_test_networks, networks_prelude, read_results, run_cli
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
+pytestmark = pytest.mark.slow
+
 CLIP_METRICS = ("clipsim", "clipscore", "av_semantic")
 
 

@@ -16,6 +16,8 @@ from avbench.benchmark.generate import generate
 from avbench.benchmark.scoring.run import score_run
 from harness_support import cli_command, read_results, run_cli, stable
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):

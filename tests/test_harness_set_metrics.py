@@ -25,6 +25,8 @@ from harness_support import (TEST_PRESETS, install_test_networks, networks_prelu
                              stable)
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
+pytestmark = pytest.mark.slow
+
 METRICS = ["av_align", "fvd", "fid", "kid", "fad", "is", "isv", "clipsim"]
 
 

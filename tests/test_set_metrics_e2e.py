@@ -24,6 +24,8 @@ from random_networks import install_random_weights
 from single_thread import one_thread  # noqa: F401  (module fixture)
 from synthetic_sets import moving_pattern, tone, write_set, write_video
 
+pytestmark = pytest.mark.slow
+
 FID_TEST = dataclasses.replace(PRESETS["fid/ttur"], name="fid/test-stride8", frame_stride=8)
 KID_TEST = dataclasses.replace(PRESETS["kid/ttur"], name="kid/test-stride8", frame_stride=8, subsets=10, subset_size=3)
 SET_PRESETS = {"fvd": "fvd/styleganv", "fid": FID_TEST.name, "kid": KID_TEST.name, "fad": "fad/google"}

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from avbench.metrics.av_align import AVAlignPreset, ClipSignals, envelope_rate, onset_envelope, score_signals
-from avbench.metrics.av_align.config import OnsetParams
+from avbench.metrics.av_align.presets import OnsetParams
 from avbench.metrics.discrimination import best_threshold_accuracy, clustered_auroc, paired_accuracy
 
 from avbench.metrics.av_align.runner import pool_context

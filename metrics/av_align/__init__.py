@@ -2,15 +2,15 @@
 
 Four exact, named presets (`tempotokens-2025` default, `tempotokens-2023`, `paper-eq9`,
 `svg-pr`; `CANONICAL_PRESETS`) and avbench's chance-corrected `calibrated` preset; see
-`config.PRESETS`, docs/av-align.md and `avbench validity`.
+`presets.PRESETS`, docs/av-align.md and `avbench validity`.
 
-Modules: `config` (presets), `flow` and `onsets` (the two signals), `scoring` and `lags` (peaks,
+Modules: `presets`, `flow` and `onsets` (the two signals), `scoring` and `lags` (peaks,
 matching, scores, chance correction, offset sweep), `clip` (one clip's signals and result),
 `runner` (many clips: cache and process pool), `metric` (the `AVAlign` metric and
 `av_align_clip`), `report` and `plot` (what `avbench av-align` writes).
 """
 from .clip import ClipResult, ClipSignals, envelope_rate, score_signals
-from .config import CANONICAL_PRESETS, DEFAULT_PRESET, PRESETS, AVAlignPreset, ChanceParams, FarnebackParams, OnsetParams, get_preset
+from .presets import CANONICAL_PRESETS, DEFAULT_PRESET, PRESETS, AVAlignPreset, ChanceParams, FarnebackParams, OnsetParams, get_preset
 from .flow import FlowTrajectory, VideoFlow
 from .metric import AVAlign, av_align_clip
 from .onsets import conform_waveform, load_audio, onset_envelope, onset_times

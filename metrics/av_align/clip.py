@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import AVAlignPreset
+from .presets import AVAlignPreset
 from .lags import chance_corrected
 from .onsets import onset_times
 from .scoring import PeakMatch, match_peaks, video_peak_span, video_peak_times

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from .config import FarnebackParams
+from .presets import FarnebackParams
 
 
 _ALIGN = 64

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .config import AVAlignPreset, ChanceParams
+from .presets import AVAlignPreset, ChanceParams
 from .scoring import match_window
 
 

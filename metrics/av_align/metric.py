@@ -19,7 +19,7 @@ from ..errors import AvbenchError
 from ..keyed_state import KeyedState
 from ..metric import Features, MapContext, MapResult, Metric, MetricResult, Sample
 from .clip import ClipResult, ClipSignals, score_signals
-from .config import DEFAULT_PRESET, PRESETS, AVAlignPreset
+from .presets import DEFAULT_PRESET, PRESETS, AVAlignPreset
 from .runner import measure_clip, measure_clips
 
 N_RESAMPLES = 10_000

@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import InputError
-from .config import OnsetParams
+from .presets import OnsetParams
 
 
 def load_audio(path: str | Path, params: OnsetParams | None = None) -> np.ndarray:

@@ -27,7 +27,7 @@ from ..media.errors import describe
 from ..metric import Sample
 from ..versions import library_versions
 from .clip import ClipSignals, envelope_rate
-from .config import AVAlignPreset
+from .presets import AVAlignPreset
 from .flow import VideoFlow, check_fps, opencv_frames, trajectory_from_frames
 from .onsets import conform_waveform, load_audio, onset_envelope
 

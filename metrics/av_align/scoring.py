@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .config import AVAlignPreset
+from .presets import AVAlignPreset
 
 
 def video_peak_indices(trajectory: Sequence[float], floor: float | None) -> list[int]:

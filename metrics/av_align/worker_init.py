@@ -8,7 +8,7 @@ submodules and numba kernels, warmed on a tiny input so no worker pays for them 
 import cv2
 import numpy as np
 
-from .config import OnsetParams
+from .presets import OnsetParams
 from .flow import FlowTrajectory
 from .onsets import conform_waveform, onset_envelope
 

@@ -1,0 +1,198 @@
+"""Every command the README documents, run as a user runs it: each shell command of its `bash`
+blocks and each `python` block in a fresh process (the installed `avbench`, offline), in one
+working folder that the commands share as a user's would, on generated media, with random-weight
+files in the canonical layouts where weights are needed. A command succeeds, or fails with the
+message the README documents for it; a block the README marks as not runnable here (a GPU, a
+dataset, another project's checkout) is listed by name with its reason, never passed over
+silently."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from avbench.benchmark.synthetic import SyntheticClip, write_clip
+from avbench.metrics import weights
+from avbench.metrics.fileio import sha256_file
+from avbench.metrics.networks.c3d import C3D
+from avbench.metrics.networks.wav2clip import Wav2CLIP
+from canonical_i3d import write_styleganv_archive
+from random_networks import NETWORKS, random_state_dict
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")]
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+NOT_RUN = re.compile(r"<!-- not run by the README test: (?P<reason>.+?) -->")
+# The blocks the README marks as not runnable here, by their first command.
+EXPECTED_NOT_RUN = {
+    "python3 -m pip install torch==2.13.0 && python3 -m pip install -e . && avbench demo",
+    'python3 -m pip install -q torch==2.13.0 && python3 -m pip install -q -e ".[test]" && python3 -m pytest -q',
+    "avbench validate --benchmark landscape --data-root /data/landscape          # your dataset copy",
+    "avbench pack runs/my-model --model-card card.yaml --out my-model.zip [--with-media]",
+    "python3 -m pip install torch   # a CUDA build on a GPU machine",
+    "# audio only (the paper's Table 1): 24 frames, 12 fps, 384x384, seed 0",
+    "# TATS on AudioSet-Drums, driver mode",
+}
+# Commands whose documented outcome is a failure: (exit code, what the output says).
+DOCUMENTED_FAILURES = {"avbench weights verify": (1, "MISSING")}
+CLIP_MODELS = ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14")
+
+
+@dataclasses.dataclass
+class Block:
+    language: str
+    text: str
+    line: int
+    not_run: str | None  # why the README says it is not run here
+
+    @property
+    def first(self) -> str:
+        return self.text.splitlines()[0]
+
+
+def readme_blocks() -> list[Block]:
+    blocks, lines = [], README.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        match = re.match(r"^```(\w*)$", lines[i])
+        if not match:
+            i += 1
+            continue
+        start, body = i, []
+        i += 1
+        while lines[i] != "```":
+            body.append(lines[i])
+            i += 1
+        before = next((lines[k] for k in range(start - 1, -1, -1) if lines[k].strip()), "")
+        reason = NOT_RUN.match(before)
+        blocks.append(Block(match.group(1), "\n".join(body), start + 1, reason and reason.group("reason")))
+        i += 1
+    return blocks
+
+
+def commands(script: str) -> list[str]:
+    """The shell commands of a block: backslash continuations joined, a `for ...; do` loop up to
+    its `done` kept whole, comment lines and blank lines dropped."""
+    out, current, depth = [], "", 0
+    for line in script.splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line + "\n"
+        if re.match(r"^\s*(for|while|if)\b", line):
+            depth += 1
+        if re.match(r"^\s*(done|fi)\b", line):
+            depth -= 1
+        if not line.endswith("\\") and depth == 0:
+            out.append(current.strip())
+            current = ""
+    return out
+
+
+def _write_set(folder: Path, shift: int, in_container: bool = False) -> None:
+    """Four clips of 1 s; `shift` frames moves the events (and the texture's seed)."""
+    for i in range(4):
+        write_clip(SyntheticClip(name=f"clip{i}", n_frames=24, width=128, height=96, seed=i + 10 * shift,
+                                 event_frames=tuple(k + shift for k in (4, 11, 17)), audio_in_container=in_container),
+                   folder)
+
+
+def _install_clip(hub: Path, repo_id: str, model: Path) -> None:
+    """A saved model in the Hugging Face cache as if downloaded from the Hub under `repo_id`."""
+    repo = hub / f"models--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    shutil.copytree(model, snapshot)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory, tiny_clip_dir):
+    """A user's working folder in a clone: `generated/` and `real/` (videos with same-stem wavs),
+    `clips/` (videos with audio tracks), `a.mp4`/`b.mp4` with `wavs/`, `pairs.csv`, `labels.csv`,
+    the repository's `tests/data/media`; the weights folder, a Hugging Face cache and the process
+    environment the commands run with."""
+    root = tmp_path_factory.mktemp("readme")
+    work = root / "work"
+    _write_set(work / "real", 0)
+    _write_set(work / "generated", 2)
+    _write_set(work / "clips", 0, in_container=True)
+    for name in ("a", "b"):
+        video, audio = write_clip(SyntheticClip(name=name, n_frames=24, width=128, height=96, seed=7), root / "ab")
+        shutil.move(video, work / video.name)
+        (work / "wavs").mkdir(exist_ok=True)
+        shutil.move(audio, work / "wavs" / audio.name)
+    (work / "pairs.csv").write_text("sample_id,video_path,audio_path\n" + "".join(
+        f"clip{i},generated/clip{i}.mp4,generated/clip{i}.wav\n" for i in range(4)))
+    (work / "labels.csv").write_text("stem,label\nclip0,dog barking\nclip1,rain\nclip2,dog barking\nclip3,drums\n")
+    (work / "tests" / "data").mkdir(parents=True)  # the README's clone-relative paths (the real media)
+    (work / "tests" / "data" / "media").symlink_to(README.parent / "tests" / "data" / "media")
+
+    folder = root / "weights"  # random weights in the canonical layouts, where avbench looks for them
+    folder.mkdir()
+    write_styleganv_archive(folder / weights.get_spec("i3d-styleganv").filename)
+    for seed, name in enumerate(("inception-torch-fidelity", "vggish")):
+        torch.save(random_state_dict(NETWORKS[name](), seed), folder / weights.get_spec(name).filename)
+    torch.manual_seed(0)
+    torch.save(C3D().state_dict(), folder / weights.get_spec("c3d-ucf101-tgan2").filename)
+    mean = np.random.default_rng(1).uniform(80, 120, (1, 3, 16, 128, 171)).astype(np.float32)
+    for name in ("c3d-ucf101-mean-tgan2", "c3d-ucf101-mean-tgan"):
+        np.savez(folder / weights.get_spec(name).filename, mean=mean)
+    state = Wav2CLIP().eval().state_dict()
+    torch.save({("audio_encoder." + k[8:]) if k.startswith("encoder.") else ("audio_transform." + k[10:]): v
+                for k, v in state.items()}, folder / weights.get_spec("wav2clip").filename)
+    for repo_id in CLIP_MODELS:
+        _install_clip(root / "hub", repo_id, tiny_clip_dir)
+    # The Inception files have a published sha256 that no random file can have: the commands'
+    # processes register the random file's instead (the only set-up inside them).
+    site = root / "site"
+    site.mkdir()
+    inception = weights.get_spec("inception-torch-fidelity")
+    (site / "sitecustomize.py").write_text(
+        "import dataclasses\nfrom avbench.metrics import weights\n"
+        f"spec = weights.get_spec({inception.name!r})\n"
+        f"weights._REGISTRY[spec.name] = dataclasses.replace(spec, sha256={sha256_file(folder / inception.filename)!r})\n")
+    env = {**os.environ, "AVBENCH_CACHE": str(root / "cache"), "AVBENCH_WEIGHTS": str(folder), "AVBENCH_OFFLINE": "1",
+           "HF_HUB_CACHE": str(root / "hub"), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(site), "MPLBACKEND": "Agg",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    return work, env
+
+
+def test_every_block_is_run_or_marked_with_a_reason():
+    blocks = readme_blocks()
+    assert {b.language for b in blocks} <= {"bash", "python", "toml"}
+    not_run = {b.first: b.not_run for b in blocks if b.not_run}
+    assert set(not_run) == EXPECTED_NOT_RUN
+    assert all(len(reason) > 10 for reason in not_run.values())
+    runnable = [c for b in blocks if b.language == "bash" and not b.not_run for c in commands(b.text)]
+    assert len(runnable) >= 30 and all(c.startswith(("avbench ", "for ")) for c in runnable), runnable
+
+
+def test_every_readme_command_runs_as_documented(sandbox):
+    work, env = sandbox
+    ran = 0
+    for block in readme_blocks():
+        if block.not_run or block.language not in ("bash", "python"):
+            continue
+        steps = commands(block.text) if block.language == "bash" else [block.text]
+        for step in steps:
+            argv = ["bash", "-euo", "pipefail", "-c", step] if block.language == "bash" else [sys.executable, "-c", step]
+            done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=900)
+            output = done.stdout + done.stderr
+            expected = next((v for k, v in DOCUMENTED_FAILURES.items() if step.split("#")[0].strip() == k), (0, ""))
+            where = f"README line {block.line}: {step}\n{output[-3000:]}"
+            assert done.returncode == expected[0], where
+            assert expected[1] in output and "Traceback" not in output, where
+            ran += 1
+    assert ran >= 31
+    assert json.loads((work / "scores.json").read_text())["results"]["fvd"]["value"] > 0
+    assert (work / "site" / "index.html").is_file() and (work / "report" / "report.md").is_file()

@@ -6,21 +6,17 @@ import copy
 
 import pytest
 import torch
+from diffusers.models.attention_processor import AttnProcessor2_0
+from transformers import CLIPTokenizer
 
-pytest.importorskip("diffusers")
-pytest.importorskip("transformers")
-
-from diffusers.models.attention_processor import AttnProcessor2_0  # noqa: E402
-from transformers import CLIPTokenizer  # noqa: E402
-
-from avbench.reference_model.conditioning import (  # noqa: E402
+from avbench.reference_model.conditioning import (
     PLACEHOLDER_TOKENS,
     PlaceholderInjector,
     add_placeholder_tokens,
     cross_attention_layers,
     install_per_frame_conditioning,
 )
-from reference_tiny import TEXT_DIM, tiny_text_encoder, tiny_unet, write_tokenizer  # noqa: E402
+from reference_tiny import TEXT_DIM, tiny_text_encoder, tiny_unet, write_tokenizer
 
 FRAMES = 4
 

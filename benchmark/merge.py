@@ -9,16 +9,14 @@ rounding (summation order).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 from avbench.metrics.errors import AvbenchError
-
-from avbench.metrics.catalogue import make_metric
+from avbench.metrics.media.edit import copy_file
 
 from . import run_dir as rd
-from .scoring.pipeline import config_hash, finalize
+from .scoring.pipeline import config_hash, finalize, recorded_metric
 from .scoring.reference import Reference, state_size
 
 
@@ -54,7 +52,12 @@ def merge(shard_dirs: list[str | Path], out: str | Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     (out / rd.RESULTS).unlink(missing_ok=True)
     config = {**first["config"], "shard": None}
-    metrics = {name: make_metric(name, **spec["options"]) for name, spec in config["metrics"].items()}
+    weights = first["results"]["provenance"]["weights"]
+    for shard in shards:
+        if shard["results"]["provenance"]["weights"] != weights:
+            raise AvbenchError(f"{shard['path']}: scored with other weight files than {first['path']} "
+                               f"(provenance.weights differs)")
+    metrics = {name: recorded_metric(name, spec["options"]) for name, spec in config["metrics"].items()}
     references = {}
     (out / rd.STATES).mkdir(exist_ok=True)
     for name, metric in metrics.items():
@@ -72,7 +75,7 @@ def merge(shard_dirs: list[str | Path], out: str | Path) -> dict[str, Any]:
     counts = {**totals, "unexpected": first["results"]["counts"]["unexpected"]}
     wall = sum(s["results"]["provenance"]["wall_time_s"] for s in shards)
     results, sample_rows = finalize(config, metrics, references, manifest_rows, failure_rows, counts,
-                                    first["results"]["inputs"]["manifest_sha256"], wall)
+                                    first["results"]["inputs"]["manifest_sha256"], wall, weights)
     rd.write_config(out, config)
     rd.write_manifest(out, manifest_rows)
     rd.write_failures(out, failure_rows)
@@ -93,7 +96,7 @@ def _merged_reference(name: str, metric: Any, shards: list[dict[str, Any]], out:
     if len({r["state_sha256"] for r in records}) != 1:
         raise AvbenchError(f"{name}: the shards were scored against different reference states")
     target = rd.state_path(out, name, reference=True)
-    shutil.copyfile(paths[0], target)
+    copy_file(paths[0], target)
     state = metric.load_state(target)
     metric.set_state(state, reference=True)
     record = records[0]

@@ -175,8 +175,7 @@ def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptio
 def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     """Our metric objects for the bundle's metrics (without the bundle's runtime options: no file
     path of a submission is ever opened), with every version checked against ours."""
-    from avbench.benchmark.scoring.pipeline import RUNTIME_OPTIONS
-    from avbench.metrics.catalogue import make_metric
+    from avbench.benchmark.scoring.pipeline import recorded_metric
 
     try:
         config = rd.read_config(folder)
@@ -189,9 +188,8 @@ def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
         spec = (config.get("metrics") or {}).get(name)
         if spec is None:
             raise SubmissionRejected(f"{name}: in results.json but not in config.yaml")
-        options = {k: v for k, v in (spec.get("options") or {}).items() if k not in RUNTIME_OPTIONS}
         try:
-            metric = make_metric(name, **options)
+            metric = recorded_metric(name, spec.get("options") or {})
         except AvbenchError as exc:
             raise SubmissionRejected(f"{name}: not a metric of this avbench ({exc})") from None
         ours = (metric.preset.name, metric.preset.version)
@@ -204,25 +202,27 @@ def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _our_reference(name: str, metric: Any, benchmark: Any, options: SubmitOptions):
+def _our_reference(name: str, metric: Any, clips: Any, options: SubmitOptions):
     """Fill the metric's reference set with ours (statistics file or the benchmark's real clips)."""
     from avbench.benchmark.scoring import reference as ref
     from avbench.metrics.metric import MapContext
 
     if name in options.ref_stats:
         return ref.from_stats(metric, options.ref_stats[name])
-    inputs = options.reference_inputs or ref.real_reference_inputs(benchmark, progress=False)
-    return ref.build(metric, benchmark, inputs, MapContext(workers=options.workers, progress=False))
+    return ref.build(metric, clips, MapContext(workers=options.workers, progress=False))
 
 
 def _check_references(folder: Path, results: dict[str, Any], metrics: dict[str, Any], benchmark: Any,
                       options: SubmitOptions, verified: Verified) -> None:
+    from avbench.benchmark.scoring.reference import RealClips
+
+    clips = RealClips(benchmark, options.reference_inputs, progress=False)
     for name, metric in metrics.items():
         if not metric.needs_reference:
             continue
         record = results["metrics"][name]
         try:
-            reference = _our_reference(name, metric, benchmark, options)
+            reference = _our_reference(name, metric, clips, options)
         except AvbenchError as exc:
             why = f"our reference statistics of {benchmark.id} for {name} are not available here ({exc})"
             if not options.allow_unverified_reference:

@@ -22,7 +22,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .catalogue import canonical, make_metric, metric_class, metric_of_preset
 from .errors import AvbenchError, InputError
 from .media import AUDIO_FILE_EXTENSIONS, find_videos, pair_video
-from .metric import Features, MapContext, Metric, MetricResult, Sample
+from .cache import cache_key
+from .metric import Features, MapContext, MapResult, Metric, MetricResult, Sample
 
 DEFAULT_TEMPLATE = "a video of {label}"
 
@@ -64,10 +65,20 @@ class ScoreReport:
 def map_metrics(metrics: Mapping[str, Metric], samples: Sequence[Sample], context: MapContext,
                 on_mapped: Callable[[str], None] | None = None) -> tuple[dict[str, dict[str, Features]], list[Failure]]:
     """Every metric's features of `samples` (by metric key, then sample id) and every failure;
-    `on_mapped(key)` is called after each metric (the harness's resume tests stop a run there)."""
+    `on_mapped(key)` is called after each metric (the harness's resume tests stop a run there).
+
+    Files are hashed once for all metrics, and metrics whose features are the same (equal
+    feature and sample keys, e.g. FID and KID of one Inception pipeline) are mapped once, with
+    or without the cache."""
+    if context.use_cache:
+        samples = [sample.with_hashes() for sample in samples]
     features, failures = {}, []
+    mapped_by_pipeline: dict[str, MapResult] = {}
     for key, metric in metrics.items():
-        mapped = metric.map(samples, context)
+        pipeline = cache_key({**metric.feature_key(), "inputs": [metric.sample_key(s) for s in samples]})
+        if pipeline not in mapped_by_pipeline:
+            mapped_by_pipeline[pipeline] = metric.map(samples, context)
+        mapped = mapped_by_pipeline[pipeline]
         features[key] = mapped.features
         failures += [Failure(sample_id, key, error) for sample_id, error in sorted(mapped.failures.items())]
         if on_mapped is not None:
@@ -99,6 +110,8 @@ def score_samples(metrics: Mapping[str, Metric], samples: Sequence[Sample], refe
     samples) is listed in `errors` and the others go on.
     """
     context = context or MapContext()
+    if context.use_cache and reference:
+        reference = [sample.with_hashes() for sample in reference]  # once, not once per metric
     report = ScoreReport()
     ready = {}
     for key, metric in metrics.items():

@@ -115,6 +115,34 @@ def test_shards_merged_equal_the_single_run(env, tmp_path):
     assert validate_run(tmp_path / "merged") == []
 
 
+
+def test_shards_scored_with_weights_files_merge_and_validate_where_the_files_are_gone(env, tmp_path, monkeypatch):
+    """`weights` paths are runtime options: merging or validating saved states opens none of them
+    (another machine, a submission), and the merged run records the shards' weight files."""
+    import dataclasses
+
+    import torch
+
+    from avbench.metrics import weights as registry
+    from avbench.metrics.fileio import sha256_file
+
+    spec = registry.get_spec("i3d-styleganv")
+    monkeypatch.setitem(registry._REGISTRY, spec.name, dataclasses.replace(spec, sha256=None))
+    own = tmp_path / "elsewhere" / "own-i3d.pt"  # the same network in another archive: another sha256
+    own.parent.mkdir()
+    torch.save(torch.load(env.root / "weights" / spec.filename, weights_only=True), own)
+    digest = sha256_file(own)
+    assert digest != sha256_file(env.root / "weights" / spec.filename)
+    kw = {**env.kw, "metric_names": ["av_align", "fvd"], "weights": {spec.name: str(own)}}
+    shards = [tmp_path / f"shard{index}" for index in range(2)]
+    for index, shard in enumerate(shards):
+        score_run(env.bench, env.root / "gen" / "model", shard, model_name="model", shard=f"{index}/2", **kw)
+    own.unlink()
+    merged = merge(shards, tmp_path / "merged")
+    assert merged["provenance"]["weights"] == {spec.name: digest}
+    assert merged["metrics"]["fvd"]["value"] == pytest.approx(env.run["metrics"]["fvd"]["value"], rel=1e-9)
+    assert validate_run(tmp_path / "merged") == [] and validate_run(shards[0]) == []
+
 def test_resume_after_sigkill_with_set_metrics(env, tmp_path):
     args = ["score", "--benchmark", "synthetic:tiny", "--inputs", str(env.root / "gen" / "model"),
             "--out", str(tmp_path / "run"), "--model", "model", "--metrics", ",".join(METRICS),

@@ -101,3 +101,19 @@ def test_fvd_vs_av_align_needs_two_rows(tmp_path):
     assert fvd_vs_av_align(one, tmp_path) == [] and not list(tmp_path.iterdir())
     (table,) = run_tables(RUNS)
     assert fvd_vs_av_align(table, tmp_path) == ["fvd_vs_av_align.png", "fvd_vs_av_align.svg"]
+
+
+def test_plots_pair_each_row_with_its_own_run_when_labels_repeat_across_benchmarks():
+    from avbench.benchmark.report.plots import _run_rows
+
+    runs = []
+    for benchmark, value in (("vggsound", 0.3), ("landscape", 0.1)):
+        run = _run("folder", {"av_align": value}, "tempotokens")
+        run.results["benchmark"]["name"] = benchmark
+        runs.append(Run(Path(f"/runs/{benchmark}/tempotokens"), run.results))
+    tables = run_tables(runs)
+    assert len(tables) == 2
+    for table in tables:
+        ((row, run),) = _run_rows(table, runs)
+        assert table.benchmark.startswith(run.results["benchmark"]["name"] + "@")
+        assert row.cells["av_align"].score.value == run.results["metrics"]["av_align"]["value"]

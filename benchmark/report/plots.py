@@ -257,9 +257,9 @@ def win_rate_ranking(tables: list[Table], out: Path) -> list[str]:
 
 
 def _run_rows(table: Table, runs: list[Run]) -> list[tuple[Row, Run]]:
-    """The rows of `table` with the runs they show (a report's labels are unique)."""
-    by_label = {run.model: run for run in runs}
-    return [(row, by_label[row.label]) for row in table.rows if row.label in by_label]
+    """The rows of `table` with the runs they show (a run's row is keyed by its folder)."""
+    by_key = {str(run.path): run for run in runs}
+    return [(row, by_key[row.key]) for row in table.rows if row.key in by_key]
 
 
 def av_align_by_class(table: Table, runs: list[Run], out: Path) -> list[str]:

@@ -21,6 +21,7 @@ from avbench.metrics.cache import cache_key
 from avbench.metrics.catalogue import canonical, make_metric, metric_class
 from avbench.metrics.errors import AvbenchError
 from avbench.metrics.media import MediaInfo
+from avbench.metrics.media.edit import copy_file
 from avbench.metrics.metric import MapContext, Metric, MetricResult, Sample
 from avbench.metrics.scoring import add_samples, map_metrics
 from avbench.metrics.versions import library_versions
@@ -173,26 +174,31 @@ def score(request: ScoreRequest) -> dict[str, Any]:
 def _references(request: ScoreRequest, metrics: dict[str, Metric], out: Path) -> dict[str, ref.Reference]:
     """Fill the reference set of every metric that needs one; each is copied into the run."""
     references = {}
-    inputs = request.reference_inputs
+    clips = ref.RealClips(request.benchmark, request.reference_inputs, request.context.progress)
     for name, metric in metrics.items():
         if not metric.needs_reference:
             continue
         if name in request.reference_stats:
             reference = ref.from_stats(metric, request.reference_stats[name])
         else:
-            if inputs is None:
-                inputs = ref.real_reference_inputs(request.benchmark, request.context.progress)
-            reference = ref.build(metric, request.benchmark, inputs, request.context)
+            reference = ref.build(metric, clips, request.context)
         target = rd.state_path(out, name, reference=True)
-        shutil.copyfile(reference.path, target)
+        copy_file(reference.path, target)
         reference.path = target
         references[name] = reference
     return references
 
 
+def recorded_metric(name: str, options: dict[str, Any]) -> Metric:
+    """Metric `name` with the options a run's config.yaml records, less the runtime options: it
+    reads saved states, so it opens no file the record names (weights on another machine, or in
+    a submission)."""
+    return make_metric(name, **{k: v for k, v in options.items() if k not in RUNTIME_OPTIONS})
+
+
 def load_metric(run_dir: Path, name: str, options: dict[str, Any]) -> Metric:
     """Metric `name` of a run directory with the states saved in its `states/`."""
-    metric = make_metric(name, **options)
+    metric = recorded_metric(name, options)
     metric.set_state(metric.load_state(rd.state_path(run_dir, name)))
     if metric.needs_reference:
         metric.set_state(metric.load_state(rd.state_path(run_dir, name, reference=True)), reference=True)
@@ -222,8 +228,11 @@ def metric_record(metric: Metric, result: MetricResult) -> dict[str, Any]:
 
 def finalize(config: dict[str, Any], metrics: dict[str, Metric], references: dict[str, ref.Reference],
              manifest_rows: list[dict[str, Any]], failure_rows: list[dict[str, str]], counts: dict[str, int],
-             manifest_sha256: str, wall_time_s: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """results.json's content and samples.parquet's rows from the metrics' states."""
+             manifest_sha256: str, wall_time_s: float, weights_sha256: dict[str, str] | None = None
+             ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """results.json's content and samples.parquet's rows from the metrics' states.
+    `weights_sha256`: the weight files the states came from, where the metrics did not compute
+    them (merge: the shards' record); default: the metrics' own."""
     labels = {r["sample_id"]: (r.get("label") or None) for r in manifest_rows}
     metric_records, by_category, sample_rows, weights, notes = {}, {}, [], {}, []
     reasons = []
@@ -279,7 +288,7 @@ def finalize(config: dict[str, Any], metrics: dict[str, Metric], references: dic
         "seeds": {"protocol": int(config["benchmark"]["protocol"]["seed"]),
                   **{f"{n}_bootstrap": m.describe()["bootstrap"]["seed"] for n, m in metrics.items()
                      if "bootstrap" in m.describe()}},
-        "provenance": _provenance(weights, wall_time_s),
+        "provenance": _provenance(weights if weights_sha256 is None else weights_sha256, wall_time_s),
         "flags": {"reportable": not reasons, "reasons": reasons, "limit": config["limit"],
                   "custom_input": config["benchmark"]["kind"] == "custom"},
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from avbench.metrics.cache import cache_key
@@ -13,7 +14,7 @@ from avbench.metrics.metric import MapContext, Metric
 from avbench.metrics.scoring import fill_reference
 
 from ..definition import Benchmark, OutputSpec
-from .inputs import Failure, collect
+from .inputs import Failure, Inputs, collect
 
 
 @dataclass
@@ -53,10 +54,26 @@ def from_stats(metric: Metric, path: str | Path) -> Reference:
     return Reference(Path(path), f"stats:{Path(path).name}", state_size(state))
 
 
-def build(metric: Metric, benchmark: Benchmark, inputs: str | Path, context: MapContext) -> Reference:
-    """Fill the metric's reference set with every benchmark item found in `inputs` (a generated
-    run of the real clips), from the cache when the same files were measured before."""
-    found = collect(benchmark, inputs, benchmark.item_ids, OutputSpec(duration=benchmark.protocol.duration))
+@dataclass
+class RealClips:
+    """The benchmark's real clips in `inputs` (a generated run of the `real` control; default:
+    generated into the cache), found and hashed once for all the metrics compared against them."""
+
+    benchmark: Benchmark
+    inputs: Path | None = None
+    progress: bool = True
+
+    @cached_property
+    def found(self) -> Inputs:
+        b = self.benchmark
+        inputs = self.inputs if self.inputs is not None else real_reference_inputs(b, self.progress)
+        return collect(b, inputs, b.item_ids, OutputSpec(duration=b.protocol.duration))
+
+
+def build(metric: Metric, clips: RealClips, context: MapContext) -> Reference:
+    """Fill the metric's reference set with every benchmark item among the real `clips`, from the
+    cache when the same files were measured before."""
+    benchmark, found = clips.benchmark, clips.found
     samples = [found.samples[i] for i in sorted(found.samples)]
     key = cache_key({"metric": metric.name, "preset": metric.preset.name, "version": metric.preset.version,
                      "parameters": metric.describe(), "weights": metric.weights(),

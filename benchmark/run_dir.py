@@ -1,4 +1,5 @@
-"""The run directory (docs/architecture.md, "A run directory") and its files, read and written in one place.
+"""The run directory and its files, read and written in one place (where it sits in the data flow:
+docs/architecture.md, "What `avbench score` does").
 
     RUN_DIR/
       config.yaml        fully resolved configuration (its hash is results' config_hash)

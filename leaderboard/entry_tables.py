@@ -4,7 +4,6 @@ beside it, unreportable rows in italics), one table per benchmark sorted by mean
 entry repeating another one's numbers listed once, and the footnotes (versions, presets, win rate)."""
 from __future__ import annotations
 
-from avbench.benchmark.report.numbers import format_rate
 from avbench.benchmark.report.table import Row, Table, TextColumn, build_table, has_ci, presets_note, score_cells
 
 from .store import Entry
@@ -15,6 +14,11 @@ PUBLISHED_BENCHMARKS = ("vggsound", "landscape", "audioset-drums")
 TRUST = TextColumn("Trust", lambda row: row.fields["trust"], align="l")
 WIN_RATE = TextColumn("Win rate ↑", lambda row: format_rate(row.win_rate), after_scores=True)
 TRUST_HATCH = {"reported": "//", "self-reported": ".."}  # plots: numbers nobody re-computed from samples
+
+
+def format_rate(rate: float | None) -> str:
+    """A mean win rate (in [0, 1]): three decimals; "—" when the row shares no metric with another."""
+    return "—" if rate is None else f"{rate:.3f}"
 
 
 def benchmark_order(names) -> list[str]:

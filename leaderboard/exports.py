@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from avbench.benchmark.report.numbers import format_rate, format_score
+from avbench.benchmark.report.numbers import format_score
 from avbench.benchmark.report.table import Cell, Row, Table
 
+from .entry_tables import format_rate
 from .store import TRUST_LEVELS
 
 SITE_FORMAT = "avbench-leaderboard-site/1"

@@ -5,8 +5,9 @@ decoding pinned by the metric, then its network or signal extraction), adds them
 state (`update_features`: the generated set, or the reference set of metrics that compare two
 sets) and computes its value (`compute` → `MetricResult`). `map` runs the feature step over many
 samples through the content cache and records a one-line reason for every sample it cannot use.
-Every front end (`avbench score`, `avbench score-files`, `score_folders`, `avbench merge`) goes
-through these methods, so a metric added here is available everywhere (`catalogue`).
+Every front end (the Python API `score_folders` and whatever scores, merges or verifies runs on
+top of this package) goes through these methods, so a metric added here is available
+everywhere (`catalogue`).
 
 In memory, the metric classes also take arrays (`update(videos)`, `update(waveform, rate)`, ...);
 those call the same feature functions as `sample_features`.
@@ -201,11 +202,16 @@ class Metric(ABC):
     # --- features ----------------------------------------------------------------------------
     def feature_key(self) -> dict[str, Any]:
         """Everything a sample's features depend on besides its files (the preset's feature
-        pipeline and the weights' sha256): half of the feature cache's key."""
+        pipeline and the weights' sha256): half of the feature cache's key. The default names
+        the metric and every preset parameter; metrics computing the same features return the
+        same key naming only the pipeline (FID and KID), so those features are computed once."""
         return {"metric": self.name, "preset": self.describe(), "weights": self.weights()}
 
     def sample_key(self, sample: Sample) -> dict[str, Any]:
-        """Which content of `sample` its features depend on: the other half of the cache key."""
+        """Which content of `sample` its features depend on: the other half of the cache key. The
+        default is the video file's hash alone; a metric whose features read the audio, the
+        caption, the label or the sample id names them too (e.g. `{"audio": sample.audio_key()}`),
+        else a sample gets the cached features of another sample with the same video."""
         return {"video": sample.video_sha256}
 
     @abstractmethod

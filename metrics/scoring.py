@@ -3,11 +3,11 @@
 `map_metrics` runs each metric's feature step over the samples (content cache, one-line reason
 per unusable sample); `add_samples` feeds features to a metric in sample-id order (so shards
 merge exactly); `score_samples` does both for a generated set and a reference set and computes
-the values. The harness (`avbench score`) calls the same two steps and keeps only the samples
+the values. A harness scoring a benchmark run calls the same two steps and keeps only the samples
 every metric could use, so all the metrics of a run cover one sample set.
-`score_folders` is the same over folders of media files: the Python API behind
-`avbench score-files`, as short as clean-fid's and built on the same metric classes the
-harness (`avbench score`) runs.
+`score_folders` is the same over folders of media files: the Python API, as short as
+clean-fid's, and what every front end that scores folders calls, built on the same metric
+classes a harness runs.
 
     from avbench.metrics import score_folders
     report = score_folders("generated/", "real/", metrics=["fvd", "av_align"])
@@ -65,7 +65,7 @@ class ScoreReport:
 def map_metrics(metrics: Mapping[str, Metric], samples: Sequence[Sample], context: MapContext,
                 on_mapped: Callable[[str], None] | None = None) -> tuple[dict[str, dict[str, Features]], list[Failure]]:
     """Every metric's features of `samples` (by metric key, then sample id) and every failure;
-    `on_mapped(key)` is called after each metric (the harness's resume tests stop a run there).
+    `on_mapped(key)` is called after each metric (a caller's resume tests can stop a run there).
 
     Files are hashed once for all metrics, and metrics whose features are the same (equal
     feature and sample keys, e.g. FID and KID of one Inception pipeline) are mapped once, with
@@ -198,7 +198,7 @@ def score_folders(generated: str | Path, reference: str | Path | None = None, me
     """Score the media of folder `generated` (see `folder_samples`) with `metrics`.
 
     Metrics that compare two sets (FVD, FID, KID, FAD) compare against folder `reference` or a
-    reference state saved by `avbench stats build` (`reference_states`; each file names its
+    reference state saved from `reference_state` (`reference_states` files; each names its
     preset, which then is the metric's). `presets` pick presets by name (`fvd/videogpt`,
     `calibrated`, ...); `options` are per metric (e.g. `{"av_align": {"fps": 12}, "clipsim":
     {"clip_model": "path/to/clip"}}`); `labels`/`texts` give each sample's class label or caption
@@ -246,8 +246,8 @@ def _state_preset(path: str | Path) -> str:
 def reference_state(folder: str | Path, metric: str, preset: str | None = None,
                     weights: Mapping[str, str | Path] | None = None, device: str = "cpu", batch_size: int = 16,
                     use_cache: bool = True, progress: bool = True) -> tuple[Any, list[Failure]]:
-    """The reference state of `metric` over a folder's media (what `avbench stats build` saves) and
-    the files that failed; a state holding no sample is an InputError."""
+    """The reference state of `metric` over a folder's media (its `save(path)` writes a reference
+    statistics file) and the files that failed; a state holding no sample is an InputError."""
     built = make_metric(metric, preset, weights=weights, device=device, batch_size=batch_size)
     built.check_ready()
     samples = folder_samples(folder)

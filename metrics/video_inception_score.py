@@ -166,9 +166,14 @@ class VideoInceptionScore(LogitsMetric):
         frames = read_video_frames(video, limit=self.preset.num_frames)
         return {"features": self.extractor.logits(frames[None], str(video))}
 
-    def update(self, clips: np.ndarray, source: str | None = None) -> None:
+    def update(self, clips: np.ndarray, source: str | None = None, sample_id: str | None = None) -> None:
+        """Add each clip of `clips` as one sample. `sample_id` names the sample (then `clips` holds
+        one clip), so in-memory shards merge like scored files; without it, ids follow the order
+        of addition."""
+        if sample_id is not None and len(clips) != 1:
+            raise InputError(source, f"one sample_id names one clip, got {len(clips)} clips")
         for row in self.extractor.logits(clips, source):
-            self.update_logits(row[None])
+            self.update_logits(row[None], sample_id)
 
     def notes(self, value: ISValue) -> list[str]:
         p = self.preset

@@ -8,6 +8,7 @@ from avbench.metrics.av_align import CANONICAL_PRESETS, get_preset, match_peaks,
 from avbench.metrics.av_align import AVAlign
 from avbench.metrics.av_align.scoring import frame_times
 from avbench.metrics.bootstrap import bootstrap_mean_ci
+from avbench.metrics.errors import AvbenchError
 
 
 def test_peaks_are_strict_local_maxima_inside_the_trajectory():
@@ -122,7 +123,7 @@ def test_merged_shards_equal_one_pass():
         whole.update(_clip("svg-pr", v, k))
         (a if i % 2 else b).update(_clip("svg-pr", v, k))
     assert b.merge(a).compute() == whole.compute()
-    with pytest.raises(Exception, match="overlap"):
+    with pytest.raises(AvbenchError, match="overlap"):
         whole.merge(AVAlign("svg-pr")).merge(whole)
 
 

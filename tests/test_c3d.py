@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from avbench.metrics.c3d_preprocessing import chainer_resize_bilinear, mean_clip, preprocess_tgan, preprocess_tgan2
-from avbench.metrics.errors import InputError, WeightsError
+from avbench.metrics.errors import AvbenchError, InputError, WeightsError
 from avbench.metrics.inception_score import ISScoring, inception_score, softmax64
 from avbench.metrics.networks.c3d import C3D, _loader_for, c3d_from_state, state_dict_from_chainer, state_dict_from_torch
 from avbench.metrics.video_inception_score import PRESETS, C3DFeatures, VideoInceptionScore
@@ -150,11 +150,14 @@ def test_video_is_end_to_end_equals_direct_computation(model, mean):
     b = VideoInceptionScore("isv/tgan2", extractor=extractor)
     a.update(clips[:1])
     b.update(clips[1:])
-    with pytest.raises(Exception, match="overlap"):  # in-memory shards need their own sample ids to merge
+    with pytest.raises(AvbenchError, match="overlap"):  # in-memory shards need their own sample ids to merge
         VideoInceptionScore("isv/tgan2", extractor=extractor).merge(a).merge(b)
     a, b = (VideoInceptionScore("isv/tgan2", extractor=extractor) for _ in range(2))
-    a.update_logits(extractor.logits(clips[:1]), sample_id="clip0")
-    b.update_logits(extractor.logits(clips[1:]), sample_id="clip1")
+    a.update(clips[:1], sample_id="clip0")
+    b.update(clips[1:], sample_id="clip1")
+    with pytest.raises(InputError, match="one sample_id names one clip, got 2 clips"):
+        b.update(clips, sample_id="clip2")
+    assert list(a.generated.payloads) == ["clip0"] and list(b.generated.payloads) == ["clip1"]
     a.merge(b)
     with torch.inference_mode():  # both clips in one batch, first 16 frames
         logits = model(preprocess_tgan2(clips[:, :16], mean))["logits"].numpy()

@@ -50,15 +50,11 @@ def env(tmp_path_factory, tiny_clip_dir):
     return SimpleNamespace(root=root, videos=videos, labels=labels, clip=str(tiny_clip_dir), wav2clip=root / "wav2clip.pt")
 
 
-def _cli(monkeypatch, argv):
-    return cli.main(argv)
-
-
 def test_missing_weights_name_url_and_path_and_exit_non_zero(env, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AVBENCH_WEIGHTS", str(tmp_path))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
-    code = _cli(monkeypatch, ["score-files", str(env.videos), "--metrics", "isv,clipsim,av-semantic", "--offline",
-                              "--quiet", "--labels", str(env.labels)])
+    code = cli.main(["score-files", str(env.videos), "--metrics", "isv,clipsim,av-semantic", "--offline",
+                     "--quiet", "--labels", str(env.labels)])
     out, err = capsys.readouterr()
     assert code == 1
     assert "isv not computed" in out
@@ -68,12 +64,12 @@ def test_missing_weights_name_url_and_path_and_exit_non_zero(env, tmp_path, monk
     assert "Traceback" not in out + err
 
 
-def test_clip_and_av_scores_through_the_cli_equal_the_api(env, tmp_path, monkeypatch, capsys):
+def test_clip_and_av_scores_through_the_cli_equal_the_api(env, tmp_path, capsys):
     out_json = tmp_path / "out.json"
-    code = _cli(monkeypatch, ["score-files", str(env.videos), "--metrics", "clipsim,clipscore,av-semantic",
-                              "--preset", "clipscore/hessel", "--preset", "clipscore/torchmetrics",
-                              "--labels", str(env.labels), "--clip-model", env.clip, "--weights",
-                              f"wav2clip={env.wav2clip}", "--quiet", "--json", str(out_json)])
+    code = cli.main(["score-files", str(env.videos), "--metrics", "clipsim,clipscore,av-semantic",
+                     "--preset", "clipscore/hessel", "--preset", "clipscore/torchmetrics",
+                     "--labels", str(env.labels), "--clip-model", env.clip, "--weights",
+                     f"wav2clip={env.wav2clip}", "--quiet", "--json", str(out_json)])
     printed = capsys.readouterr().out
     assert code == 0
     for preset in ("clipsim", "clipscore/hessel", "clipscore/torchmetrics", "av-semantic/wav2clip"):

@@ -22,7 +22,7 @@ def test_structure():
     assert [c[1] for c in tables["tempotokens-table1"].columns] == METRICS
     table_rows = {t: [r for r in tables[t].rows if not r.point] for t in tables}
     assert [len(table_rows[t]) for t in sorted(tables)] == [7, 3, 6]
-    assert sum(len(r.values) for rows in table_rows.values() for r in rows) == 64  # every number of §1.3-1.5
+    assert sum(len(r.values) for rows in table_rows.values() for r in rows) == 64  # every number in Tables 1-3
     entries = reported_entries()
     assert len(entries) == 16 + 2 and len({e.entry_id for e in entries}) == len(entries)
     for entry in entries:

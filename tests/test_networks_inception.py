@@ -1,7 +1,7 @@
 """InceptionV3 (TF 2015-12-05 FID graph): canonical key layout, strict loading, outputs.
 
-The expected layout below is written from the torchvision/TF Inception-v3 definition (
-§2.1): block types and their branch convolutions, not read from `metrics.networks.inception`.
+The expected layout below is written from the torchvision/TF Inception-v3 definition (its
+block types and their branch convolutions), not read from `metrics.networks.inception`.
 """
 import math
 

@@ -1,6 +1,6 @@
 """VGGish: torchvggish key layout, strict loading, TF flatten order, PCA, and the log-mel frontend
-against a plain loop-by-loop numpy derivation of AudioSet's `mel_features.py` (tensorflow/models research/audioset,
-§9.12) written here.
+against a plain loop-by-loop numpy derivation of AudioSet's `mel_features.py` (tensorflow/models,
+research/audioset/vggish) written here.
 """
 import io
 import math

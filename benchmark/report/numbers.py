@@ -33,7 +33,3 @@ def format_score(score: Score | None) -> str:
         text += f" ± {format_number(score.half_width)}"
     return text
 
-
-def format_rate(rate: float | None) -> str:
-    """A mean win rate (in [0, 1]): three decimals; "—" when the row shares no metric with another."""
-    return "—" if rate is None else f"{rate:.3f}"

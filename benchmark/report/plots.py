@@ -1,9 +1,9 @@
 """Plots of tables, for `avbench report` and every other table of the suite (matplotlib Agg,
 PNG + SVG, one style): per-metric bars with 95% CIs (a reference's level as a line across its
-metric's bars), FVD vs AV-Align with the contenders' Pareto front, paper numbers beside their
-reproductions, and the mean-win-rate ranking; for runs, per-class AV-Align bars and the
-distribution of per-clip AV-Align. A plot returns the names of the files it wrote: none when it
-has nothing to show."""
+metric's bars) and FVD vs AV-Align with the contenders' Pareto front; for runs, per-class
+AV-Align bars and the distribution of per-clip AV-Align. The style, colours and helpers here
+serve plots of the same tables elsewhere. A plot returns the names of the files it wrote: none
+when it has nothing to show."""
 from __future__ import annotations
 
 import math
@@ -65,7 +65,8 @@ def plot_label(row: Row) -> str:
     return f"{row.label} (paper)" if row.paper else row.label
 
 
-def _wrapped(label: str, width: int = 38) -> str:
+def wrapped(label: str, width: int = 38) -> str:
+    """`label` broken into lines of at most `width` characters (a long model name on a plot axis)."""
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
@@ -74,7 +75,7 @@ def _value(row: Row, key: str) -> float | None:
     return None if cell is None else cell.score.value
 
 
-def _errors(scores: list[Score]) -> np.ndarray:
+def ci_errors(scores: list[Score]) -> np.ndarray:
     """(2, n) distances from each value down and up to its CI bounds (NaN without a CI)."""
     out = [[s.value - s.ci95[0], s.ci95[1] - s.value] if s.ci95 else [np.nan, np.nan] for s in scores]
     return np.array(out).T.reshape(2, -1)
@@ -113,7 +114,7 @@ def metric_bars(table: Table, out: Path) -> list[str]:
     rows = table.rows
     ncols = min(2, len(columns))
     nrows = math.ceil(len(columns) / ncols)
-    labels = [_wrapped(plot_label(r)) for r in rows]
+    labels = [wrapped(plot_label(r)) for r in rows]
     height = 0.2 * sum(label.count("\n") + 1 for label in labels) + 0.25 * len(rows) + 1.0
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols + 2.6, max(2.8, height) * nrows), squeeze=False,
                              sharey=True)
@@ -122,7 +123,7 @@ def metric_bars(table: Table, out: Path) -> list[str]:
         present = [i for i, r in enumerate(rows) if _value(r, column.key) is not None]
         scores = [rows[i].cells[column.key].score for i in present]
         values = [s.value for s in scores]
-        errors = _errors(scores)
+        errors = ci_errors(scores)
         bars = ax.barh(y[present], values, color=[palette[rows[i].label] for i in present],
                        xerr=errors, capsize=3, edgecolor="black", linewidth=0.6)
         for patch, i, v, right in zip(bars, present, values, np.asarray(values) + np.nan_to_num(errors[1])):
@@ -164,12 +165,12 @@ def fvd_vs_av_align(table: Table, out: Path) -> list[str]:
     points = [(r.cells["fvd"].score.value, r.cells["av_align"].score.value) for r in rows]
     fig, ax = plt.subplots(figsize=(10.5, max(5.0, 0.32 * len(rows) + 1.5)))
     for k, (row, (x, y)) in enumerate(zip(rows, points), start=1):
-        xerr, yerr = (_errors([row.cells[m].score]) for m in ("fvd", "av_align"))
+        xerr, yerr = (ci_errors([row.cells[m].score]) for m in ("fvd", "av_align"))
         marker = "s" if row.paper else "D" if row.is_reference else "o"
         # Numbered points and a key beside the axes: names written at the points overlap.
         ax.errorbar([x], [y], xerr=None if np.isnan(xerr).all() else xerr, yerr=None if np.isnan(yerr).all() else yerr,
                     fmt=marker, color=palette[row.label], capsize=3, markersize=8,
-                    label=_wrapped(f"{k}. {plot_label(row)}", 44))
+                    label=wrapped(f"{k}. {plot_label(row)}", 44))
         ax.annotate(str(k), (x, y), textcoords="offset points", xytext=(6, 4), fontsize=9)
     contenders = [i for i, r in enumerate(rows) if not r.is_reference]
     front = [contenders[i] for i in pareto_front([points[i] for i in contenders])]
@@ -184,76 +185,6 @@ def fvd_vs_av_align(table: Table, out: Path) -> list[str]:
                  + _marked(table, "squares: paper numbers", "diamonds: references"), loc="left")
     ax.margins(x=0.2, y=0.15)
     return save_figure(fig, out, "fvd_vs_av_align")
-
-
-def reported_vs_reproduced(tables: list[Table], pairs: list[tuple[str, Row, Row]], out: Path) -> list[str]:
-    """Per metric, the paper's number beside ours for each (benchmark, paper row, our row) of
-    `pairs`; without pairs, the tables' paper rows alone with that said on the figure."""
-    reported = [(t.benchmark, r) for t in tables for r in t.rows if r.paper]
-    if not reported:
-        return []
-    plt = plot_style()
-    if not pairs:
-        fig, ax = plt.subplots(figsize=(6.0, 2.4))
-        ax.axis("off")
-        names = sorted({f"{r.label} ({b})" for b, r in reported})
-        ax.text(0.5, 0.7, "No run in this store reproduces a paper row\n(same model and benchmark).",
-                ha="center", va="center", fontsize=13, transform=ax.transAxes)
-        ax.text(0.5, 0.2, f"{len(reported)} paper rows, e.g. " + ", ".join(names[:3]) + (" ..." if len(names) > 3 else ""),
-                ha="center", va="center", fontsize=10, wrap=True, transform=ax.transAxes)
-        fig.suptitle("Reported (paper) vs reproduced")
-        return save_figure(fig, out, "reported_vs_reproduced")
-    metrics = list(dict.fromkeys(m for _, p, o in pairs for m in p.cells if m in o.cells))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.5, 1.6 * len(pairs) + 1.5) * len(metrics), 4.4), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
-        group = [(b, p, o) for b, p, o in pairs if metric in p.cells and metric in o.cells]
-        x = np.arange(len(group))
-        paper = [p.cells[metric].score.value for _, p, _ in group]
-        ours = [o.cells[metric].score.value for _, _, o in group]
-        ax.bar(x - 0.2, paper, width=0.4, color="#bbbbbb", hatch="//", edgecolor="black", linewidth=0.6, label="paper")
-        ax.bar(x + 0.2, ours, width=0.4, color=PALETTE[0], edgecolor="black", linewidth=0.6,
-               yerr=_errors([o.cells[metric].score for _, _, o in group]), capsize=4, label="ours")
-        for shift, values in ((-0.2, paper), (0.2, ours)):
-            for xi, v in zip(x, values):
-                ax.annotate(format_number(v), (xi + shift, v), textcoords="offset points", xytext=(0, 3), ha="center",
-                            fontsize=8)
-        score = group[0][1].cells[metric].score
-        ax.set_title(f"{score.title or metric} {'↑' if score.higher_is_better else '↓'}")
-        ax.set_xticks(x, [f"{o.label}\n{b}" for b, _, o in group], fontsize=9)
-        ax.margins(y=0.15)
-        ax.legend(frameon=False, fontsize=9)
-    fig.suptitle("Reported (paper) vs reproduced (ours, 95% CI)")
-    return save_figure(fig, out, "reported_vs_reproduced")
-
-
-def win_rate_ranking(tables: list[Table], out: Path) -> list[str]:
-    """Horizontal bars of the mean win rate, one panel per table with two or more ranked rows."""
-    ranked = [(t, [r for r in t.rows if r.win_rate is not None]) for t in tables]
-    ranked = [(t, rows) for t, rows in ranked if len(rows) >= 2]
-    if not ranked:
-        return []
-    plt = plot_style()
-    labels = {id(r): _wrapped(plot_label(r)) for _, rows in ranked for r in rows}
-    lines = [sum(labels[id(r)].count("\n") + 1 for r in rows) for _, rows in ranked]
-    height = sum(0.22 * n + 0.2 * len(rows) + 1.0 for n, (_, rows) in zip(lines, ranked))
-    fig, axes = plt.subplots(len(ranked), 1, figsize=(9.0, max(3.0, height)), squeeze=False,
-                             gridspec_kw={"height_ratios": [n + 2 for n in lines]})
-    for ax, (table, rows) in zip(axes.flat, ranked):
-        palette = colours(table.rows)
-        y = np.arange(len(rows))
-        bars = ax.barh(y, [r.win_rate for r in rows], color=[palette[r.label] for r in rows], edgecolor="black",
-                       linewidth=0.6)
-        for patch, row in zip(bars, rows):
-            patch.set_hatch(row.hatch)
-            ax.annotate(f"{row.win_rate:.2f}", (row.win_rate, patch.get_y() + patch.get_height() / 2),
-                        textcoords="offset points", xytext=(4, 0), va="center", fontsize=9)
-        ax.set_yticks(y, [labels[id(r)] for r in rows], fontsize=9)
-        ax.invert_yaxis()
-        ax.set_xlim(0, 1.12)
-        ax.set_title(table.benchmark, loc="left", fontsize=11)
-    axes.flat[-1].set_xlabel("mean win rate ↑ (HELM; missing metrics excluded)")
-    fig.suptitle("Mean win rate ranking")
-    return save_figure(fig, out, "win_rate_ranking")
 
 
 def _run_rows(table: Table, runs: list[Run]) -> list[tuple[Row, Run]]:

@@ -1,7 +1,9 @@
 """AV-Align speed and memory, measured in one run (ratios; this machine is noisy).
 
 1. The plain single-process algorithm that holds all frames, as the official av_align.py does.
-2. `avbench av-align`'s path (the `AVAlign` metric: parallel runner + scoring, default workers, fresh cache).
+2. AV-Align of the clips as `avbench av-align` pairs them, through `score_samples` and the
+   `AVAlign` metric (parallel runner, one scoring per clip, the set value; default workers, fresh
+   cache): the work the verb does, without writing its records.
 3. The floor: the bare Farneback calls alone on pre-decoded grayscale frames, one process.
 4. Per-worker cost: what one worker does per clip (hash, probe, decode, gray, flow, magnitude,
    audio onsets), timed clip by clip in one warmed process, over the floor; the pool's one-time
@@ -31,8 +33,9 @@ import librosa
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from avbench.metrics.av_align import AVAlign, get_preset
 from avbench.metrics.av_align.runner import measure_clip
+from avbench.metrics.media import pair_videos
 from avbench.metrics.metric import MapContext
-from avbench.metrics.scoring import add_samples, folder_samples
+from avbench.metrics.scoring import score_samples
 
 SIZES = [(256, 256), (384, 288), (512, 384), (320, 240)]
 
@@ -128,16 +131,13 @@ def main() -> None:
             plain_official_algorithm(video, audio)
         t_plain = time.perf_counter() - start
 
-        samples = folder_samples(tmp / "clips")
+        samples = [pair.to_sample() for pair in pair_videos([tmp / "clips"])]
 
         def score(preset: str) -> float:
-            """Seconds to score every clip under `preset`, as `avbench av-align` does."""
+            """Seconds to score every clip under `preset` and compute the set value."""
             start = time.perf_counter()
-            metric = AVAlign(preset)
-            mapped = metric.map(samples, MapContext(progress=False))
-            assert not mapped.failures, mapped.failures
-            add_samples(metric, mapped.features, mapped.features)
-            metric.compute()
+            report = score_samples({"av_align": AVAlign(preset)}, samples, context=MapContext(progress=False))
+            assert not report.failures and not report.errors, (report.failures, report.errors)
             return time.perf_counter() - start
 
         t_ours = score("tempotokens-2025")

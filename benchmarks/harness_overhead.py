@@ -60,7 +60,6 @@ def main() -> int:
     from avbench.metrics.fad import VGGishFeatures
     from avbench.metrics.frechet import GaussianStats, frechet_distance_of_stats
     from avbench.metrics.media import read_audio, read_manifest
-    from avbench.metrics.metric import Sample
     from avbench.metrics.presets import PRESETS
 
     vggish = _vggish_weights(tmp / "weights", args.random_weights)
@@ -71,7 +70,7 @@ def main() -> int:
           f"VGGish weights: {vggish}")
 
     pairs = read_manifest(tmp / "gen" / "manifest.csv")
-    samples = [Sample(p.sample_id, p.video, p.audio) for p in pairs]
+    samples = [pair.to_sample() for pair in pairs]
     preset = get_preset("tempotokens-2025")
     fad_preset = PRESETS["fad/google"]
 

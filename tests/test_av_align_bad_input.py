@@ -6,7 +6,6 @@ import json
 import pytest
 
 from avbench.benchmark.cli import main
-from avbench.benchmark.cli.av_align import samples_of
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from avbench.metrics.av_align import AVAlign, get_preset
 from avbench.metrics.av_align.runner import measure_clips
@@ -43,10 +42,11 @@ EXPECTED = {
 
 
 def test_each_bad_clip_gets_a_one_line_reason_and_the_batch_goes_on(bad_folder):
-    samples, _ = samples_of(pair_videos([bad_folder]))
+    samples = [pair.to_sample() for pair in pair_videos([bad_folder])]
+    video_of = {s.sample_id: s.video for s in samples}
     run = measure_clips(samples, get_preset(), workers=2, progress=False)
-    assert list(run.signals) == [str(bad_folder / "good.mp4")]
-    by_name = {k.rsplit("/", 1)[-1]: v for k, v in run.failures.items()}
+    assert list(run.signals) == ["good"] and video_of["good"] == bad_folder / "good.mp4"
+    by_name = {video_of[k].name: v for k, v in run.failures.items()}
     assert set(by_name) == set(EXPECTED)
     for name, fragment in EXPECTED.items():
         message = by_name[name]
@@ -57,7 +57,7 @@ def test_each_bad_clip_gets_a_one_line_reason_and_the_batch_goes_on(bad_folder):
 
 
 def test_fps_override_scores_a_container_without_frame_rate(bad_folder):
-    samples, _ = samples_of([p for p in pair_videos([bad_folder]) if p.video.name == "zero_fps.mp4"])
+    samples = [p.to_sample() for p in pair_videos([bad_folder]) if p.video.name == "zero_fps.mp4"]
     metric = AVAlign("tempotokens-2025", fps=24.0)
     mapped = metric.map(samples, MapContext(workers=1, progress=False))
     assert not mapped.failures
@@ -86,3 +86,11 @@ def test_cli_reports_a_missing_path_without_traceback(tmp_path, capsys):
     assert main(["av-align", str(tmp_path / "nope.mp4")]) == 2
     err = capsys.readouterr().err
     assert "nope.mp4: no such file or folder" in err and "Traceback" not in err
+
+
+def test_offset_estimate_with_nothing_scored_exits_with_the_summary(bad_folder, capsys):
+    code = main(["av-align", str(bad_folder / "text.mp4"), "--estimate-offset", "--quiet"])
+    assert code == 1
+    captured = capsys.readouterr()
+    assert "no clip could be scored (1 failed)" in captured.err and "Traceback" not in captured.err
+    assert "audio offset" not in captured.out

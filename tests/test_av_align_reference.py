@@ -13,17 +13,21 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from avbench.benchmark.cli.av_align import samples_of
 from avbench.benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
 from avbench.metrics.av_align import CANONICAL_PRESETS, get_preset, score_signals
-from avbench.metrics.av_align.runner import measure_clips
+from avbench.metrics.av_align.runner import Measured, measure_clips
 from avbench.metrics.media import pair_videos
 from media_fixtures import opencv_frames
 
 
 def measure(pairs, **kwargs):
-    """The runner's signals of `pairs`, keyed by video path (the av-align verb's sample ids)."""
-    return measure_clips(samples_of(pairs)[0], get_preset(), **kwargs)
+    """The runner's signals and failures of `pairs` (sample ids as the av-align verb names
+    them), keyed by video path so each clip finds its plain computation."""
+    samples = [pair.to_sample() for pair in pairs]
+    run = measure_clips(samples, get_preset(), **kwargs)
+    video_of = {s.sample_id: str(s.video) for s in samples}
+    assert len(video_of) == len(samples)
+    return Measured({video_of[i]: s for i, s in run.signals.items()}, {video_of[i]: e for i, e in run.failures.items()})
 
 
 def scored(measured, preset):

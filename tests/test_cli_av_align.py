@@ -84,3 +84,103 @@ def test_presets_differ_as_specified_on_the_demo(demo_folder, capsys):
     # tempotokens-2025 and paper-eq9 rank the synced clip above the 5-frame shift
     assert in_sync[0] > shifted[0] and in_sync[2] > shifted[2]
     assert not any(math.isnan(float(x)) for x in rows["silent_audio"] if x != "undefined")
+
+
+def _manifest(path, rows):
+    path.write_text("sample_id,video_path,audio_path\n" + "".join(f"{i},{v},{a}\n" for i, v, a in rows))
+    return path
+
+
+def _clips_by_id(record):
+    return {c["sample_id"]: c for c in record["clips"]}
+
+
+def test_manifest_rows_sharing_a_video_are_scored_apart(demo_folder, tmp_path):
+    video = demo_folder / "in_sync.mp4"
+    rows = [("a", video, demo_folder / "in_sync.wav"), ("b", video, demo_folder / "shift_5_frames.wav")]
+    out_json, out_csv, plots = tmp_path / "both.json", tmp_path / "both.csv", tmp_path / "plots"
+    assert main(["av-align", "--manifest", str(_manifest(tmp_path / "both.csv.in", rows)), "--estimate-offset",
+                 "--json", str(out_json), "--csv", str(out_csv), "--plot", str(plots), "--quiet", "--workers", "2"]) == 0
+    together = _clips_by_id(json.loads(out_json.read_text()))
+    assert set(together) == {"a", "b"} and {c["video"] for c in together.values()} == {str(video)}
+    # independently: each row on its own, in a run of its own, with nothing read from the cache
+    for row in rows:
+        alone_json = tmp_path / f"{row[0]}.json"
+        assert main(["av-align", "--manifest", str(_manifest(tmp_path / f"{row[0]}.csv.in", [row])), "--estimate-offset",
+                     "--json", str(alone_json), "--quiet", "--workers", "1", "--no-cache"]) == 0
+        alone = _clips_by_id(json.loads(alone_json.read_text()))[row[0]]
+        assert together[row[0]] == alone
+        assert alone["audio"] == str(row[2])
+    # the two rows are different clips: the shifted audio is found about 5 frames late
+    assert abs(together["a"]["offset"]["offset_frames"]) <= 1.0
+    assert abs(together["b"]["offset"]["offset_frames"] - 5) <= 1.0
+    csv_rows = {r["sample_id"]: r for r in csv.DictReader(out_csv.open())}
+    assert set(csv_rows) == {"a", "b"}
+    for sample_id, row in csv_rows.items():
+        assert row["video"] == str(video) and row["audio"] == together[sample_id]["audio"]
+        assert float(row["offset_frames"]) == together[sample_id]["offset"]["offset_frames"]
+        assert float(row["score"]) == together[sample_id]["score"]
+    assert sorted(p.name for p in plots.iterdir()) == ["a.png", "b.png"]
+    assert (plots / "a.png").read_bytes() != (plots / "b.png").read_bytes()
+
+
+def test_same_stem_in_subfolders_stays_apart(tmp_path):
+    from dataclasses import replace
+
+    from avbench.metrics.av_align import av_align_clip
+
+    synced, shifted = demo_clips()[0], demo_clips()[3]
+    write_clip(replace(synced, name="clip"), tmp_path / "clips" / "x")
+    write_clip(replace(shifted, name="clip"), tmp_path / "clips" / "y")
+    out, plots = tmp_path / "r.json", tmp_path / "plots"
+    assert main(["av-align", str(tmp_path / "clips"), "--json", str(out), "--plot", str(plots), "--quiet",
+                 "--workers", "1"]) == 0
+    record = json.loads(out.read_text())
+    clips = _clips_by_id(record)
+    assert set(clips) == {"x/clip", "y/clip"} and record["n_failed"] == 0
+    for sample_id, clip in clips.items():
+        video = tmp_path / "clips" / f"{sample_id}.mp4"
+        assert clip["video"] == str(video)
+        assert clip["score"] == av_align_clip(video, video.with_suffix(".wav")).score  # no cache, no pairing
+    assert clips["x/clip"]["score"] != clips["y/clip"]["score"]
+    assert sorted(p.name for p in plots.iterdir()) == ["x%2Fclip.png", "y%2Fclip.png"]
+
+
+def test_failure_records_name_the_sample_and_its_files(demo_folder, tmp_path, capsys):
+    video, missing = demo_folder / "in_sync.mp4", tmp_path / "missing.wav"
+    manifest = _manifest(tmp_path / "m.csv", [("good", video, demo_folder / "in_sync.wav"), ("broken", video, missing)])
+    out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
+    assert main(["av-align", "--manifest", str(manifest), "--json", str(out_json), "--csv", str(out_csv), "--quiet",
+                 "--workers", "1"]) == 0
+    record = json.loads(out_json.read_text())
+    assert [c["sample_id"] for c in record["clips"]] == ["good"] and record["n_failed"] == 1
+    (failure,) = record["failures"]
+    assert failure == {"sample_id": "broken", "video": str(video), "audio": str(missing),
+                       "error": f"{missing}: audio file for {video} does not exist"}
+    rows = {r["sample_id"]: r for r in csv.DictReader(out_csv.open())}
+    assert rows["broken"]["video"] == str(video) and rows["broken"]["error"] == failure["error"]
+    assert rows["broken"]["score"] == "" and rows["good"]["error"] == ""
+    assert capsys.readouterr().err.count("failed: ") == 1
+
+
+def test_a_clip_listed_twice_is_scored_once_and_the_repeat_recorded(demo_folder, tmp_path, capsys):
+    video = demo_folder / "in_sync.mp4"
+    out = tmp_path / "r.json"
+    assert main(["av-align", str(video), str(video), "--json", str(out), "--quiet", "--workers", "1"]) == 0
+    record = json.loads(out.read_text())
+    assert [c["sample_id"] for c in record["clips"]] == ["in_sync"] and record["n"] == 1
+    assert record["failures"] == [{"sample_id": "in_sync", "video": str(video), "audio": str(video.with_suffix(".wav")),
+                                   "error": f"{video}: sample id 'in_sync' listed twice"}]
+    assert capsys.readouterr().err.count("failed: ") == 1
+
+
+def test_sample_ids_follow_one_rule(demo_folder, tmp_path):
+    from avbench.metrics.media import pair_videos
+
+    manifest = _manifest(tmp_path / "m.csv", [("row", demo_folder / "flicker_video.mp4", "")])
+    pairs = pair_videos([demo_folder, demo_folder / "in_sync.mp4"], manifest=manifest)
+    samples = [p.to_sample() for p in pairs]
+    assert [s.sample_id for s in samples] == ["row", "in_sync", "shift_1_frame", "shift_2_frames", "shift_5_frames",
+                                              "silent_audio", "static_video", "in_sync"]
+    assert [(s.video, s.audio) for s in samples] == [(p.video, p.audio) for p in pairs]
+    assert samples[0].audio is None and samples[1].audio == demo_folder / "in_sync.wav"

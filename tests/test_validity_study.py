@@ -116,3 +116,27 @@ def test_validity_needs_two_clips_with_audio(tmp_path, capsys):
     write_clip(SyntheticClip(name="lonely", n_frames=24), tmp_path)
     assert main(["validity", str(tmp_path), "--out", str(tmp_path / "o"), "--quiet", "--workers", "1"]) == 2
     assert "at least 2 clips" in capsys.readouterr().err
+
+
+def test_validity_records_each_failure_by_sample_id_and_file(tmp_path):
+    for name, seed in (("one", 1), ("two", 2)):
+        write_clip(SyntheticClip(name=name, n_frames=24, seed=seed), tmp_path / "clips")
+    broken = tmp_path / "clips" / "broken.mp4"
+    broken.write_text("not a video\n")
+    out = tmp_path / "o"
+    assert main(["validity", str(tmp_path / "clips"), "--out", str(out), "--presets", "tempotokens-2025",
+                 "--no-plots", "--n-resamples", "50", "--quiet", "--workers", "1"]) == 0
+    record = json.loads((out / "summary.json").read_text())
+    assert record["n_clips"] == 2
+    (failure,) = record["failures"]
+    assert failure["sample_id"] == "broken" and failure["video"] == str(broken)
+    assert failure["error"].startswith(f"{broken}: ") and "\n" not in failure["error"]
+
+
+def test_validity_names_an_unknown_preset_in_one_line(tmp_path, capsys):
+    write_clip(SyntheticClip(name="lonely", n_frames=24), tmp_path)
+    assert main(["validity", str(tmp_path), "--out", str(tmp_path / "o"), "--presets", "tempotokens-2025,nope",
+                 "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown av_align preset 'nope'; known: tempotokens-2025" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -4,6 +4,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+if TYPE_CHECKING:  # imported where used: `avbench --help` stays fast
+    from avbench.metrics.av_align.clip import ClipResult
+    from avbench.metrics.av_align.lags import OffsetEstimate
+    from avbench.metrics.av_align.metric import AVAlign
+    from avbench.metrics.av_align.report import ClipFailure
+    from avbench.metrics.metric import MapResult, Sample
 
 NAME = "av-align"
 HELP = "Score videos with AV-Align (audio onset peaks vs optical-flow peaks)."
@@ -20,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--json", metavar="OUT", help="write the run record as JSON")
     parser.add_argument("--csv", metavar="OUT", help="write one row per clip as CSV")
-    parser.add_argument("--plot", metavar="DIR", help="write one PNG per clip: flow and onset envelope with peaks")
+    parser.add_argument("--plot", metavar="DIR", help="write one PNG per clip, named by its sample id "
+                        "(percent-encoded): flow and onset envelope with peaks")
     parser.add_argument("--estimate-offset", action="store_true",
                         help="also sweep audio offsets and report per clip the offset with the best score and "
                         "its confidence (z-score of that score among the sweep)")
@@ -41,35 +50,49 @@ def format_summary(result, n_failed: int) -> str:
             f"clips scored: {result.n}, undefined (no peaks): {result.details['n_undefined']}, failed: {n_failed}")
 
 
-def format_offsets(results, offsets) -> str:
-    """One line per clip: the estimated audio offset (positive = audio late) and its confidence."""
-    from pathlib import Path
-
-    width = max(len(Path(r.video).name) for r in results)
+def format_offsets(results: Mapping[str, ClipResult], offsets: Mapping[str, OffsetEstimate]) -> str:
+    """One line per clip (by sample id): the estimated audio offset (positive = audio late) and its confidence."""
+    width = max(len(sample_id) for sample_id in results)
     lines = [f"{'clip':<{width}}  {'offset (s)':>10}  {'frames':>7}  {'score':>6}  {'confidence':>10}"]
-    for r in results:
-        e = offsets[r.video]
+    for sample_id in results:
+        e = offsets[sample_id]
         if math.isnan(e.offset):
-            lines.append(f"{Path(r.video).name:<{width}}  {'undefined (no peaks)':>37}")
+            lines.append(f"{sample_id:<{width}}  {'undefined (no peaks)':>37}")
             continue
-        lines.append(f"{Path(r.video).name:<{width}}  {e.offset:>+10.3f}  {e.offset_frames:>+7.2f}  {e.score:>6.3f}  "
+        lines.append(f"{sample_id:<{width}}  {e.offset:>+10.3f}  {e.offset_frames:>+7.2f}  {e.score:>6.3f}  "
                      f"{e.confidence:>10.2f}")
     return "audio offset (positive = audio later than video; confidence = z-score of the best score in the sweep)\n" + "\n".join(lines)
 
 
-def samples_of(pairs) -> tuple[list, dict[str, str]]:
-    """One sample per pair, named by its manifest id or its video path; a name listed again fails."""
-    from avbench.metrics.metric import Sample
+def plot_file(sample_id: str) -> str:
+    """The PNG name of a sample's plot: its id percent-encoded, so an id holding `/` stays one
+    file and two ids never share a name."""
+    from urllib.parse import quote
 
-    samples, failures, seen = [], {}, set()
-    for pair in pairs:
-        name = pair.sample_id if pair.source == "manifest" else str(pair.video)
-        if name in seen:
-            failures[name] = f"{pair.video}: listed twice; scored once"
-            continue
-        seen.add(name)
-        samples.append(Sample(name, pair.video, pair.audio, pair.label, pair.text))
-    return samples, failures
+    return f"{quote(sample_id, safe='')}.png"
+
+
+def score_mapped(metric: AVAlign, samples: Sequence[Sample],
+                 mapped: MapResult) -> tuple[dict[str, ClipResult], list[ClipFailure]]:
+    """Every listed sample in order: scored once from its signals and added to `metric` under its
+    id, or recorded with the reason the runner gave. The runner keeps the first listing of a
+    repeated id and refuses the others, so those are recorded as failed."""
+    from avbench.metrics.av_align.report import ClipFailure
+
+    results: dict[str, ClipResult] = {}
+    failures: list[ClipFailure] = []
+    for sample in samples:
+        audio = "" if sample.audio is None else str(sample.audio)
+        features = mapped.features.get(sample.sample_id)
+        if features is not None and sample.sample_id not in results:
+            # Not `scoring.add_samples`: the records need each clip's peaks, and adding the scored
+            # clip stores the payload `update_features` would, without scoring it a second time.
+            result = metric.clip_result(features, str(sample.video), audio)
+            metric.update(result, sample.sample_id)
+            results[sample.sample_id] = result
+        else:
+            failures.append(ClipFailure(sample.sample_id, str(sample.video), audio, mapped.failures[sample.sample_id]))
+    return results, failures
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,23 +113,17 @@ def run(args: argparse.Namespace) -> int:
     pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
     if not pairs:
         raise AvbenchError("no video files found")
-    samples, failures = samples_of(pairs)
+    samples = [pair.to_sample() for pair in pairs]
     metric = AVAlign(args.preset, fps=args.fps, seed=args.seed)
     mapped = metric.map(samples, MapContext(workers=args.workers, use_cache=not args.no_cache, progress=not args.quiet))
-    results = []
-    for sample in samples:
-        if sample.sample_id in mapped.features:
-            features = mapped.features[sample.sample_id]
-            metric.update_features(sample.sample_id, features)
-            results.append(metric.clip_result(features, str(sample.video), "" if sample.audio is None else str(sample.audio)))
-    failures.update(mapped.failures)
+    results, failures = score_mapped(metric, samples, mapped)
     summary = metric.compute()
     offsets = None
     if args.estimate_offset:
         from avbench.metrics.av_align.lags import estimate_offset
 
-        offsets = {r.video: estimate_offset(r.audio_peaks, r.video_peaks, r.fps, metric.preset, args.max_offset)
-                   for r in results}
+        offsets = {sample_id: estimate_offset(r.audio_peaks, r.video_peaks, r.fps, metric.preset, args.max_offset)
+                   for sample_id, r in results.items()}
 
     if args.json:
         write_json(run_record(summary, metric.describe(), results, failures, offsets, args.max_offset), args.json)
@@ -115,15 +132,14 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from avbench.metrics.av_align.plot import plot_clip
 
-        out = Path(args.plot)
-        for result in results:
-            plot_clip(result, out / f"{Path(result.video).stem}.png")
+        for sample_id, result in results.items():
+            plot_clip(result, Path(args.plot) / plot_file(sample_id), sample_id)
 
     print(format_summary(summary, len(failures)))
-    if offsets is not None:
+    if offsets:
         print(format_offsets(results, offsets))
-    for error in failures.values():
-        print(f"failed: {error}", file=sys.stderr)
+    for failure in failures:
+        print(f"failed: {failure.error}", file=sys.stderr)
     if not results:
         print(f"avbench av-align: no clip could be scored ({len(failures)} failed)", file=sys.stderr)
         return 1

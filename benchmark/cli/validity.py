@@ -58,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
 
     from avbench.metrics.errors import AvbenchError
     from avbench.metrics.media import pair_videos
-    from avbench.metrics.metric import Sample
 
     from ..validity.clips import synthetic_samples
     from ..validity.run import run_validity
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise AvbenchError(f"--fps must be a positive number, got {args.fps}")
     if args.paths or args.manifest:
         pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
-        samples = [Sample(p.sample_id, p.video, p.audio, p.label, p.text) for p in pairs]
+        samples = [pair.to_sample() for pair in pairs]
         title = args.title or ", ".join(Path(p).name for p in (args.paths or [args.manifest]))
     else:
         if args.synthetic_n < 2:

@@ -40,13 +40,10 @@ def run_validity(samples: Sequence[Sample], out: str | Path, title: str, presets
                  use_cache: bool = True, progress: bool = True, plots: bool = True) -> ValidityOutcome:
     """Score every sample's positive and negatives with every preset of AV-Align (`presets`:
     names; default all), summarise, and write the report, tables and plots into `out`."""
-    known = metric_class("av_align").presets()
-    names = list(presets) if presets else list(known)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise AvbenchError(f"unknown AV-Align preset {unknown[0]!r}; known: {', '.join(known)}")
-    chosen = [known[n] for n in names]
-    clips, failures = load_clips(list(samples), fps=fps, workers=workers, use_cache=use_cache, progress=progress,
+    av_align = metric_class("av_align")
+    chosen = [av_align.resolve_preset(name) for name in (presets or av_align.presets())]
+    samples = list(samples)
+    clips, failures = load_clips(samples, fps=fps, workers=workers, use_cache=use_cache, progress=progress,
                                  segment_frames=segment_frames, segment_audio=segment_audio)
     if len(clips) < 2:
         raise AvbenchError(f"the study needs at least 2 clips with audio; {len(clips)} usable, {len(failures)} failed")
@@ -58,10 +55,11 @@ def run_validity(samples: Sequence[Sample], out: str | Path, title: str, presets
     table = ablation_table(scores[is_ablation], rows, settings) if rows else None
 
     out = Path(out)
+    source_of = {sample.sample_id: sample.source for sample in samples}
     meta = {"title": title, "n_clips": len(clips), "settings": {**settings.__dict__, "groups": settings.groups},
             "segment_frames": segment_frames, "segment_audio": segment_audio,
             "presets": {p.name: p.to_dict() for p in chosen},
-            "failures": [{"video": k, "error": v} for k, v in failures.items()]}
+            "failures": [{"sample_id": k, "video": str(source_of[k]), "error": v} for k, v in failures.items()]}
     written = write_records(out, scores, summary, table, meta, markdown(main_scores, summary, table, settings, title))
     if plots:
         from .plots import write_plots

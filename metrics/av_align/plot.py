@@ -9,9 +9,10 @@ from ..fileio import atomic_write
 from .clip import ClipResult
 
 
-def plot_clip(result: ClipResult, path: str | Path) -> None:
+def plot_clip(result: ClipResult, path: str | Path, name: str | None = None) -> None:
     """Write a PNG: flow magnitude (px/frame, left axis) and onset strength (right axis) over
-    seconds, video peaks as triangles, audio peaks as dashed lines, matched pairs in green."""
+    seconds, video peaks as triangles, audio peaks as dashed lines, matched pairs in green.
+    The title names the clip `name` (default: the video's file name)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -36,7 +37,7 @@ def plot_clip(result: ClipResult, path: str | Path) -> None:
     for i, t in enumerate(result.audio_peaks):
         ax.axvline(t, color="tab:green" if i in matched_a else "tab:orange", ls="--", lw=1.0, alpha=0.9)
     score = "undefined (no peaks)" if result.undefined else f"{result.score:.3f}"
-    ax.set_title(f"{Path(result.video).name} — {result.preset}: {score} "
+    ax.set_title(f"{name or Path(result.video).name} — {result.preset}: {score} "
                  f"({len(result.match.pairs)} matched, {len(result.audio_peaks)} audio / "
                  f"{len(result.video_peaks)} video peaks, {sig.fps:g} fps)", fontsize=9)
     ax.set_xlim(0, max(t_video[-1] if len(t_video) else 0, t_audio[-1] if len(t_audio) else 0))

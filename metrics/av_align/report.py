@@ -1,17 +1,37 @@
-"""The records `avbench av-align` writes: JSON (one preset) and CSV (one row per clip)."""
+"""The records `avbench av-align` writes: JSON (one preset) and CSV (one row per clip).
+
+Every clip is named by its sample id (one video may be listed several times, e.g. against
+different audio) and carries its files as separate fields.
+"""
 from __future__ import annotations
 
 import csv
 import io
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from ..fileio import atomic_write
 from ..metric import MetricResult
 from ..versions import library_versions
 from .clip import ClipResult
 from .lags import OffsetEstimate
+
+
+@dataclass(frozen=True)
+class ClipFailure:
+    """A clip that could not be scored: its sample id, its files (`audio` "" = the video's own
+    track) and the one-line reason."""
+
+    sample_id: str
+    video: str
+    audio: str
+    error: str
+
+    def record(self) -> dict:
+        return {"sample_id": self.sample_id, "video": self.video, "audio": self.audio, "error": self.error}
 
 
 def offset_record(estimate: OffsetEstimate) -> dict:
@@ -21,15 +41,19 @@ def offset_record(estimate: OffsetEstimate) -> dict:
     return {k: None if math.isnan(v) else v for k, v in values.items()}
 
 
-def run_record(summary: MetricResult, parameters: dict, results: list[ClipResult], failures: dict[str, str],
-               offsets: dict[str, OffsetEstimate] | None = None, max_offset: float | None = None) -> dict:
+def run_record(summary: MetricResult, parameters: dict, results: Mapping[str, ClipResult],
+               failures: Sequence[ClipFailure], offsets: Mapping[str, OffsetEstimate] | None = None,
+               max_offset: float | None = None) -> dict:
     """`{"preset", "parameters", "mean", "n", "n_undefined", "n_failed", "ci95", "clips",
-    "failures"}` plus the bootstrap settings and library versions the numbers depend on; with
-    `offsets` (by video), each clip also carries its `"offset"` and the record the sweep range."""
-    clips = [{**r.record(), "decoder": r.signals.decoder} for r in results]
-    if offsets is not None:
-        for clip in clips:
-            clip["offset"] = offset_record(offsets[clip["video"]])
+    "failures"}` plus the bootstrap settings and library versions the numbers depend on.
+    `results` and `offsets` are by sample id; each clip record starts with its `"sample_id"`
+    and, with `offsets`, carries its `"offset"` (and the record the sweep range)."""
+    clips = []
+    for sample_id, r in results.items():
+        clip = {"sample_id": sample_id, **r.record(), "decoder": r.signals.decoder}
+        if offsets is not None:
+            clip["offset"] = offset_record(offsets[sample_id])
+        clips.append(clip)
     record = {
         "preset": summary.preset,
         "parameters": {k: v for k, v in parameters.items() if k != "bootstrap"},
@@ -41,7 +65,7 @@ def run_record(summary: MetricResult, parameters: dict, results: list[ClipResult
         "bootstrap": summary.details["bootstrap"],
         "versions": library_versions(),
         "clips": clips,
-        "failures": [{"video": video, "error": error} for video, error in failures.items()],
+        "failures": [f.record() for f in failures],
     }
     if offsets is not None:
         record["offset_sweep"] = {"max_offset_s": max_offset, "step_frames": 0.25,
@@ -55,27 +79,28 @@ def write_json(record: dict, path: str | Path) -> None:
         fh.write("\n")
 
 
-CSV_COLUMNS = ("video", "audio", "preset", "fps", "n_frames", "n_audio_peaks", "n_video_peaks", "score", "error")
+CSV_COLUMNS = ("sample_id", "video", "audio", "preset", "fps", "n_frames", "n_audio_peaks", "n_video_peaks", "score",
+               "error")
 OFFSET_COLUMNS = ("offset_s", "offset_frames", "offset_score", "offset_confidence")
 
 
-def write_csv(results: list[ClipResult], failures: dict[str, str], preset: str, path: str | Path,
-              offsets: dict[str, OffsetEstimate] | None = None) -> None:
-    """One row per clip; failed clips carry their error and no score; with `offsets`, the
-    estimated audio offset columns too."""
+def write_csv(results: Mapping[str, ClipResult], failures: Sequence[ClipFailure], preset: str, path: str | Path,
+              offsets: Mapping[str, OffsetEstimate] | None = None) -> None:
+    """One row per clip (`results` and `offsets` by sample id); failed clips carry their error
+    and no score; with `offsets`, the estimated audio offset columns too."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS + (OFFSET_COLUMNS if offsets is not None else ()))
     writer.writeheader()
-    for r in results:
-        row = {"video": r.video, "audio": r.audio, "preset": preset, "fps": repr(r.fps),
+    for sample_id, r in results.items():
+        row = {"sample_id": sample_id, "video": r.video, "audio": r.audio, "preset": preset, "fps": repr(r.fps),
                "n_frames": r.n_frames, "n_audio_peaks": len(r.audio_peaks),
                "n_video_peaks": len(r.video_peaks), "score": "" if r.undefined else repr(r.score), "error": ""}
         if offsets is not None:
-            values = offset_record(offsets[r.video])
+            values = offset_record(offsets[sample_id])
             row.update({column: "" if values[key] is None else repr(values[key])
                         for column, key in zip(OFFSET_COLUMNS, ("offset_s", "offset_frames", "score", "confidence"))})
         writer.writerow(row)
-    for video, error in failures.items():
-        writer.writerow({"video": video, "preset": preset, "error": error})
+    for failure in failures:
+        writer.writerow({**failure.record(), "preset": preset})
     with atomic_write(path, "w") as fh:
         fh.write(buf.getvalue())

@@ -3,15 +3,21 @@
 Order: explicit manifest > same stem in `audio_dir` > same stem beside the video > the
 video's own audio track. Never by sort order. A pair whose audio is None means "the video's
 own track"; whether it exists is checked when the clip is decoded.
+
+A pair's `sample_id` is the one name every front end that pairs files uses for the clip (its
+`Sample`, its records): the manifest's id; for a video found in a folder, its path under that
+folder without the extension (as `scoring.folder_samples` names it); for a video given as a
+file, its stem.
 """
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
 from ..errors import InputError
+from ..metric import Sample
 
 from .audio import AUDIO_CONTAINER_EXTENSIONS, AUDIO_FILE_EXTENSIONS
 from .video import VIDEO_EXTENSIONS
@@ -30,6 +36,10 @@ class AVPair:
     source: str  # "manifest", "audio-dir", "beside" or "track"
     text: str | None = None
     label: str | None = None
+
+    def to_sample(self) -> Sample:
+        """This clip as the `Sample` a metric scores, named by `sample_id`."""
+        return Sample(self.sample_id, self.video, self.audio, self.label, self.text)
 
 
 def find_videos(paths: Iterable[str | Path]) -> list[Path]:
@@ -139,13 +149,18 @@ def pair_video(video: Path, audio_dir: Path | None = None) -> AVPair:
 def pair_videos(paths: Iterable[str | Path] = (), audio_dir: str | Path | None = None,
                 manifest: str | Path | None = None) -> list[AVPair]:
     """All clips to score: manifest rows first, then videos found under `paths` that the
-    manifest does not list, paired by the stem rules."""
+    manifest does not list, paired by the stem rules. A video found in a folder is named by its
+    path under that folder without the extension, so same-stem files in subfolders stay apart."""
     audio_dir = Path(audio_dir) if audio_dir is not None else None
     if audio_dir is not None and not audio_dir.is_dir():
         raise InputError(audio_dir, "audio folder does not exist")
     pairs = read_manifest(manifest) if manifest is not None else []
     listed = {p.video.resolve() for p in pairs}
-    for video in find_videos(paths):
-        if video.resolve() not in listed:
-            pairs.append(pair_video(video, audio_dir))
+    for root in map(Path, paths):
+        for video in find_videos([root]):
+            if video.resolve() not in listed:
+                pair = pair_video(video, audio_dir)
+                if root.is_dir():
+                    pair = replace(pair, sample_id=video.relative_to(root).with_suffix("").as_posix())
+                pairs.append(pair)
     return pairs

@@ -243,6 +243,27 @@ def _resolve_definition(name_or_path: str | Path) -> Path:
                        "or give the path of a benchmark YAML")
 
 
+def _metric_options(path: Path, listed: Any) -> dict[str, dict[str, Any]]:
+    """The YAML's `metrics:` (metric → options) under the catalogue's names (`av-align` is
+    `av_align`), so options and results are keyed by one spelling; an unknown metric, a name
+    given twice or options that are not a mapping are an InputError naming the file."""
+    from avbench.metrics.catalogue import canonical, metric_names
+
+    if not isinstance(listed, dict | None):
+        raise InputError(path, f"metrics: must map metric names to their options, got {listed!r}")
+    known, out = metric_names(), {}
+    for key, options in (listed or {}).items():
+        name = canonical(str(key))
+        if name not in known:
+            raise InputError(path, f"metrics: unknown metric {key!r}; known: {', '.join(known)}")
+        if name in out:
+            raise InputError(path, f"metrics: {name} is listed twice")
+        if not isinstance(options, dict | None):
+            raise InputError(path, f"metrics: the options of {key} must be a mapping, got {options!r}")
+        out[name] = dict(options or {})
+    return out
+
+
 @lru_cache(maxsize=32)
 def _load_yaml(path: Path) -> dict[str, Any]:
     return read_yaml_mapping(path, "benchmark YAML")
@@ -295,7 +316,7 @@ def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None
     root = Path(data_root) if data_root is not None else default_root
     return Benchmark(
         name=name, version=version, kind=kind, title=str(data.get("title", name)), protocol=proto,
-        metrics={k: dict(v or {}) for k, v in data["metrics"].items()}, layout=dict(data["layout"]),
+        metrics=_metric_options(path, data["metrics"]), layout=dict(data["layout"]),
         text_template=str(data.get("text_template", "a video of {label}")), rows=tuple(rows), items_sha256=digest,
         definition_path=str(path), data_root=root, label_join=join,
         notes={k: str(data[k]) for k in ("source", "duplicates") if k in data},

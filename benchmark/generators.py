@@ -1,9 +1,8 @@
 """The generator protocol: a benchmark item in, one video out plus the audio it was conditioned on.
 
-Generators are declared by name in the `avbench.generators` entry-point group: avbench's own
-(`folder` and the controls `real`, `shuffled-audio`, `shifted` here; `reference` in
-`reference_model`; `tats`, `mm-diffusion` in `baselines`) and any other installed distribution's,
-so a new model is a package of its own. `avbench generate --model NAME` looks them up here.
+Generators are declared by name in the `avbench.generators` entry-point group: `folder` and the
+controls `real`, `shuffled-audio`, `shifted` of this package, and the models other packages add
+there, so a new model is a package of its own. `avbench generate --model NAME` looks them up here.
 """
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, Protocol
 
+from avbench.metrics import plugins
 from avbench.metrics.errors import AvbenchError
 
 
@@ -80,16 +80,14 @@ def generator_names() -> list[str]:
 
 
 def generator_factory(name: str) -> GeneratorFactory:
-    """The factory (a class or a function returning a Generator) declared as `name`; importing it
-    may fail when the model's optional dependencies are missing, which is an AvbenchError."""
+    """The factory (a class or a function returning a Generator) declared as `name`. It is loaded
+    only when asked for (a model imports its heavy dependencies); a model that cannot be loaded
+    (e.g. its optional dependencies are missing) is an AvbenchError naming it and the error."""
     try:
         entry = _factories()[name]
     except KeyError:
         raise AvbenchError(f"unknown model {name!r}; known: {', '.join(generator_names()) or 'none'}") from None
-    try:
-        return entry.load()
-    except ImportError as exc:
-        raise AvbenchError(f"model {name!r} ({entry.value}) cannot be imported: {exc}") from None
+    return plugins.load(entry, "model")
 
 
 def make_generator(name: str, **options: Any) -> Generator:

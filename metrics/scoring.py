@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .catalogue import canonical, make_metric, metric_class, metric_of_preset
+from .catalogue import canonical, make_metric, metric_class, metric_of_preset, options_by_metric
 from .errors import AvbenchError, InputError
 from .media import AUDIO_FILE_EXTENSIONS, find_videos, pair_video
 from .cache import cache_key
@@ -159,13 +159,28 @@ def folder_samples(folder: str | Path, labels: Mapping[str, str] | None = None,
     return [samples[k] for k in sorted(samples)]
 
 
+def with_benchmark_options(name: str, options: Mapping[str, Any], template: str, label_set: Sequence[str]
+                           ) -> dict[str, Any]:
+    """`options` of metric `name` plus, where the metric takes them (`benchmark_options`), the
+    caption `template` and the `label_set`; an option given in `options` wins."""
+    takes = metric_class(name).benchmark_options
+    extra = {"template": template, "labels": list(label_set)}
+    return {**{k: v for k, v in extra.items() if k in takes}, **options}
+
+
 def build_metrics(names: Sequence[str], presets: Sequence[str] = (), options: Mapping[str, Mapping] | None = None,
                   weights: Mapping[str, str | Path] | None = None, device: str = "cpu", batch_size: int = 16,
                   template: str = DEFAULT_TEMPLATE, label_set: Sequence[str] = ()) -> dict[str, Metric]:
     """One metric per name under its default preset, or one per preset `presets` names for it
-    (keys `name[preset]` then). `options` are per metric name; metrics that take the caption
-    `template` or the `label_set` get them."""
+    (keys `name[preset]` then). `options` are per metric name (each a metric of `names`; see
+    `catalogue.options_by_metric`); metrics that take the caption `template` or the
+    `label_set` get them."""
     names = list(dict.fromkeys(canonical(n) for n in names))
+    options = options_by_metric(options, names)
+    for name, given in options.items():  # one way to pick presets, the one score_folders checks against states
+        if "preset" in given:
+            raise InputError(None, f"metric {name}: a preset is chosen with --preset (presets=[...] in Python), "
+                                   f"not with the option preset={given['preset']!r}")
     chosen: dict[str, list[str | None]] = {name: [] for name in names}
     for preset in presets:
         owner = metric_of_preset(preset)
@@ -176,12 +191,7 @@ def build_metrics(names: Sequence[str], presets: Sequence[str] = (), options: Ma
         chosen[owner].append(preset)
     built: dict[str, Metric] = {}
     for name, picked in chosen.items():
-        cls = metric_class(name)
-        extra = dict((options or {}).get(name, {}))
-        if "template" in cls.benchmark_options:
-            extra.setdefault("template", template)
-        if "labels" in cls.benchmark_options:
-            extra.setdefault("labels", list(label_set))
+        extra = with_benchmark_options(name, options.get(name, {}), template, label_set)
         for preset in picked or [None]:
             key = name if len(picked) <= 1 else f"{name}[{preset}]"
             built[key] = make_metric(name, preset, weights=weights, device=device, batch_size=batch_size, **extra)

@@ -17,10 +17,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from importlib import resources
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from . import plugins
 from .errors import WeightsError
 from .fileio import atomic_write, cache_root, sha256_file
 
@@ -75,13 +75,22 @@ def register(spec: WeightSpec) -> WeightSpec:
 
 def _load_plugins() -> None:
     """Register the specs other packages declare in the `avbench.weights` entry-point group (each
-    an iterable of WeightSpec), once; a model package's weights so appear in `avbench weights list`."""
+    an iterable of WeightSpec), once; a model package's weights so appear in `avbench weights list`.
+    A broken entry is reported in one line (see `plugins`) and the others are still registered."""
     global _plugins_loaded
     if _plugins_loaded:
         return
-    _plugins_loaded = True
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        for spec in entry.load():
+    _plugins_loaded = True  # before loading: a plug-in that looks weights up while imported must not recurse
+    for entry, specs in plugins.load_group(ENTRY_POINT_GROUP, "weights"):
+        try:
+            specs = list(specs)
+        except TypeError:  # not iterable: reported as not a WeightSpec below
+            specs = [specs]
+        bad = [spec for spec in specs if not isinstance(spec, WeightSpec)]
+        if bad:
+            plugins.warn(plugins.failure(entry, "weights", f"{bad[0]!r} is not a WeightSpec"))
+            continue
+        for spec in specs:
             if spec.name not in _REGISTRY:  # a test may have put its own version of it in place
                 register(spec)
 

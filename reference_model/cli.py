@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from .weight_files import MAPPER_DATASETS
+
 NAME = "generate-one"
 HELP = (
     "Generate one video from an audio file with the reference model (TempoTokens): writes OUT.mp4 "
@@ -16,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text", help='text for joint conditioning: "a video of <audio tokens> TEXT"')
     parser.add_argument("--start", type=float, default=0.0, help="start of the audio segment (s, default 0)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--dataset", default="vggsound", choices=("vggsound", "landscape", "audioset-drum"),
+    parser.add_argument("--dataset", default="vggsound", choices=tuple(MAPPER_DATASETS),
                         help="which released mapper to use (default vggsound)")
     parser.add_argument("--base-model", help="hub id or local folder (default cerspense/zeroscope_v2_576w)")
     parser.add_argument("--beats-weights", help="path of BEATs_iter3_plus_AS2M_finetuned_on_AS2M_cpt2.pt")

@@ -11,9 +11,9 @@ import torch
 
 import avbench.benchmark.cli as cli
 from avbench.metrics.av_semantic import AVSemantic
-from avbench.metrics.catalogue import metric_names
+from avbench.metrics.catalogue import make_metric, metric_names
 from avbench.metrics.clip_score import CLIPSIM, CLIPScore
-from avbench.metrics.errors import InputError
+from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.inception_score import ISScoring, InceptionScore, inception_score, softmax64
 from avbench.metrics.media import read_audio, read_video_frames
 from avbench.metrics.scoring import build_metrics
@@ -114,6 +114,28 @@ def test_preset_selection_and_unknown_names():
     with pytest.raises(InputError, match="isv/tgan"):
         chosen(["clipsim"], ["isv/tgan"])
     assert {"is", "isv", "clipsim", "clipscore", "av_semantic"} <= set(metric_names())
+
+
+def test_metric_options_reach_the_metric_or_are_refused():
+    """`score_folders`' options: per metric, in either spelling; nothing left out silently."""
+    built = build_metrics(["av-align", "clipscore"], options={"av-align": {"fps": 12}, "clipscore": {"seed": 3}},
+                          template="a {label} clip")
+    assert (built["av_align"].fps, built["clipscore"].seed, built["clipscore"].template) == (12, 3, "a {label} clip")
+    assert build_metrics(["clipscore"], options={"clipscore": {"template": "mine"}})["clipscore"].template == "mine"
+    for names, options, message in [
+            (["av_align"], {"av_allign": {"fps": 12}}, "options for unknown metric 'av_allign'; known: "),
+            (["av_align"], {"fvd": {"batch_size": 2}}, "options for metric fvd, which is not among the metrics av_align:"),
+            (["av_align"], {"fps": 12}, "metric option fps=12 is not METRIC.KEY=VALUE"),
+            (["av_align"], {"av_align": {"fsp": 12}}, "metric av_align: unknown option 'fsp'; its options: batch_size, "
+                                                      "device, fps, n_resamples, preset, seed, weights"),
+            (["av_align"], {"av_align": {"fps": 12}, "av-align": {"fps": 24}}, "metric av_align: option 'fps' given twice"),
+            (["fvd"], {"fvd": {"preset": "fvd/videogpt"}}, "metric fvd: a preset is chosen with --preset")]:
+        with pytest.raises(AvbenchError) as raised:
+            build_metrics(names, options=options)
+        assert str(raised.value).startswith(message), str(raised.value)
+    with pytest.raises(AvbenchError) as raised:  # the same check in the one constructor every front end calls
+        make_metric("av_align", "calibrated", fsp=12, device="cpu", batch_size=2, weights={})
+    assert str(raised.value).startswith("metric av_align: unknown option 'fsp'; its options: ")
 
 
 def test_frame_is_end_to_end_equals_the_network_on_every_frame(env, tmp_path, monkeypatch, capsys):

@@ -19,12 +19,14 @@ from avbench.benchmark.cli import main
 from avbench.benchmark.definition import load_benchmark
 from avbench.benchmark.generate import MANIFEST, generate, read_generated
 from avbench.benchmark.merge import merge
+from avbench.benchmark.scoring.pipeline import select_metrics
 from avbench.benchmark.scoring.run import score_run
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from avbench.benchmark.validate import validate_run
-from harness_support import read_results, stable
+from harness_support import read_results, run_cli, stable
 from avbench.metrics.av_align import av_align_clip
 from avbench.metrics.bootstrap import bootstrap_mean_ci
+from avbench.metrics.catalogue import metric_names
 from avbench.metrics.errors import AvbenchError, InputError
 
 SPLITS = Path(__file__).resolve().parent / "data" / "splits"  # the upstream split files
@@ -199,6 +201,119 @@ def test_schema_and_validate_reject_a_broken_results_json(tiny, tmp_path):
     assert any("states/ give" in p for p in validate_run(run))
     (run / rd.RESULTS).write_text(json.dumps(good))
     assert validate_run(run) == []
+
+
+# --- metric names and options: one spelling, nothing dropped ----------------------------------
+
+def _score_files(folder: Path, cache: Path, *args: str):
+    """`avbench score-files FOLDER --metrics av_align ARGS` in a fresh process."""
+    return run_cli(["score-files", str(folder), "--metrics", "av_align", "--workers", "1", "--quiet", *args],
+                   env={"AVBENCH_CACHE": str(cache)})
+
+
+def test_score_files_metric_options_reach_the_metric_or_stop_in_one_line(tiny, tmp_path):
+    folder = tiny.gen / "real"
+    out = tmp_path / "fps12.json"
+    done = _score_files(folder, tmp_path / "cache", "--metric-option", "av-align.fps=12", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    items = tiny.bench.items()
+    at_12 = [av_align_clip(i.video_path, i.audio_path, "tempotokens-2025", fps=12).score for i in items]
+    value = json.loads(out.read_text())["results"]["av_align"]["value"]
+    assert value == pytest.approx(float(np.mean(at_12)), rel=1e-12)
+    assert value != read_results(tiny.runs["real"])["metrics"]["av_align"]["value"]  # the option changed the value
+    for option, message in [
+            ("fps=12", "metric option fps=12 is not METRIC.KEY=VALUE (e.g. av_align.fps=12)"),
+            ("av_allign.fps=12", "options for unknown metric 'av_allign'; known: av_align, fvd,"),
+            ("fvd.preset=fvd/videogpt", "options for metric fvd, which is not among the metrics av_align:"),
+            ("av_align.fsp=12", "metric av_align: unknown option 'fsp'; its options: batch_size, device, fps, "
+                                "n_resamples, preset, seed, weights")]:
+        refused = _score_files(folder, tmp_path / "cache", "--metric-option", option)
+        assert refused.returncode == 2, (option, refused.stderr)
+        (line,) = refused.stderr.splitlines()
+        assert line.startswith(f"avbench score-files: error: {message}"), (option, line)
+    unknown = _score_files(folder, tmp_path / "cache", "--metrics", "av_allign")
+    assert unknown.returncode == 2 and unknown.stderr.splitlines() == [
+        f"avbench score-files: error: unknown metric 'av_allign'; known: {', '.join(metric_names())}"]
+
+
+def test_score_files_json_has_null_for_an_undefined_clip(tmp_path):
+    folder = tmp_path / "clips"
+    write_clip(SyntheticClip(name="dead", video="static", audio="silent"), folder)  # no peaks on either side
+    write_clip(SyntheticClip(name="live"), folder)
+    out = tmp_path / "out.json"
+    done = _score_files(folder, tmp_path / "cache", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+
+    def no_constant(name):
+        raise AssertionError(f"{name} in JSON")
+
+    record = json.loads(out.read_text(), parse_constant=no_constant)
+    assert record["samples"]["av_align"] == {"dead": None, "live": av_align_clip(folder / "live.mp4", folder / "live.wav").score}
+    result = record["results"]["av_align"]
+    assert result["value"] == record["samples"]["av_align"]["live"] and result["details"]["n_undefined"] == 1
+
+
+def _yaml_with_metrics(tiny, path: Path, metrics: str) -> Path:
+    """The tiny benchmark's definition (same items) with `metrics:` replaced by `metrics` (YAML lines)."""
+    definition = Path(tiny.bench.definition_path)
+    text = definition.read_text().replace("items: items.csv", f"items: {definition.parent / 'items.csv'}")
+    path.write_text(text[:text.index("metrics:")] + "metrics:\n" + metrics)
+    return path
+
+
+def test_benchmark_metric_names_are_read_in_the_catalogues_spelling(tiny, tmp_path):
+    bench = load_benchmark(_yaml_with_metrics(tiny, tmp_path / "dashed.yaml", "  av-align: {preset: calibrated}\n"))
+    assert bench.metrics == {"av_align": {"preset": "calibrated"}}
+    assert select_metrics(bench, ["av_align"]) == select_metrics(bench, None) == {"av_align": {"preset": "calibrated"}}
+    results = score_run(bench, tiny.gen / "real", tmp_path / "run", workers=1, progress=False)
+    assert list(results["metrics"]) == ["av_align"] and results["metrics"]["av_align"]["preset"] == "calibrated"
+    scores = [av_align_clip(i.video_path, i.audio_path, "calibrated").score for i in bench.items()]
+    assert results["metrics"]["av_align"]["value"] == pytest.approx(float(np.mean([s for s in scores if not math.isnan(s)])),
+                                                                    rel=1e-12)
+    for metrics, problem in [("  av_allign: {}\n", "metrics: unknown metric 'av_allign'; known: av_align, "),
+                             ("  av-align: {}\n  av_align: {}\n", "metrics: av_align is listed twice"),
+                             ("  av_align: calibrated\n", "metrics: the options of av_align must be a mapping")]:
+        path = _yaml_with_metrics(tiny, tmp_path / f"bad{len(problem)}.yaml", metrics)
+        with pytest.raises(InputError) as raised:
+            load_benchmark(path)
+        assert str(raised.value).startswith(f"{path}: {problem}")
+
+
+def test_metric_options_name_a_chosen_metric_and_an_option_it_takes(tiny):
+    assert select_metrics(tiny.bench, ["av_align"], {"av-align": {"preset": "calibrated"}}) == {
+        "av_align": {"preset": "calibrated"}}
+    labels = sorted({row["label"] for row in tiny.bench.rows})
+    assert select_metrics(tiny.bench, ["av-semantic", "clipsim"], {"clipsim": {"template": "a {label} clip"}}) == {
+        "av_semantic": {"template": "a video of {label}", "labels": labels}, "clipsim": {"template": "a {label} clip"}}
+    for names, overrides, message in [
+            (["av_align"], {"av-allign": {"preset": "calibrated"}}, "options for unknown metric 'av-allign'; known: "),
+            (None, {"fvd": {"preset": "fvd/videogpt"}}, "options for metric fvd, which is not among the metrics av_align:"),
+            (["av_align"], {"av_align": {"fsp": 12}}, "metric av_align: unknown option 'fsp'; its options: "),
+            (["av_align"], {"fps": 12}, "metric option fps=12 is not METRIC.KEY=VALUE"),
+            (["av_allign"], None, "unknown metric 'av_allign'; known: ")]:
+        with pytest.raises(AvbenchError) as raised:
+            select_metrics(tiny.bench, names, overrides)
+        assert str(raised.value).startswith(message), str(raised.value)
+
+
+def test_reference_statistics_name_a_set_metric_of_the_run(tiny, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(tiny.runs["real"], out)
+    before = (out / rd.RESULTS).read_text()
+    stats = tmp_path / "fad.npz"
+    for ref_stats, message in [({"fda": stats}, f"--ref-stats fda={stats}: 'fda' is not a metric of this run that "
+                                                "compares two sets (fad)"),
+                               ({"av-align": stats}, f"--ref-stats av_align={stats}: 'av_align' is not a metric")]:
+        with pytest.raises(AvbenchError) as raised:
+            score_run(tiny.bench, tiny.gen / "real", out, metric_names=["av_align", "fad"], ref_stats=ref_stats,
+                      workers=1, progress=False)
+        assert str(raised.value).startswith(message), str(raised.value)
+    assert (out / rd.RESULTS).read_text() == before  # refused before anything of the earlier run was touched
+    cli = run_cli(["score", "--benchmark", "synthetic:tiny", "--inputs", str(tiny.gen / "real"), "--out",
+                   str(tmp_path / "cli"), "--metrics", "av_align,fad", "--ref-stats", f"fdv={stats}", "--quiet"],
+                  env={"AVBENCH_CACHE": str(tmp_path / "cache")})
+    assert cli.returncode == 2 and cli.stderr.splitlines() == [
+        f"avbench score: error: --ref-stats fdv={stats}: 'fdv' is not a metric of this run that compares two sets (fad)"]
 
 
 def _bad_inputs(tiny, root: Path) -> Path:

@@ -30,6 +30,12 @@ pytestmark = pytest.mark.slow
 METRICS = ["av_align", "fvd", "fid", "kid", "fad", "is", "isv", "clipsim"]
 
 
+def _only(kw: dict, names: list[str]) -> dict:
+    """`score_run` arguments for the metrics `names` only, with their options (options for a
+    metric a run does not compute are refused)."""
+    return {**kw, "metric_names": names, "metric_options": {m: o for m, o in kw["metric_options"].items() if m in names}}
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, tiny_clip_dir):
     """The tiny benchmark's real clips (the reference) and another "model" (other textures and
@@ -133,7 +139,7 @@ def test_shards_scored_with_weights_files_merge_and_validate_where_the_files_are
     torch.save(torch.load(env.root / "weights" / spec.filename, weights_only=True), own)
     digest = sha256_file(own)
     assert digest != sha256_file(env.root / "weights" / spec.filename)
-    kw = {**env.kw, "metric_names": ["av_align", "fvd"], "weights": {spec.name: str(own)}}
+    kw = {**_only(env.kw, ["av_align", "fvd"]), "weights": {spec.name: str(own)}}
     shards = [tmp_path / f"shard{index}" for index in range(2)]
     for index, shard in enumerate(shards):
         score_run(env.bench, env.root / "gen" / "model", shard, model_name="model", shard=f"{index}/2", **kw)
@@ -203,7 +209,7 @@ def test_reference_statistics_from_stats_build(env, tmp_path):
     state, failures = reference_state(env.root / "gen" / "real", "fad", progress=False)
     assert failures == []
     state.save(tmp_path / "fad.npz")
-    kw = {**env.kw, "metric_names": ["fad"], "ref_stats": {"fad": tmp_path / "fad.npz"}}
+    kw = {**_only(env.kw, ["fad"]), "ref_stats": {"fad": tmp_path / "fad.npz"}}
     run = score_run(env.bench, env.root / "gen" / "model", tmp_path / "run", model_name="model", **kw)
     assert run["metrics"]["fad"]["value"] == pytest.approx(env.run["metrics"]["fad"]["value"], rel=1e-9)
     assert run["metrics"]["fad"]["reference"]["source"] == "stats:fad.npz"

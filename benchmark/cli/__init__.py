@@ -1,6 +1,6 @@
 """The `avbench` command line: a dispatcher over the verbs that installed distributions declare in
-the `avbench.cli` entry-point group (avbench's own packages declare theirs the same way, so the
-leaderboard and the models add their verbs without this layer naming them).
+the `avbench.cli` entry-point group (this package declares its own the same way, and other
+packages add theirs there without this module naming them).
 
 A verb is a module defining NAME, HELP, `add_arguments(parser)` and `run(args) -> int`; it
 imports heavy libraries inside `run`.
@@ -9,32 +9,32 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib.metadata import entry_points, version
+from importlib.metadata import version
 from types import ModuleType
 from typing import Sequence
 
+from avbench.metrics import plugins
 from avbench.metrics.errors import AvbenchError
 
 ENTRY_POINT_GROUP = "avbench.cli"
 
 
-def verb_modules() -> tuple[list[ModuleType], list[str]]:
-    """The verb modules of every installed distribution, in declaration order, and one warning per
-    entry point that could not be loaded (a broken plug-in never takes the other verbs down)."""
-    modules, warnings, names = [], [], set()
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            module = entry.load()
-            name = module.NAME
-        except Exception as exc:  # any failure of a third-party plug-in: report it, keep the rest
-            warnings.append(f"avbench: verb {entry.name!r} ({entry.value}) cannot be loaded: {exc}")
-            continue
-        if name in names:
-            warnings.append(f"avbench: verb {name!r} is declared twice; {entry.value} is ignored")
-            continue
-        names.add(name)
-        modules.append(module)
-    return modules, warnings
+def verb_modules() -> list[ModuleType]:
+    """The verb modules of every installed distribution, in declaration order; an entry point that
+    cannot be loaded, is no verb module or repeats a verb is reported in one line and left out
+    (a broken plug-in never takes the other verbs down)."""
+    modules, names = [], set()
+    for entry, module in plugins.load_group(ENTRY_POINT_GROUP, "verb"):
+        name = getattr(module, "NAME", None)
+        if not isinstance(name, str):
+            plugins.warn(plugins.failure(entry, "verb", "it has no NAME (a verb module defines NAME, HELP, "
+                                                        "add_arguments and run)"))
+        elif name in names:
+            plugins.warn(f"verb {name!r} is declared twice; {entry.value} is ignored")
+        else:
+            names.add(name)
+            modules.append(module)
+    return modules
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,10 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('avbench')}")
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    modules, warnings = verb_modules()
-    for line in warnings:
-        print(line, file=sys.stderr)
-    for verb in modules:
+    for verb in verb_modules():
         verb_parser = sub.add_parser(verb.NAME, help=verb.HELP, description=verb.HELP)
         verb.add_arguments(verb_parser)
         verb_parser.set_defaults(run=verb.run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from .common import add_weights_argument, parse_assignments, parse_weights
 
@@ -43,11 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import inspect
     import json
     import os
 
-    from avbench.metrics.catalogue import canonical, metric_class
+    from avbench.metrics.catalogue import canonical, metric_class, option_names, options_by_metric
     from avbench.metrics.fileio import atomic_write
     from avbench.metrics.scoring import score_folders
 
@@ -55,12 +55,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.offline:
         os.environ["AVBENCH_OFFLINE"] = "1"
-    metrics = [canonical(m) for m in args.metrics.split(",") if m.strip()]
-    options = parse_assignments(args.metric_option, "--metric-option")
-    options = {canonical(k): v for k, v in options.items()}
+    metrics = list(dict.fromkeys(canonical(m) for m in args.metrics.split(",") if m.strip()))
+    options = options_by_metric(parse_assignments(args.metric_option, "--metric-option"), metrics)
     if args.clip_model:
         for name in metrics:
-            if "clip_model" in inspect.signature(metric_class(name)).parameters:
+            if "clip_model" in (option_names(metric_class(name)) or ()):
                 options.setdefault(name, {}).setdefault("clip_model", args.clip_model)
     table = read_labels(args.labels) if args.labels else {}
     report = score_folders(
@@ -78,5 +77,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"  [{failure.stage}] {failure.error}", file=sys.stderr)
     if args.json:
         with atomic_write(args.json, "w") as fh:
-            json.dump(report.to_dict(), fh, indent=2)
+            json.dump(_finite(report.to_dict()), fh, indent=2, allow_nan=False)
     return 1 if report.errors else 0
+
+
+def _finite(data: Any) -> Any:
+    """`data` with every non-finite number (an undefined AV-Align clip's NaN) as None: JSON has no NaN."""
+    from .. import run_dir as rd
+
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    if isinstance(data, float):
+        return rd.finite_or_none(data)
+    return data

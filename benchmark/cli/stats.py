@@ -30,7 +30,10 @@ def run(args: argparse.Namespace) -> int:
 
     from avbench.metrics.catalogue import metric_class
     from avbench.metrics.errors import AvbenchError
+    from avbench.metrics.keyed_state import KeyedState
     from avbench.metrics.scoring import reference_state
+
+    from ..scoring.reference import state_size
 
     if args.offline:
         os.environ["AVBENCH_OFFLINE"] = "1"
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                                       device=args.device, batch_size=args.batch_size, use_cache=not args.no_cache,
                                       progress=not args.quiet)
     state.save(args.out)
-    size = f"{state.n} feature vectors" if hasattr(state, "n") else f"{len(state)} samples"
+    size = f"{state_size(state)} {'samples' if isinstance(state, KeyedState) else 'feature vectors'}"
     print(f"wrote {args.out}: {args.metric} reference state, preset {state.preset} v{state.version}, "
           f"{size} from {args.folder}")
     if failures:

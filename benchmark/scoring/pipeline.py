@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from avbench.metrics.cache import cache_key
-from avbench.metrics.catalogue import canonical, make_metric, metric_class
+from avbench.metrics.catalogue import canonical, check_options, make_metric, options_by_metric
 from avbench.metrics.errors import AvbenchError
 from avbench.metrics.media import MediaInfo
 from avbench.metrics.media.edit import copy_file
 from avbench.metrics.metric import MapContext, Metric, MetricResult, Sample
-from avbench.metrics.scoring import add_samples, map_metrics
+from avbench.metrics.scoring import add_samples, map_metrics, with_benchmark_options
 from avbench.metrics.versions import library_versions
 
 from .. import run_dir as rd
@@ -55,19 +55,18 @@ class ScoreRequest:
 def select_metrics(benchmark: Benchmark, names: list[str] | None, overrides: dict[str, dict[str, Any]] | None = None
                    ) -> dict[str, dict[str, Any]]:
     """Metric name → options: the benchmark's presets for `names` (default: all it lists), the
-    benchmark's caption template and label set for the metrics that take them, then overrides."""
-    chosen = list(benchmark.metrics) if not names else [canonical(n) for n in names]
-    overrides = {canonical(k): v for k, v in (overrides or {}).items()}
+    benchmark's caption template and label set for the metrics that take them, then overrides.
+
+    Unknown metric names, overrides of a metric not chosen and options a metric does not take
+    are AvbenchErrors (`catalogue.options_by_metric`)."""
+    chosen = list(benchmark.metrics) if not names else list(dict.fromkeys(canonical(n) for n in names))
+    overrides = options_by_metric(overrides, chosen)
+    labels = sorted({row["label"] for row in benchmark.rows if row.get("label")})
     out = {}
     for name in chosen:
-        options = dict(benchmark.metrics.get(name, {}))
-        takes = metric_class(name).benchmark_options
-        if "template" in takes:
-            options["template"] = benchmark.text_template
-        if "labels" in takes:
-            options["labels"] = sorted({row["label"] for row in benchmark.rows if row.get("label")})
-        options.update(overrides.get(name, {}))
-        out[name] = options
+        options = {**benchmark.metrics.get(name, {}), **overrides.get(name, {})}
+        out[name] = with_benchmark_options(name, options, benchmark.text_template, labels)
+        check_options(name, out[name])
     return out
 
 
@@ -126,13 +125,14 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     out = request.out
     if out.resolve() == (request.inputs if request.inputs.is_dir() else request.inputs.parent).resolve():
         raise AvbenchError(f"--out {out} is the inputs folder: give the scored run its own folder")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / rd.RESULTS).unlink(missing_ok=True)  # the run is unfinished until results.json is rewritten
     metrics = {name: make_metric(name, **options) for name, options in request.metrics.items()}
     if not metrics:
         raise AvbenchError("no metrics to run")
+    _check_reference_stats(request.reference_stats, metrics)
     for metric in metrics.values():
         metric.check_ready()  # e.g. missing weights: one message before any work
+    out.mkdir(parents=True, exist_ok=True)  # bad options or weights leave an earlier run's files as they are
+    (out / rd.RESULTS).unlink(missing_ok=True)  # the run is unfinished until results.json is rewritten
 
     benchmark = request.benchmark
     expected = select(benchmark.item_ids, request.shard, request.limit)
@@ -169,6 +169,15 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     rd.write_samples(out, sample_rows)
     crash_point("results")
     return rd.write_results(out, results)
+
+
+def _check_reference_stats(stats: dict[str, Path], metrics: dict[str, Metric]) -> None:
+    """Each reference-statistics file must be for a metric of the run that compares two sets."""
+    takes = [name for name, metric in metrics.items() if metric.needs_reference]
+    for name in stats:
+        if name not in takes:
+            raise AvbenchError(f"--ref-stats {name}={stats[name]}: {name!r} is not a metric of this run that "
+                               f"compares two sets ({', '.join(takes) or 'none'})")
 
 
 def _references(request: ScoreRequest, metrics: dict[str, Metric], out: Path) -> dict[str, ref.Reference]:

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from avbench.metrics.catalogue import canonical
 from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.metric import MapContext
 
@@ -33,7 +34,11 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
               workers: int | None = None, device: str = "cpu", use_cache: bool = True,
               progress: bool = True, weights: dict[str, str] | None = None) -> dict[str, Any]:
     """Score `inputs` (a generated run folder or manifest CSV) on `benchmark` into `out`.
-    `weights`: registry name → file, for every metric (`--weights NAME=PATH`)."""
+    `metric_options`: metric → option → value, for metrics among `metric_names` (default: the
+    benchmark's); `ref_stats`: metric → a reference state file (`avbench stats build`), for
+    metrics of the run that compare two sets; `weights`: registry name → file, for every metric
+    (`--weights NAME=PATH`). A metric name, option or statistics file that fits none of these is
+    an AvbenchError before any work."""
     generation = read_generation(inputs)
     if generation is not None:
         made_for = generation.get("benchmark", {})
@@ -48,7 +53,7 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
     request = ScoreRequest(
         benchmark=benchmark, inputs=inputs, out=out, metrics=metrics,
         model=model_record({"name": model_name} if model_name else {}, benchmark, generation, output),
-        reference_inputs=reference, reference_stats=dict(ref_stats or {}),
+        reference_inputs=reference, reference_stats={canonical(k): Path(v) for k, v in (ref_stats or {}).items()},
         shard=Shard.parse(shard) if isinstance(shard, str) else shard, limit=limit,
         context=MapContext(workers=workers, progress=progress, use_cache=use_cache),
     )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from harness_support import run_installed
+
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("metrics", "benchmark", "reference_model", "baselines", "leaderboard")  # bottom to top
 HIGHER = {"metrics": LAYERS[1:], "benchmark": LAYERS[2:]}
@@ -141,12 +143,9 @@ def test_a_third_party_distribution_adds_a_generator_and_a_verb(tmp_path):
     (info / "entry_points.txt").write_text("[avbench.cli]\nhello = avbench_hello\n\n"
                                           "[avbench.generators]\ncopy-model = avbench_hello:CopyGenerator\n")
     env = {"PYTHONPATH": str(site), "AVBENCH_CACHE": str(tmp_path / "cache")}
-    avbench = shutil.which("avbench")
-    assert avbench, "the avbench console script is not installed"
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([avbench, *args], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                              env={**os.environ, **env})
+        return run_installed(list(args), env=env, cwd=tmp_path)
 
     said = cli("hello", "world")
     assert said.returncode == 0 and said.stdout.strip() == "hello world from the plug-in", said.stderr
@@ -166,7 +165,6 @@ def test_a_broken_plug_in_is_reported_and_the_other_verbs_work(tmp_path):
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[avbench.cli]\nbroken = no_such_module_anywhere\n")
-    result = subprocess.run([shutil.which("avbench"), "ls", "benchmarks"], capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "PYTHONPATH": str(site)})
+    result = run_installed(["ls", "benchmarks"], env={"PYTHONPATH": str(site)})
     assert result.returncode == 0 and "landscape" in result.stdout
     assert "verb 'broken' (no_such_module_anywhere) cannot be loaded" in result.stderr

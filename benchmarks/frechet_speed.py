@@ -9,7 +9,8 @@
    initialisation (throughput does not depend on the weight values), registered under a
    throw-away name for this run only.
 
-Run: `PYTHONPATH=. python3 benchmarks/frechet_speed.py [--threads N] [--repeats R]`.
+Run: `python3 benchmarks/frechet_speed.py [--threads N] [--repeats R]`; `--dim`, `--samples` and
+`--batches` shrink the measurements (tests/test_benchmark_scripts.py runs it so).
 """
 from __future__ import annotations
 
@@ -49,9 +50,8 @@ def timed(fn, repeats: int) -> tuple[float, object]:
     return min(times), result
 
 
-def frechet_speed(repeats: int) -> None:
+def frechet_speed(repeats: int, d: int, n: int) -> None:
     rng = np.random.default_rng(0)
-    d, n = 2048, 10_000
     mix = rng.standard_normal((d, d)) / np.sqrt(d)
     stats = []
     for shift in (0.0, 0.05):
@@ -65,13 +65,14 @@ def frechet_speed(repeats: int) -> None:
     print(f"  relative difference {abs(ours - ref) / abs(ref):.2e}; speed-up {scipy_s / ours_s:.1f}x (target >= 5x)")
 
 
-def random_weights(tmp: Path, name: str, module: torch.nn.Module) -> str:
-    """Register default-initialised weights of `module` under `name` for this process only."""
+def random_weights(tmp: Path, name: str, module: torch.nn.Module) -> dict[str, str]:
+    """Register default-initialised weights of `module` under `name` for this process only; the
+    metric classes' `weights` argument that points at them."""
     path = tmp / f"{name}.pt"
     torch.save(module.state_dict(), path)
     weights.register(weights.WeightSpec(name=name, filename=path.name, url="(random, speed benchmark)",
                                         sha256=None, license="none", loader="torch"))
-    return str(path)
+    return {name: str(path)}
 
 
 def throughput(label: str, pipeline, bare, prepare, batch: int, unit: str, repeats: int) -> None:
@@ -90,38 +91,43 @@ def throughput(label: str, pipeline, bare, prepare, batch: int, unit: str, repea
           f"{100 * q / b:4.1f}% of the forward")
 
 
-def feature_speed(repeats: int) -> None:
+def feature_speed(repeats: int, batches: list[int]) -> None:
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as tmp:
         fvd_preset = dataclasses.replace(PRESETS["fvd/styleganv"], weights="speed-i3d")
         fid_preset = dataclasses.replace(PRESETS["fid/ttur"], weights="speed-inception")
-        fvd = FVD(fvd_preset, weights_path=random_weights(Path(tmp), "speed-i3d", i3d.I3D()), batch_size=16)
-        fid = FID(fid_preset, weights_path=random_weights(Path(tmp), "speed-inception", inception.InceptionV3TF()),
+        fvd = FVD(fvd_preset, weights=random_weights(Path(tmp), "speed-i3d", i3d.I3D()), batch_size=16)
+        fid = FID(fid_preset, weights=random_weights(Path(tmp), "speed-inception", inception.InceptionV3TF()),
                   batch_size=16)
+        # the networks load on first use: here, while their weight files exist
+        videos_net, frames_net = fvd.extractor, fid.extractor
     print("FVD features: 16-frame clips of 256x256 uint8 video -> TF1 bilinear 224 -> I3D logits")
-    for batch in (1, 4, 16):
+    for batch in batches:
         videos = [rng.integers(0, 256, (16, 256, 256, 3), dtype=np.uint8) for _ in range(batch)]
-        ready = torch.stack([fvd.extractor.clip_input(v) for v in videos])
-        throughput("I3D", lambda: fvd.extractor.videos_features(videos), lambda: fvd.extractor.forward(ready),
-                   lambda: torch.stack([fvd.extractor.clip_input(v) for v in videos]), batch, "clips", repeats)
+        ready = torch.stack([videos_net.clip_input(v) for v in videos])
+        throughput("I3D", lambda: videos_net.videos_features(videos), lambda: videos_net.forward(ready),
+                   lambda: torch.stack([videos_net.clip_input(v) for v in videos]), batch, "clips", repeats)
     print("FID features: 256x256 uint8 frames -> TF1 bilinear 299 -> Inception pool3")
-    for batch in (1, 4, 16):
+    for batch in batches:
         frames = rng.integers(0, 256, (batch, 256, 256, 3), dtype=np.uint8)
-        ready = fid.extractor.network_input(frames)
-        throughput("Inception", lambda: fid.extractor.frame_features(frames), lambda: fid.extractor.forward(ready),
-                   lambda: fid.extractor.network_input(frames), batch, "frames", repeats)
+        ready = frames_net.network_input(frames)
+        throughput("Inception", lambda: frames_net.frame_features(frames), lambda: frames_net.forward(ready),
+                   lambda: frames_net.network_input(frames), batch, "frames", repeats)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement (default 3)")
+    parser.add_argument("--dim", type=int, default=2048, help="feature size of the Fréchet distance (default 2048)")
+    parser.add_argument("--samples", type=int, default=10_000, help="feature vectors per set (default 10000)")
+    parser.add_argument("--batches", default="1,4,16", help="batch sizes of the feature pipelines (default 1,4,16)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch threads: {torch.get_num_threads()}")
-    frechet_speed(args.repeats)
-    feature_speed(args.repeats)
+    frechet_speed(args.repeats, args.dim, args.samples)
+    feature_speed(args.repeats, [int(b) for b in args.batches.split(",")])
 
 
 if __name__ == "__main__":

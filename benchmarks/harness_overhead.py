@@ -12,7 +12,7 @@ The machine this runs on may be shared, so the cold runs are interleaved and the
 loop's) is printed too, as a load-independent figure. VGGish runs on random weights when the
 registered weights are absent (`--random-weights` forces it): timing only, never a FAD value.
 
-Run: `PYTHONPATH=. python3 benchmarks/harness_overhead.py [--clips 200] [--workers N]`.
+Run: `python3 benchmarks/harness_overhead.py [--clips 200] [--workers N]`.
 Everything is written under a temporary folder (its own AVBENCH_CACHE).
 """
 from __future__ import annotations

@@ -1,11 +1,29 @@
-"""Fixtures: an isolated cache per test session, the vendored real media, a tiny random CLIP."""
+"""Fixtures: an isolated environment for every test (cache, weights folder, Hugging Face cache),
+the vendored real media, a tiny random CLIP."""
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The Hugging Face libraries read their cache location once, when first imported (some test
+# modules import them at collection), so the tests' own empty folders are set here, before any
+# test module loads: no test, no fixture and no process a test starts reads the user's Hugging
+# Face cache, weights folder (`AVBENCH_WEIGHTS`) or avbench cache, or downloads. A test that
+# needs files puts them in folders of its own.
+_HOME = Path(tempfile.mkdtemp(prefix="avbench-tests-"))
+os.environ.update({"HF_HOME": str(_HOME / "hf"), "HF_HUB_CACHE": str(_HOME / "hf" / "hub"),
+                   "AVBENCH_WEIGHTS": str(_HOME / "weights"), "AVBENCH_CACHE": str(_HOME / "cache"),
+                   "AVBENCH_OFFLINE": "1"})
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,12 @@
-"""Helpers shared by the harness tests: comparing run results, running the CLI in a subprocess."""
+"""Helpers shared by the harness tests: comparing run results, running the CLI in a subprocess
+(with test set-up, or the installed console script as a user runs it), the tiny benchmark's
+media, random-weight networks."""
 from __future__ import annotations
 
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +56,32 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, prelude: str = "
     return subprocess.run(cli_command(args, prelude), env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
+def run_installed(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+                  timeout: float = 900) -> subprocess.CompletedProcess:
+    """`avbench ARGS` as a user runs it: the installed console script in a fresh interpreter, no
+    test set-up in the process; `env` is added to the test's environment."""
+    avbench = shutil.which("avbench")
+    assert avbench, "the avbench console script is not installed"
+    return subprocess.run([avbench, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def generate_tiny_sets(bench, real: Path, model_files: Path, model: Path) -> None:
+    """The tiny benchmark's real clips generated into `real`, and another "model": the same clips
+    with other textures and every event 2 frames later, written into `model_files` and generated
+    into `model` by the `folder` model."""
+    from dataclasses import replace
+
+    from avbench.benchmark.generate import generate
+    from avbench.benchmark.synthetic import write_clip
+    from avbench.benchmark.synthetic_benchmark import clips
+
+    generate("real", bench, real, progress=False)
+    for clip, _ in clips(6):
+        write_clip(replace(clip, seed=clip.seed + 100, event_frames=tuple(f + 2 for f in clip.event_frames)), model_files)
+    generate("folder", bench, model, options={"path": str(model_files)}, progress=False)
+
+
 # Random-weight networks and light test presets for the set metrics (FID/KID/IS read every 24th
 # frame's 1008 Inception logits, KID draws 10 subsets of 3), installed for a test module or a subprocess.
 TEST_NETWORKS = ("i3d-styleganv", "inception-torch-fidelity", "vggish")
@@ -96,22 +125,32 @@ def networks_prelude(folder: Path) -> str:
             f"install_test_networks(pytest.MonkeyPatch(), pathlib.Path({str(folder)!r}))")
 
 
-def _install_c3d(monkeypatch, folder: Path) -> None:
-    """A default-initialised C3D (torch state dict) and a random UCF-101 mean clip for `isv/tgan`."""
-    import dataclasses
-
+def write_c3d_files(folder: Path) -> None:
+    """A default-initialised C3D (torch state dict, seed 0) and one random UCF-101 mean clip as
+    both mean files (`isv/tgan2`, `isv/tgan`), under their registered file names in `folder`."""
     import numpy as np
     import torch
 
     from avbench.metrics import weights
-    from avbench.metrics.fileio import sha256_file
     from avbench.metrics.networks.c3d import C3D
 
-    c3d, mean = weights.get_spec("c3d-ucf101-tgan2"), weights.get_spec("c3d-ucf101-mean-tgan")
     folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    torch.save(C3D().state_dict(), folder / weights.get_spec("c3d-ucf101-tgan2").filename)
+    mean = np.random.default_rng(1).uniform(80, 120, (1, 3, 16, 128, 171)).astype(np.float32)
+    for name in ("c3d-ucf101-mean-tgan2", "c3d-ucf101-mean-tgan"):
+        np.savez(folder / weights.get_spec(name).filename, mean=mean)
+
+
+def _install_c3d(monkeypatch, folder: Path) -> None:
+    """The C3D files of `write_c3d_files` (written once into `folder`) with the C3D's sha256 registered."""
+    import dataclasses
+
+    from avbench.metrics import weights
+    from avbench.metrics.fileio import sha256_file
+
+    c3d = weights.get_spec("c3d-ucf101-tgan2")
     if not (folder / c3d.filename).is_file():
-        torch.manual_seed(0)
-        torch.save(C3D().state_dict(), folder / c3d.filename)
-        np.savez(folder / mean.filename, mean=np.random.default_rng(1).uniform(80, 120, (1, 3, 16, 128, 171)).astype(np.float32))
+        write_c3d_files(folder)
     monkeypatch.setenv("AVBENCH_WEIGHTS", str(folder))
     monkeypatch.setitem(weights._REGISTRY, c3d.name, dataclasses.replace(c3d, sha256=sha256_file(folder / c3d.filename)))

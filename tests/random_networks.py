@@ -1,6 +1,6 @@
 """Random-weight state dicts for the FVD/FID/FAD networks, installed into the weights registry
 for a test only (the registry spec's sha256 is replaced by the random file's; production code
-keeps checking it)."""
+keeps checking it); a random Wav2CLIP as the upstream checkpoint."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,6 +13,7 @@ import torch
 from avbench.metrics import weights
 from avbench.metrics.fileio import sha256_file
 from avbench.metrics.networks import i3d, inception, vggish
+from avbench.metrics.networks.wav2clip import Wav2CLIP
 
 NETWORKS = {
     "i3d-styleganv": lambda: i3d.I3D(bn_eps=1e-3),
@@ -59,3 +60,18 @@ def install_random_weights(monkeypatch: pytest.MonkeyPatch, folder: Path, names=
         )
         paths[name] = path
     return paths
+
+
+def upstream_wav2clip_checkpoint(model: Wav2CLIP) -> dict[str, torch.Tensor]:
+    """`model`'s tensors under lyrebird-wav2clip's key names (`audio_encoder.*`,
+    `audio_transform.*`), with the contrastive loss's logit scale, as the released checkpoint holds them."""
+    renamed = {("audio_encoder." + k[8:]) if k.startswith("encoder.") else ("audio_transform." + k[10:]): v
+               for k, v in model.state_dict().items()}
+    return {**renamed, "loss_fn_i.logit_scale": torch.tensor(2.6)}
+
+
+def write_wav2clip_checkpoint(path: Path, seed: int = 0) -> Path:
+    """A default-initialised Wav2CLIP (seeded) saved at `path` as the upstream checkpoint."""
+    torch.manual_seed(seed)
+    torch.save(upstream_wav2clip_checkpoint(Wav2CLIP().eval()), path)
+    return path

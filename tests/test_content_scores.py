@@ -20,10 +20,10 @@ from avbench.metrics.scoring import build_metrics
 from avbench.metrics.networks import inception
 from avbench.metrics.networks.clip import load_clip
 from avbench.metrics.networks.loading import load_strict
-from avbench.metrics.networks.wav2clip import Wav2CLIP, wav2clip_from_checkpoint
+from avbench.metrics.networks.wav2clip import wav2clip_from_checkpoint
 from avbench.metrics.frames import transform_frames
 from avbench.metrics.presets import TTUR_FRAMES
-from random_networks import install_random_weights
+from random_networks import install_random_weights, write_wav2clip_checkpoint
 from single_thread import one_thread  # noqa: F401  (module fixture)
 from synthetic_sets import moving_pattern, tone, write_video
 
@@ -42,12 +42,8 @@ def env(tmp_path_factory, tiny_clip_dir):
     (videos / "broken.mp4").write_bytes(b"\x00 not a video")
     labels = root / "labels.csv"
     labels.write_text("stem,label\n" + "".join(f"{k},{v}\n" for k, v in LABELS.items()))
-    torch.manual_seed(0)
-    wav2clip = Wav2CLIP().eval()
-    ckpt = {("audio_encoder." + k[8:]) if k.startswith("encoder.") else ("audio_transform." + k[10:]): v
-            for k, v in wav2clip.state_dict().items()}
-    torch.save(ckpt, root / "wav2clip.pt")
-    return SimpleNamespace(root=root, videos=videos, labels=labels, clip=str(tiny_clip_dir), wav2clip=root / "wav2clip.pt")
+    wav2clip = write_wav2clip_checkpoint(root / "wav2clip.pt")
+    return SimpleNamespace(root=root, videos=videos, labels=labels, clip=str(tiny_clip_dir), wav2clip=wav2clip)
 
 
 def test_missing_weights_name_url_and_path_and_exit_non_zero(env, tmp_path, monkeypatch, capsys):

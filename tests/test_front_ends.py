@@ -7,27 +7,21 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import torch
 
 from avbench.benchmark.definition import load_benchmark
-from avbench.benchmark.generate import generate
-from avbench.benchmark.synthetic import write_clip
-from avbench.benchmark.synthetic_benchmark import clips
 from avbench.metrics import weights
 from avbench.metrics.catalogue import metric_names
 from avbench.metrics.fileio import sha256_file
-from avbench.metrics.networks.wav2clip import Wav2CLIP
 from avbench.metrics.scoring import score_folders
 from canonical_i3d import write_styleganv_archive
-from harness_support import TEST_PRESETS, install_test_networks, networks_prelude, read_results, run_cli
+from harness_support import (TEST_PRESETS, generate_tiny_sets, install_test_networks, networks_prelude, read_results,
+                             run_cli, run_installed)
+from random_networks import write_wav2clip_checkpoint
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.slow
@@ -44,16 +38,8 @@ def env(tmp_path_factory, tiny_clip_dir):
         mp.setenv("AVBENCH_CACHE", str(root / "setup-cache"))
         install_test_networks(mp, root / "weights")
         bench = load_benchmark("synthetic:tiny")
-        generate("real", bench, root / "real", progress=False)
-        for clip, _ in clips(6):
-            write_clip(replace(clip, seed=clip.seed + 100, event_frames=tuple(f + 2 for f in clip.event_frames)),
-                       root / "model-files")
-        generate("folder", bench, root / "model", options={"path": str(root / "model-files")}, progress=False)
-    torch.manual_seed(0)
-    state = Wav2CLIP().eval().state_dict()
-    wav2clip = root / "wav2clip.pt"  # the upstream checkpoint's key names
-    torch.save({("audio_encoder." + k[8:]) if k.startswith("encoder.") else ("audio_transform." + k[10:]): v
-                for k, v in state.items()}, wav2clip)
+        generate_tiny_sets(bench, root / "real", root / "model-files", root / "model")
+    wav2clip = write_wav2clip_checkpoint(root / "wav2clip.pt")
     labels = root / "labels.csv"
     labels.write_text("stem,label\n" + "".join(f"{r['item_id']},{r['label']}\n" for r in bench.rows))
     return SimpleNamespace(root=root, bench=bench, clip=str(tiny_clip_dir), wav2clip=wav2clip, labels=labels)
@@ -101,12 +87,10 @@ def test_score_score_files_and_the_python_api_agree_on_every_metric(env, monkeyp
     assert run["fvd"]["value"] > 0 and run["av_align"]["n"] == 6
 
 
-def _fresh(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    """`avbench ARGS` as a user runs it: the installed console script, no test set-up in the process."""
-    full = {**os.environ, "AVBENCH_CACHE": str(tmp_path / "cache"), "AVBENCH_OFFLINE": "1",
-            "AVBENCH_WEIGHTS": str(tmp_path / "no-weights"), **env}
-    return subprocess.run([shutil.which("avbench"), *args], capture_output=True, text=True, timeout=900, env=full,
-                          cwd=tmp_path)
+def _fresh(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """The installed `avbench ARGS` in `tmp_path`, with its own cache and an empty weights folder."""
+    return run_installed(args, cwd=tmp_path, env={"AVBENCH_CACHE": str(tmp_path / "cache"), "AVBENCH_OFFLINE": "1",
+                                                  "AVBENCH_WEIGHTS": str(tmp_path / "no-weights")})
 
 
 @pytest.fixture(scope="module")

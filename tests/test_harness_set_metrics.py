@@ -5,7 +5,6 @@ before any work with one line."""
 from __future__ import annotations
 
 import signal
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,15 +13,12 @@ import pytest
 from avbench.benchmark.cli import main
 from avbench.benchmark.definition import load_benchmark
 from avbench.metrics.media import read_audio, read_video_frames
-from avbench.benchmark.generate import generate
 from avbench.benchmark.merge import merge
 from avbench.benchmark.report.write import write_report
 from avbench.benchmark.scoring.run import score_run
-from avbench.benchmark.synthetic_benchmark import clips
-from avbench.benchmark.synthetic import write_clip
 from avbench.benchmark.validate import validate_run
-from harness_support import (TEST_PRESETS, install_test_networks, networks_prelude, read_results, run_cli,
-                             stable)
+from harness_support import (TEST_PRESETS, generate_tiny_sets, install_test_networks, networks_prelude,
+                             read_results, run_cli, stable)
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.slow
@@ -47,11 +43,7 @@ def env(tmp_path_factory, tiny_clip_dir):
         mp.setenv("AVBENCH_OFFLINE", "1")
         install_test_networks(mp, root / "weights")
         bench = load_benchmark("synthetic:tiny")
-        generate("real", bench, root / "gen" / "real", progress=False)
-        for clip, _ in clips(6):
-            write_clip(replace(clip, seed=clip.seed + 100, event_frames=tuple(f + 2 for f in clip.event_frames)),
-                       root / "model")
-        generate("folder", bench, root / "gen" / "model", options={"path": str(root / "model")}, progress=False)
+        generate_tiny_sets(bench, root / "gen" / "real", root / "model", root / "gen" / "model")
         options = {m: {"preset": p} for m, p in TEST_PRESETS.items()}
         options["clipsim"] = {"clip_model": str(tiny_clip_dir)}
         kw = dict(metric_names=METRICS, metric_options=options, reference=root / "gen" / "real", workers=1,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from harness_support import run_installed
+
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("metrics", "benchmark", "reference_model", "baselines", "leaderboard")  # bottom to top
 HIGHER = {"metrics": LAYERS[1:], "benchmark": LAYERS[2:]}
@@ -148,10 +150,7 @@ def _plug_in_site(folder: Path, name: str, entry_points: str, modules: dict[str,
 def _avbench(site: Path, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
              ) -> subprocess.CompletedProcess:
     """The installed `avbench ARGS` with the plug-ins of `site` installed."""
-    avbench = shutil.which("avbench")
-    assert avbench, "the avbench console script is not installed"
-    return subprocess.run([avbench, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYTHONPATH": str(site), **(env or {})})
+    return run_installed(list(args), env={"PYTHONPATH": str(site), **(env or {})}, cwd=cwd)
 
 
 def test_a_third_party_distribution_adds_a_generator_and_a_verb(tmp_path):

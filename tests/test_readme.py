@@ -2,9 +2,18 @@
 blocks and each `python` block in a fresh process (the installed `avbench`, offline), in one
 working folder that the commands share as a user's would, on generated media, with random-weight
 files in the canonical layouts where weights are needed. A command succeeds, or fails with the
-message the README documents for it; a block the README marks as not runnable here (a GPU, a
-dataset, another project's checkout) is listed by name with its reason, never passed over
-silently."""
+message the README documents for it; a block the README marks as not runnable here (an install,
+downloaded weights, a dataset, another project's checkout, a full-size measurement) is listed by
+name with its reason, never passed over silently, and a fence this test would not read (indented,
+`~~~`, longer than three backticks) fails it.
+
+One thing in the commands' processes is not as a user has it: the Inception weights file (registry
+entries `inception-torch-fidelity` and `inception-pytorch-fid`) is the only one with a published
+sha256, and avbench refuses a file that does not match it, as no random file can. So every
+command's process starts with a `sitecustomize.py` (on the commands' PYTHONPATH) that registers
+the random file's sha256 for `inception-torch-fidelity`, the entry the README's commands use.
+Every other weights file has no published sha256 and is used as a user's copy is (its measured
+sha256 recorded)."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,33 +25,39 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
+from avbench.benchmark.definition import load_benchmark
+from avbench.benchmark.generate import generate
+from avbench.benchmark.scoring.run import score_run
 from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from avbench.metrics import weights
 from avbench.metrics.fileio import sha256_file
-from avbench.metrics.networks.c3d import C3D
-from avbench.metrics.networks.wav2clip import Wav2CLIP
 from canonical_i3d import write_styleganv_archive
-from random_networks import NETWORKS, random_state_dict
+from harness_support import write_c3d_files
+from random_networks import NETWORKS, random_state_dict, write_wav2clip_checkpoint
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")]
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 NOT_RUN = re.compile(r"<!-- not run by the README test: (?P<reason>.+?) -->")
-# The blocks the README marks as not runnable here, by their first command.
+FENCE = re.compile(r"^\s*(```|~~~)")  # any line that could open or close a code block
+# The blocks the README marks as not runnable here, by their first line.
 EXPECTED_NOT_RUN = {
     "python3 -m pip install torch==2.13.0 && python3 -m pip install -e . && avbench demo",
     'python3 -m pip install -q torch==2.13.0 && python3 -m pip install -q -e ".[test]" && python3 -m pytest -q',
+    "python benchmarks/av_align_speed.py     # defaults: --clips 24 --frames 96 --long-seconds 120",
     "avbench validate --benchmark landscape --data-root /data/landscape          # your dataset copy",
+    "python benchmarks/frechet_speed.py      # defaults: --dim 2048 --samples 10000 --batches 1,4,16 --repeats 3",
     "avbench pack runs/my-model --model-card card.yaml --out my-model.zip [--with-media]",
     "python3 -m pip install torch   # a CUDA build on a GPU machine",
     "# audio only (the paper's Table 1): 24 frames, 12 fps, 384x384, seed 0",
     "# TATS on AudioSet-Drums, driver mode",
 }
+# What the test runs: the shell commands of the unmarked bash blocks, and the python blocks.
+RUNNABLE_COMMANDS, PYTHON_BLOCKS = 34, 1
 # Commands whose documented outcome is a failure: (exit code, what the output says).
 DOCUMENTED_FAILURES = {"avbench weights verify": (1, "MISSING")}
 CLIP_MODELS = ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14")
@@ -61,18 +76,24 @@ class Block:
 
 
 def readme_blocks() -> list[Block]:
+    """The README's fenced code blocks: ```` ```lang ```` at the start of a line up to a line that
+    is exactly ```` ``` ````. Any other line that looks like a fence stops the test, so that no
+    block can escape it by a form this reader does not know."""
     blocks, lines = [], README.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
         match = re.match(r"^```(\w*)$", lines[i])
         if not match:
+            assert not FENCE.match(lines[i]), f"README line {i + 1}: a fence this test does not read: {lines[i]!r}"
             i += 1
             continue
         start, body = i, []
         i += 1
-        while lines[i] != "```":
+        while i < len(lines) and lines[i] != "```":
+            assert not FENCE.match(lines[i]), f"README line {i + 1}: a fence this test does not read: {lines[i]!r}"
             body.append(lines[i])
             i += 1
+        assert i < len(lines), f"README line {start + 1}: the block is never closed"
         before = next((lines[k] for k in range(start - 1, -1, -1) if lines[k].strip()), "")
         reason = NOT_RUN.match(before)
         blocks.append(Block(match.group(1), "\n".join(body), start + 1, reason and reason.group("reason")))
@@ -115,12 +136,24 @@ def _install_clip(hub: Path, repo_id: str, model: Path) -> None:
     (repo / "refs" / "main").write_text("0" * 40)
 
 
+def _write_finished_runs(scratch: Path, runs: Path, names: tuple[str, ...]) -> None:
+    """Finished runs (results.json and all) under `runs/<name>`, as a user's runs of the paper's
+    models would be there: the tiny benchmark's `real` control scored with AV-Align."""
+    bench = load_benchmark("synthetic:tiny")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AVBENCH_CACHE", str(scratch / "cache"))
+        generate("real", bench, scratch / "gen", progress=False)
+        score_run(bench, scratch / "gen", scratch / "run", metric_names=["av_align"], workers=1, progress=False)
+    for name in names:
+        shutil.copytree(scratch / "run", runs / name)
+
+
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory, tiny_clip_dir):
     """A user's working folder in a clone: `generated/` and `real/` (videos with same-stem wavs),
     `clips/` (videos with audio tracks), `a.mp4`/`b.mp4` with `wavs/`, `pairs.csv`, `labels.csv`,
-    the repository's `tests/data/media`; the weights folder, a Hugging Face cache and the process
-    environment the commands run with."""
+    finished runs `runs/tempotokens` and `runs/mmd`, the repository's `tests/data/media`; the
+    weights folder, a Hugging Face cache and the process environment the commands run with."""
     root = tmp_path_factory.mktemp("readme")
     work = root / "work"
     _write_set(work / "real", 0)
@@ -142,18 +175,13 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
     write_styleganv_archive(folder / weights.get_spec("i3d-styleganv").filename)
     for seed, name in enumerate(("inception-torch-fidelity", "vggish")):
         torch.save(random_state_dict(NETWORKS[name](), seed), folder / weights.get_spec(name).filename)
-    torch.manual_seed(0)
-    torch.save(C3D().state_dict(), folder / weights.get_spec("c3d-ucf101-tgan2").filename)
-    mean = np.random.default_rng(1).uniform(80, 120, (1, 3, 16, 128, 171)).astype(np.float32)
-    for name in ("c3d-ucf101-mean-tgan2", "c3d-ucf101-mean-tgan"):
-        np.savez(folder / weights.get_spec(name).filename, mean=mean)
-    state = Wav2CLIP().eval().state_dict()
-    torch.save({("audio_encoder." + k[8:]) if k.startswith("encoder.") else ("audio_transform." + k[10:]): v
-                for k, v in state.items()}, folder / weights.get_spec("wav2clip").filename)
+    write_c3d_files(folder)
+    write_wav2clip_checkpoint(folder / weights.get_spec("wav2clip").filename)
     for repo_id in CLIP_MODELS:
         _install_clip(root / "hub", repo_id, tiny_clip_dir)
-    # The Inception files have a published sha256 that no random file can have: the commands'
-    # processes register the random file's instead (the only set-up inside them).
+    _write_finished_runs(root / "finished", work / "runs", ("tempotokens", "mmd"))
+    # The Inception file's published sha256, which no random file can have: each command's
+    # process registers the random file's instead (see the module docstring).
     site = root / "site"
     site.mkdir()
     inception = weights.get_spec("inception-torch-fidelity")
@@ -170,11 +198,13 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
 def test_every_block_is_run_or_marked_with_a_reason():
     blocks = readme_blocks()
     assert {b.language for b in blocks} <= {"bash", "python", "toml"}
+    assert all(b.not_run or b.language in ("bash", "python") for b in blocks)  # a toml block is only marked
     not_run = {b.first: b.not_run for b in blocks if b.not_run}
-    assert set(not_run) == EXPECTED_NOT_RUN
+    assert set(not_run) == EXPECTED_NOT_RUN and len(not_run) == sum(1 for b in blocks if b.not_run)
     assert all(len(reason) > 10 for reason in not_run.values())
     runnable = [c for b in blocks if b.language == "bash" and not b.not_run for c in commands(b.text)]
-    assert len(runnable) >= 30 and all(c.startswith(("avbench ", "for ")) for c in runnable), runnable
+    assert len(runnable) == RUNNABLE_COMMANDS and all(c.startswith(("avbench ", "for ")) for c in runnable), runnable
+    assert sum(1 for b in blocks if b.language == "python" and not b.not_run) == PYTHON_BLOCKS
 
 
 def test_every_readme_command_runs_as_documented(sandbox):
@@ -193,6 +223,6 @@ def test_every_readme_command_runs_as_documented(sandbox):
             assert done.returncode == expected[0], where
             assert expected[1] in output and "Traceback" not in output, where
             ran += 1
-    assert ran >= 31
+    assert ran == RUNNABLE_COMMANDS + PYTHON_BLOCKS
     assert json.loads((work / "scores.json").read_text())["results"]["fvd"]["value"] > 0
     assert (work / "site" / "index.html").is_file() and (work / "report" / "report.md").is_file()

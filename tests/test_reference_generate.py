@@ -7,9 +7,6 @@ import hashlib
 from fractions import Fraction
 from pathlib import Path
 
-import shutil
-import subprocess
-
 import av
 import numpy as np
 import pytest
@@ -18,6 +15,7 @@ import soundfile as sf
 from avbench.benchmark.generators import BenchmarkItem, generator_names, make_generator
 from avbench.metrics.errors import InputError
 from avbench.reference_model.audio import cut_conditioning_audio
+from harness_support import run_installed
 from reference_tiny import TINY_SIZE, write_base_model, write_weights
 
 FAST = dict(width=TINY_SIZE, height=TINY_SIZE, num_inference_steps=1)
@@ -120,20 +118,15 @@ def test_conditioning_audio_cut_pad_and_errors(tmp_path):
     np.testing.assert_allclose(mono[1000:-1000], expected[1000:-1000], atol=1e-2)
 
 
-def fresh(*args: str) -> subprocess.CompletedProcess:
-    """`avbench ARGS` in a fresh process, as a user runs it (the installed console script)."""
-    return subprocess.run([shutil.which("avbench"), *args], capture_output=True, text=True, timeout=600)
-
-
 def test_generate_one_cli(tiny, tmp_path):
     write_audio(tmp_path / "song.wav", 2.0, rate=16000)
     out = tmp_path / "videos" / "song.mp4"
-    done = fresh(
+    done = run_installed([
         "generate-one", "--audio", str(tmp_path / "song.wav"), "--out", str(out), "--text", "a drum",
         "--base-model", tiny["base_model"], "--beats-weights", str(tiny["beats_weights"]),
         "--mapper-weights", str(tiny["mapper_weights"]), "--device", "cpu",
         "--width", str(TINY_SIZE), "--height", str(TINY_SIZE), "--steps", "1", "--seed", "3",
-    )
+    ])
     assert done.returncode == 0, done.stderr
     frames, fps = decode(out)
     assert frames.shape[0] == 24 and fps == 12
@@ -143,25 +136,16 @@ def test_generate_one_cli(tiny, tmp_path):
 
 def test_missing_weights_offline_give_one_line(tmp_path):
     write_audio(tmp_path / "song.wav", 2.0, rate=16000)
-    done = fresh("generate-one", "--audio", str(tmp_path / "song.wav"), "--out", str(tmp_path / "v.mp4"), "--offline")
+    done = run_installed(["generate-one", "--audio", str(tmp_path / "song.wav"), "--out", str(tmp_path / "v.mp4"),
+                          "--offline"])
     code, err = done.returncode, done.stderr
     assert code == 2
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "BEATs_iter3_plus_AS2M_finetuned_on_AS2M_cpt2.pt" in err and "valle.blob.core.windows.net" in err
     assert "drive.google.com/drive/folders/10pRWoq0m5torvMXILmIQd7j9fLPEeHtS" in err
     assert "tempotokens/vggsound/learned_embeds.pth" in err
-    if not base_model_cached("cerspense/zeroscope_v2_576w"):
-        assert "base model 'cerspense/zeroscope_v2_576w'" in err and "hf download" in err
-
-
-def base_model_cached(repo: str) -> bool:
-    from huggingface_hub import snapshot_download
-
-    try:
-        snapshot_download(repo, local_files_only=True)
-        return True
-    except Exception:
-        return False
+    # the tests' Hugging Face cache (conftest) is empty
+    assert "base model 'cerspense/zeroscope_v2_576w'" in err and "hf download" in err
 
 
 def test_upstream_dropout_option_reaches_the_mapper(generator):

@@ -8,6 +8,7 @@ from avbench.metrics.clip_preprocessing import CLIPImageSpec, clip_pixel_values
 from avbench.metrics.errors import InputError, WeightsError
 from avbench.metrics.networks.clip import load_clip
 from avbench.metrics.networks.wav2clip import Wav2CLIP, wav2clip_from_checkpoint
+from random_networks import upstream_wav2clip_checkpoint
 
 
 def _upstream_keys():
@@ -50,20 +51,14 @@ def wav2clip():
     return model
 
 
-def _as_upstream_checkpoint(model):
-    renamed = {("audio_encoder." + k[8:]) if k.startswith("encoder.") else ("audio_transform." + k[10:]): v
-               for k, v in model.state_dict().items()}
-    return {**renamed, "loss_fn_i.logit_scale": torch.tensor(2.6)}
-
-
 def test_key_names_and_shapes_match_upstream(wav2clip):
-    checkpoint = _as_upstream_checkpoint(wav2clip)
+    checkpoint = upstream_wav2clip_checkpoint(wav2clip)
     checkpoint.pop("loss_fn_i.logit_scale")
     assert {k: tuple(v.shape) for k, v in checkpoint.items()} == _upstream_keys()
 
 
 def test_upstream_checkpoint_loads_strictly(wav2clip):
-    loaded = wav2clip_from_checkpoint(_as_upstream_checkpoint(wav2clip))
+    loaded = wav2clip_from_checkpoint(upstream_wav2clip_checkpoint(wav2clip))
     x = torch.randn(1, 8000)
     with torch.inference_mode():
         torch.testing.assert_close(loaded(x), wav2clip(x), rtol=0, atol=0)

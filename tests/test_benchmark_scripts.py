@@ -1,0 +1,96 @@
+"""Every script in benchmarks/ runs as the README documents it (`python benchmarks/NAME.py`: a
+fresh interpreter, the installed avbench, no PYTHONPATH), here with small arguments, and prints
+each of its figures. The figures' values are not held to the targets: at these sizes, on a
+shared machine, they are noise; the scripts measure at full size."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+NUMBER = r"[-+]?\d+(?:\.\d+)?(?:e[-+]\d+)?"
+
+
+def run_script(name: str, args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """`python benchmarks/NAME ARGS` from the repository root, its temporary files under `tmp_path`."""
+    return subprocess.run([sys.executable, f"benchmarks/{name}", *args], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "TMPDIR": str(tmp_path)}, timeout=600)
+
+
+def figures(output: str, lines: dict[str, str]) -> dict[str, float]:
+    """Per label, the number at `{n}` in the line of `output` that the pattern matches (a regular
+    expression from the start of a line; `{x}` is any other number). Every line must be there."""
+    found = {}
+    for label, pattern in lines.items():
+        regex = "^" + pattern.replace("{n}", f"({NUMBER})").replace("{x}", NUMBER)
+        match = re.search(regex, output, re.MULTILINE)
+        assert match, f"{label}: no line matches {regex!r} in\n{output}"
+        found[label] = float(match.group(1))
+    return found
+
+
+def test_every_benchmark_script_is_run_here():
+    assert {p.name for p in (REPO / "benchmarks").glob("*.py")} == {
+        "av_align_speed.py", "frechet_speed.py", "harness_overhead.py"}
+
+
+def test_av_align_speed(tmp_path):
+    done = run_script("av_align_speed.py", ["--clips", "2", "--frames", "24", "--long-seconds", "2"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = figures(done.stdout, {
+        "plain": r"plain official algorithm : +{n} frames/s",
+        "avbench": r"avbench av-align +: +{n} frames/s +\({x} s, \d+ workers\)",
+        "floor": r"bare Farneback \(floor\) +: +{n} frame pairs/s per process",
+        "cached": r"cached re-run, 2023 +: +{n} ms",
+        "speed-up": r"speed-up vs plain +: +{n}x +\(target >= 1\.8x\)",
+        "overhead": r"per-worker overhead +: +{n}% +\(target <= 15%\)",
+        "start-up": r"  incl\. pool start-up +: +{n}% +\(end to end",
+        "cached speed-up": r"cached re-run speed-up +: +{n}x +\(target >= 50x\)",
+        "rss": r"peak RSS, 2 s 720p clip \(24 frames\): {n} MB +\(target < 500 MB\)",
+    })
+    assert all(found[k] > 0 for k in ("plain", "avbench", "floor", "speed-up", "cached speed-up", "rss")), found
+
+
+def test_frechet_speed(tmp_path):
+    done = run_script("frechet_speed.py", ["--dim", "64", "--samples", "500", "--batches", "1,2", "--repeats", "1"],
+                      tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = figures(done.stdout, {
+        "eigh": r"  eigh route +{n} +{x} s \(best of 1\)",
+        "sqrtm": r"  scipy sqrtm +{n} +{x} s",
+        "difference": r"  relative difference {n}; speed-up {x}x \(target >= 5x\)",
+    })
+    assert found["difference"] <= 1e-6 and abs(found["eigh"] - found["sqrtm"]) <= 1e-6 * found["sqrtm"], found
+    for network, unit in (("I3D", "clips"), ("Inception", "frames")):
+        for batch in (1, 2):
+            rate = figures(done.stdout, {network: rf"  {network} batch +{batch}: pipeline +{{n}} {unit}/s, bare forward "
+                                                  rf"+{{x}} {unit}/s \(end-to-end overhead +{{x}}%\); preparation "
+                                                  rf"alone +{{x}} ms = +{{x}}% of the forward"})
+            assert rate[network] > 0
+
+
+def test_harness_overhead(tmp_path):
+    """The script exits 1 when it misses a target, as it must at this size (a 4-clip run is not
+    20x faster cached than cold): its exit status has to agree with the figures it prints."""
+    done = run_script("harness_overhead.py", ["--clips", "4", "--workers", "1", "--repeats", "1", "--random-weights"],
+                      tmp_path)
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    found = figures(done.stdout, {
+        "alone": r"metric computations alone : +{n} s wall",
+        "overhead": r"avbench score, cold cache : +{x} s wall +overhead {n}% +\(runs: .*; target <= \+10%\)",
+        "own CPU": r"  harness's own CPU work  : +{n} s = {x}% of the metric wall time",
+        "speed-up": r"avbench score, all cached : +{x} s wall +{n}x faster than cold +\(target >= 20x\)",
+        "mean": r"AV-Align mean {n} \(n=4\)",
+    })
+    if done.returncode == 0:
+        assert found["overhead"] <= 10 and found["speed-up"] >= 20, found
+    else:
+        assert found["overhead"] >= 10 or found["speed-up"] <= 20, found
+    assert found["alone"] > 0 and 0 <= found["mean"] <= 1, found

@@ -40,7 +40,9 @@ def __getattr__(name: str) -> Any:
         return sorted([*_EXPORTS, *_metric_classes()])
     if name in _EXPORTS:
         return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    target = None if name.startswith("_") else _metric_classes().get(name)
+    # Metric classes are capitalised; any other name may be a submodule that `from . import x`
+    # asks the package for first, which must not import the catalogue (it may be importing it).
+    target = _metric_classes().get(name) if name[:1].isupper() else None
     if target is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module, _, attribute = target.partition(":")

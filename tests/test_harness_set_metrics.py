@@ -4,6 +4,7 @@ equal the single run; a killed run resumes to the same results; missing weights 
 before any work with one line."""
 from __future__ import annotations
 
+import dataclasses
 import signal
 from pathlib import Path
 from types import SimpleNamespace
@@ -117,7 +118,6 @@ def test_shards_merged_equal_the_single_run(env, tmp_path):
 def test_shards_scored_with_weights_files_merge_and_validate_where_the_files_are_gone(env, tmp_path, monkeypatch):
     """`weights` paths are runtime options: merging or validating saved states opens none of them
     (another machine, a submission), and the merged run records the shards' weight files."""
-    import dataclasses
 
     import torch
 
@@ -174,7 +174,7 @@ def test_missing_weights_stop_the_run_before_any_work(env, tmp_path, monkeypatch
     from avbench.metrics import weights
 
     for name in ("i3d-styleganv",):
-        monkeypatch.setitem(weights._REGISTRY, name, replace(weights.get_spec(name), sha256="0" * 64))
+        monkeypatch.setitem(weights._REGISTRY, name, dataclasses.replace(weights.get_spec(name), sha256="0" * 64))
     code = main(["score", "--benchmark", "synthetic:tiny", "--inputs", str(env.root / "gen" / "model"),
                  "--out", str(tmp_path / "run"), "--metrics", "av_align,fvd", "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()

@@ -1,9 +1,10 @@
 """`generate`: run a generator adapter over a benchmark into a folder of videos + `manifest.csv`.
 
 Resumable: the manifest is append-only (one row per finished sample, written after its files),
-so a killed run loses at most the sample in flight and a rerun skips every id already listed.
-`generate.json` records the model, options, benchmark and output spec; a rerun into the same
-folder with another configuration is refused.
+so a killed run loses at most the sample in flight and a rerun skips every id already listed
+(and first rewrites a manifest that a kill cut mid-line or that lists an id twice). The folder is
+locked while generating (`folder_lock`). `generate.json` records the model, options, benchmark
+and output spec; a rerun into the same folder with another configuration is refused.
 """
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from avbench.metrics.errors import AvbenchError
-from avbench.metrics.fileio import atomic_write
+from avbench.metrics.errors import AvbenchError, OutputError
+from avbench.metrics.fileio import atomic_write, write_error
 
 from avbench.metrics.cache import cache_key
 from .definition import Benchmark, OutputSpec
+from .folder_lock import writing
 from .generators import BenchmarkItem, GeneratedSample, make_generator
 from .sharding import Shard, select
 
@@ -39,25 +41,52 @@ def generation_record(model: str, options: dict[str, Any], benchmark: Benchmark,
     return {**record, "gen_config_hash": cache_key(record)}
 
 
-def read_generated(path: Path) -> dict[str, dict[str, str]]:
-    """Rows of an append-only manifest by sample id; a last line cut off by a kill is ignored."""
+def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], bool]:
+    """The rows of an append-only manifest, and whether its text is clean (no last line cut off
+    by a kill, no blank sample id)."""
     if not path.is_file():
-        return {}
+        return [], True
     text = path.read_text(encoding="utf-8")
-    if text and not text.endswith("\n"):
+    clean = not text or text.endswith("\n")
+    if not clean:
         text = text[: text.rfind("\n") + 1]
-    return {row["sample_id"]: row for row in csv.DictReader(io.StringIO(text)) if row.get("sample_id")}
+    rows = list(csv.DictReader(io.StringIO(text)))
+    return [row for row in rows if row.get("sample_id")], clean and all(row.get("sample_id") for row in rows)
+
+
+def read_generated(path: Path) -> dict[str, dict[str, str]]:
+    """Rows of an append-only manifest by sample id (a later row of an id replaces an earlier
+    one); a last line cut off by a kill is ignored."""
+    return {row["sample_id"]: row for row in _manifest_rows(path)[0]}
+
+
+def _repair_manifest(path: Path) -> None:
+    """Rewrite a manifest that a kill cut mid-line or that lists an id twice (two generate
+    commands at once, before folders were locked) as one row per id, so appends start clean."""
+    rows, clean = _manifest_rows(path)
+    if clean and len(rows) == len({row["sample_id"] for row in rows}):
+        return
+    by_id = {row["sample_id"]: row for row in rows}
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=MANIFEST_COLUMNS, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(by_id[i] for i in sorted(by_id))
+    with atomic_write(path, "w") as fh:
+        fh.write(buf.getvalue())
 
 
 def _append_row(path: Path, row: dict[str, Any]) -> None:
     new = not path.is_file() or path.stat().st_size == 0
-    with open(path, "a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(path, "a", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise write_error(path, exc) from None
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -86,14 +115,20 @@ def _one_line(exc: BaseException) -> str:
 
 def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dict[str, Any] | None = None,
              output: dict[str, Any] | None = None, shard: Shard | None = None, limit: int | None = None,
-             progress: bool = True) -> GenerateOutcome:
-    """Generate one sample per benchmark item (of `shard`, the first `limit` ids) into `out_dir`."""
-    from tqdm import tqdm
-
+             progress: bool = True, wait: bool = False) -> GenerateOutcome:
+    """Generate one sample per benchmark item (of `shard`, the first `limit` ids) into `out_dir`,
+    holding its lock (`wait`: for another process to release it, else FolderBusy)."""
     options = dict(options or {})
     generator = make_generator(model, **options)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with writing(out_dir, wait) as out:
+        return _generate(model, generator, benchmark, out, options, output, shard, limit, progress)
+
+
+def _generate(model: str, generator: Any, benchmark: Benchmark, out: Path, options: dict[str, Any],
+              output: dict[str, Any] | None, shard: Shard | None, limit: int | None, progress: bool
+              ) -> GenerateOutcome:
+    from tqdm import tqdm
+
     spec = output_spec(benchmark, generator, output)
     if hasattr(generator, "expect_output"):
         generator.expect_output(spec)
@@ -114,6 +149,7 @@ def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dic
     by_id = {item.item_id: item for item in items}
     todo_ids = select(sorted(by_id), shard, limit)
     manifest = out / MANIFEST
+    _repair_manifest(manifest)
     done = read_generated(manifest)
     outcome = GenerateOutcome(out)
     todo = []
@@ -132,6 +168,8 @@ def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dic
             row = {"sample_id": item.item_id, "video_path": _relative(Path(result.video_path), out),
                    "audio_path": _relative(Path(result.audio_path), out), "label": item.label or "",
                    "text": item.text or "", "seed": item.seed}
+        except OutputError:  # the folder cannot take more files: no later item can be written either
+            raise
         except Exception as exc:  # one item's failure is recorded; the run goes on
             outcome.failures[item.item_id] = _one_line(exc)
             continue

@@ -16,6 +16,7 @@ from avbench.metrics.errors import AvbenchError
 from avbench.metrics.media.edit import copy_file
 
 from . import run_dir as rd
+from .folder_lock import writing
 from .scoring.pipeline import config_hash, finalize, recorded_metric
 from .scoring.reference import Reference, state_size
 
@@ -48,15 +49,21 @@ def merge(shard_dirs: list[str | Path], out: str | Path) -> dict[str, Any]:
         duplicated = sorted({i for i in indices if indices.count(i) > 1})
         raise AvbenchError(f"shards must be 0..{count - 1} once each; missing {missing}, repeated {duplicated}")
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / rd.RESULTS).unlink(missing_ok=True)
-    config = {**first["config"], "shard": None}
     weights = first["results"]["provenance"]["weights"]
     for shard in shards:
         if shard["results"]["provenance"]["weights"] != weights:
             raise AvbenchError(f"{shard['path']}: scored with other weight files than {first['path']} "
                                f"(provenance.weights differs)")
+    with writing(out) as folder:
+        return _write_merged(shards, folder)
+
+
+def _write_merged(shards: list[dict[str, Any]], out: Path) -> dict[str, Any]:
+    """The merged run directory `out` of checked `shards` (sorted by index)."""
+    first = shards[0]
+    (out / rd.RESULTS).unlink(missing_ok=True)
+    config = {**first["config"], "shard": None}
+    weights = first["results"]["provenance"]["weights"]
     metrics = {name: recorded_metric(name, spec["options"]) for name, spec in config["metrics"].items()}
     references = {}
     (out / rd.STATES).mkdir(exist_ok=True)

@@ -2,7 +2,7 @@
 
 Layout under the config's `out`: `generated/<label>/` (videos + manifest.csv),
 `runs/<label>/` (run directories), `report/`. Every stage resumes: rerunning the same command
-skips generated samples and cached measurements.
+skips generated samples and cached measurements; one command at a time writes the folder.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .definition import load_benchmark
+from .definition import Benchmark, load_benchmark
+from .folder_lock import writing
 from .generate import generate
 from .report.write import write_report
 from .run_config import RunConfig
@@ -27,8 +28,15 @@ class RunOutcome:
 
 
 def run_config(config: RunConfig, progress: bool = True) -> RunOutcome:
+    """Every stage of `config`, holding the lock of its output folder (FolderBusy when another
+    process holds it)."""
     benchmark = load_benchmark(config.benchmark, data_root=config.data_root, items=config.items,
                                labels=config.labels, protocol=config.protocol or None)
+    with writing(config.out):
+        return _run(config, benchmark, progress)
+
+
+def _run(config: RunConfig, benchmark: Benchmark, progress: bool) -> RunOutcome:
     outcome = RunOutcome(config.out)
     generated = {}
     for model in config.models:

@@ -19,9 +19,9 @@ from typing import Iterable, Iterator
 import av
 import cv2
 import numpy as np
-import soundfile as sf
 
-from avbench.metrics.fileio import atomic_write
+from avbench.metrics.fileio import atomic_write, make_dirs
+from avbench.metrics.media.edit import write_wav
 
 CODECS = {"h264": "libx264", "mp4v": "mpeg4"}
 
@@ -138,8 +138,7 @@ def render_audio(clip: SyntheticClip) -> np.ndarray:
 
 def write_clip(clip: SyntheticClip, folder: str | Path) -> tuple[Path, Path | None]:
     """Write `<name>.mp4` (and `<name>.wav` unless the audio is muxed in); returns their paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_dirs(folder)
     video_path = folder / f"{clip.name}.mp4"
     audio = render_audio(clip)
     with atomic_write(video_path) as fh:
@@ -147,8 +146,7 @@ def write_clip(clip: SyntheticClip, folder: str | Path) -> tuple[Path, Path | No
     if clip.audio_in_container:
         return video_path, None
     audio_path = folder / f"{clip.name}.wav"
-    with atomic_write(audio_path) as fh:
-        sf.write(fh, audio, clip.sample_rate, subtype="PCM_16", format="WAV")
+    write_wav(audio, clip.sample_rate, audio_path)
     return video_path, audio_path
 
 

@@ -21,5 +21,15 @@ class InputError(AvbenchError, ValueError):
         super().__init__(problem if path is None else f"{path}: {problem}")
 
 
+class OutputError(AvbenchError):
+    """A file cannot be written (read-only or full file system, no permission ...):
+    `OutputError(path, problem)` → "cannot write path: problem"."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"cannot write {path}: {problem}")
+
+
 class WeightsError(AvbenchError):
     """A network's weight file is missing, corrupt or does not match its registered checksum."""

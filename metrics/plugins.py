@@ -20,7 +20,8 @@ def failure(entry: EntryPoint, kind: str, reason: str) -> str:
 
 
 def warn(message: str) -> None:
-    """Report a plug-in problem on stderr, one line, prefixed `avbench:`."""
+    """Report a problem that is not an error (a plug-in that cannot be loaded, a cache entry that
+    is recomputed) on stderr, one line, prefixed `avbench:`."""
     print(f"avbench: {message}", file=sys.stderr)
 
 

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import librosa
 import numpy as np
-import soundfile as sf
 
 from avbench.metrics.media import load_audio
 from avbench.metrics.errors import InputError
-from avbench.metrics.fileio import atomic_write
+from avbench.metrics.media.edit import write_wav
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,7 @@ class ConditioningAudio:
     def write_wav(self, path: str | Path) -> Path:
         """Write the segment as 32-bit float WAV (lossless) at its own rate."""
         path = Path(path)
-        with atomic_write(path) as fh:
-            sf.write(fh, self.segment.T, self.sample_rate, subtype="FLOAT", format="WAV")
+        write_wav(self.segment.T, self.sample_rate, path, subtype="FLOAT")
         return path
 
 

@@ -9,7 +9,9 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,6 +82,37 @@ def generate_tiny_sets(bench, real: Path, model_files: Path, model: Path) -> Non
     for clip, _ in clips(6):
         write_clip(replace(clip, seed=clip.seed + 100, event_frames=tuple(f + 2 for f in clip.event_frames)), model_files)
     generate("folder", bench, model, options={"path": str(model_files)}, progress=False)
+
+
+@contextmanager
+def folder_held(folder: Path) -> Iterator[None]:
+    """Another process holds `folder`'s avbench lock (benchmark/folder_lock.py) during the block."""
+    code = ("import sys\nfrom avbench.benchmark.folder_lock import writing\nwith writing(sys.argv[1]):\n"
+            "    print('held', flush=True)\n    sys.stdin.read()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(folder)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+
+
+def score_tiny_real(root: Path) -> dict:
+    """The tiny benchmark's real control generated into `root/gen` and scored (AV-Align, one
+    worker) into `root/uninterrupted`, with the cache `root/cache-reference`; returns its results."""
+    import pytest
+
+    from avbench.benchmark.definition import load_benchmark
+    from avbench.benchmark.generate import generate
+    from avbench.benchmark.scoring.run import score_run
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AVBENCH_CACHE", str(root / "cache-reference"))
+        bench = load_benchmark("synthetic:tiny")
+        generate("real", bench, root / "gen", progress=False)
+        return score_run(bench, root / "gen", root / "uninterrupted", workers=1, progress=False)
 
 
 # Random-weight networks and light test presets for the set metrics (FID/KID/IS read every 24th

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from avbench.metrics.fileio import atomic_write
+
 from .numbers import format_number
 from .runs import Run
 from .table import Column, Row, Score, Table
@@ -39,11 +41,11 @@ def plot_style():
 
 def save_figure(fig, out: Path, stem: str) -> list[str]:
     """`fig` as out/stem.png and out/stem.svg (closed afterwards); returns the two file names."""
-    out.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     names = []
     for ext in ("png", "svg"):
-        fig.savefig(out / f"{stem}.{ext}", dpi=150, metadata={"Date": None} if ext == "svg" else None)
+        with atomic_write(out / f"{stem}.{ext}") as fh:
+            fig.savefig(fh, format=ext, dpi=150, metadata={"Date": None} if ext == "svg" else None)
         names.append(f"{stem}.{ext}")
     import matplotlib.pyplot as plt
 

@@ -2,8 +2,9 @@
 
 A run is resumable by construction: every expensive per-sample result lives in the content
 cache as soon as it is computed, and the run directory is rewritten from scratch on every
-attempt (`results.json` last), so running the same command again after a kill recomputes
-nothing already cached and ends with the same files. `finalize` turns states into results;
+attempt (`results.json` last), so running the same command again after a kill (or after the
+disk filled up) recomputes nothing already cached and ends with the same files. One command
+at a time writes a run directory (`folder_lock`). `finalize` turns states into results;
 `merge` calls it too, so a merged run and a single run share one code path.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ from avbench.metrics.versions import library_versions
 from .. import run_dir as rd
 from ..definition import Benchmark, OutputSpec
 from ..faults import crash_point
+from ..folder_lock import writing
 from ..sharding import Shard, select
 from . import reference as ref
 from .inputs import collect
@@ -131,7 +133,12 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     _check_reference_stats(request.reference_stats, metrics)
     for metric in metrics.values():
         metric.check_ready()  # e.g. missing weights: one message before any work
-    out.mkdir(parents=True, exist_ok=True)  # bad options or weights leave an earlier run's files as they are
+    with writing(out):  # bad options or weights leave an earlier run's files as they are
+        return _score(request, metrics, started)
+
+
+def _score(request: ScoreRequest, metrics: dict[str, Metric], started: float) -> dict[str, Any]:
+    out = request.out
     (out / rd.RESULTS).unlink(missing_ok=True)  # the run is unfinished until results.json is rewritten
 
     benchmark = request.benchmark

@@ -37,7 +37,7 @@ def real_reference_inputs(benchmark: Benchmark, progress: bool = True) -> Path:
 
     key = cache_key({"items": benchmark.items_sha256, "data_root": str(benchmark.data_root)})[:16]
     folder = cache_root() / "reference" / f"{benchmark.name}@{benchmark.version}" / key
-    generate("real", benchmark, folder, progress=progress)
+    generate("real", benchmark, folder, progress=progress, wait=True)  # runs scoring at once share it
     return folder
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cache import ArrayCache, cache_key
+from ..cache import ArrayCache, cache_key, writable
 from ..errors import InputError
 from ..fileio import cache_root as default_cache_root
 from ..media import AUDIO_FILE_EXTENSIONS, decode_audio_track, probe, pyav_frames
@@ -213,6 +213,8 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
         else:
             todo.append(sample)
 
+    # Workers store what they measure; a cache that cannot take it is reported once, here.
+    store = use_cache and bool(todo) and writable(root)
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(todo), desc="AV-Align", unit="clip", disable=not progress or not todo)
 
@@ -226,13 +228,13 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
 
     if workers == 1 or len(todo) <= 1:
         for sample in todo:
-            collect(sample, _worker(sample, preset, fps, root, use_cache))
+            collect(sample, _worker(sample, preset, fps, root, store))
     else:
         context = pool_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context, initializer=_init_worker) as pool:
             # largest files first, so the last clips to finish are short ones
             todo.sort(key=lambda s: s.video.stat().st_size, reverse=True)
-            futures = {pool.submit(_worker, s, preset, fps, root, use_cache): s for s in todo}
+            futures = {pool.submit(_worker, s, preset, fps, root, store): s for s in todo}
             for future in as_completed(futures):
                 sample = futures[future]
                 try:

@@ -6,8 +6,10 @@ cut and written atomically.
 """
 from __future__ import annotations
 
+import io
 import os
 import shutil
+from contextlib import suppress
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import InputError
-from ..fileio import atomic_write
+from ..fileio import TEMP_SUFFIX, atomic_write, make_dirs
 
 from .audio import load_audio
 from .errors import describe
@@ -27,14 +29,17 @@ def copy_file(src: str | Path, dst: str | Path) -> None:
     src, dst = Path(src), Path(dst)
     if not src.is_file():
         raise InputError(src, "no such file")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.link.tmp")
+    if dst.is_file() and os.path.samefile(src, dst):
+        return  # already that file (a rerun): rename() of a link over its twin does nothing, leaving the temp link
+    tmp = dst.with_name(f".{dst.name}.link{TEMP_SUFFIX}")
     try:
+        make_dirs(dst.parent)
         tmp.unlink(missing_ok=True)
         os.link(src, tmp)
         os.replace(tmp, dst)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    except OSError:  # no hard links here (another file system, a read-only one ...): copy
+        with suppress(OSError):
+            tmp.unlink()
         with open(src, "rb") as fin, atomic_write(dst) as fout:
             shutil.copyfileobj(fin, fout, 1 << 20)
 
@@ -54,10 +59,13 @@ def audio_segment(src: str | Path, start: float, duration: float | None, shift: 
     return out, rate
 
 
-def write_wav(samples: np.ndarray, rate: int, dst: str | Path) -> None:
-    """Write `(samples, channels)` float audio as 16-bit PCM wav, atomically."""
+def write_wav(samples: np.ndarray, rate: int, dst: str | Path, subtype: str = "PCM_16") -> None:
+    """Write `(samples, channels)` (or `(samples,)`) float audio as wav (16-bit PCM by default),
+    atomically."""
+    encoded = io.BytesIO()  # libsndfile swallows a write error raised in its callback (a full disk)
+    sf.write(encoded, samples, rate, subtype=subtype, format="WAV")
     with atomic_write(dst) as fh:
-        sf.write(fh, samples, rate, subtype="PCM_16", format="WAV")
+        fh.write(encoded.getbuffer())
 
 
 def write_video_segment(src: str | Path, dst: str | Path, start: float, duration: float) -> int:

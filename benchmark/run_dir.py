@@ -5,7 +5,7 @@ docs/architecture.md, "What `avbench score` does").
       config.yaml        fully resolved configuration (its hash is results' config_hash)
       manifest.csv       the samples actually scored: files, hashes, probed properties
       failures.csv       every expected sample that was not scored, with stage and reason
-      samples.parquet    one row per sample × per-sample metric
+      samples.parquet    one row per sample × per-sample metric (value and named warnings)
       states/<m>.npz     mergeable state of metric m (and <m>.reference.npz for set metrics)
       results.json       aggregates + provenance; written last, atomically
 
@@ -88,11 +88,12 @@ def read_config(run_dir: Path) -> dict[str, Any]:
 
 
 SAMPLE_COLUMNS = ("sample_id", "label", "metric", "preset", "value")
+WARNINGS_COLUMN = "warnings"  # added later: runs written before it read as having none
 
 
 def write_samples(run_dir: Path, rows: list[dict[str, Any]]) -> None:
     """`samples.parquet`: sample_id, label, metric, preset, value (float64; NaN = undefined),
-    sorted by metric then sample id."""
+    warnings (the sample's named warnings, one line each), sorted by metric then sample id."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -103,6 +104,7 @@ def write_samples(run_dir: Path, rows: list[dict[str, Any]]) -> None:
         "metric": pa.array([r["metric"] for r in rows], pa.string()),
         "preset": pa.array([r["preset"] for r in rows], pa.string()),
         "value": pa.array([float(r["value"]) for r in rows], pa.float64()),
+        WARNINGS_COLUMN: pa.array([list(r.get(WARNINGS_COLUMN, [])) for r in rows], pa.list_(pa.string())),
     })
     with atomic_write(run_dir / SAMPLES) as fh:
         pq.write_table(table, fh)
@@ -119,7 +121,9 @@ def read_samples(run_dir: Path) -> list[dict[str, Any]]:
     missing = [c for c in SAMPLE_COLUMNS if c not in table.column_names]
     if missing:
         raise InputError(path, f"lacks column(s) {', '.join(missing)}")
-    return table.select(list(SAMPLE_COLUMNS)).to_pylist()
+    rows = table.select(list(SAMPLE_COLUMNS)).to_pylist()
+    warnings = table.column(WARNINGS_COLUMN).to_pylist() if WARNINGS_COLUMN in table.column_names else [[]] * len(rows)
+    return [{**row, WARNINGS_COLUMN: list(w or [])} for row, w in zip(rows, warnings)]
 
 
 def write_results(run_dir: Path, results: dict[str, Any]) -> dict[str, Any]:

@@ -311,6 +311,12 @@ class Metric(ABC):
         """Per-sample values of the generated set by sample id (per-sample metrics), else empty."""
         return {}
 
+    def sample_warnings(self) -> dict[str, list[str]]:
+        """Named warnings of the samples scored with any, by sample id: one line each naming the
+        file and the problem (a sample scored as the metric defines it, on media a reader should
+        know about). Empty by default."""
+        return {}
+
     def by_category(self, labels: Mapping[str, str | None]) -> dict[str, dict[str, float]]:
         """Mean per-sample value and count per label (per-sample metrics)."""
         groups: dict[str, list[float]] = {}

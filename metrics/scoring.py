@@ -41,13 +41,15 @@ class Failure:
 @dataclass
 class ScoreReport:
     """Values by metric key (the metric's name; `name[preset]` where one metric runs under several
-    presets), per-sample values of the per-sample metrics (key → sample id → value), why the other
-    metrics could not be computed, and every sample that failed."""
+    presets), per-sample values of the per-sample metrics (key → sample id → value), the named
+    warnings of samples scored with any (key → sample id → lines), why the other metrics could
+    not be computed, and every sample that failed."""
 
     results: dict[str, MetricResult] = field(default_factory=dict)
     samples: dict[str, dict[str, float]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    warnings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> MetricResult:
         key = canonical(key)
@@ -59,7 +61,8 @@ class ScoreReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"results": {k: r.to_dict() for k, r in self.results.items()}, "samples": dict(self.samples),
-                "errors": dict(self.errors), "failures": [asdict(f) for f in self.failures]}
+                "warnings": dict(self.warnings), "errors": dict(self.errors),
+                "failures": [asdict(f) for f in self.failures]}
 
 
 def map_metrics(metrics: Mapping[str, Metric], samples: Sequence[Sample], context: MapContext,
@@ -132,6 +135,8 @@ def score_samples(metrics: Mapping[str, Metric], samples: Sequence[Sample], refe
             report.errors[key] = str(exc)
         if metric.kind == "per-sample":
             report.samples[key] = metric.sample_values()
+        if metric.sample_warnings():
+            report.warnings[key] = metric.sample_warnings()
     return report
 
 

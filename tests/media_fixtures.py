@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import struct
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -62,3 +63,27 @@ def zero_fps_mp4(folder: Path) -> Path:
         data[at + off:at + off + 4] = struct.pack(">I", 0)
     video.write_bytes(bytes(data))
     return video
+
+
+def vfr_mp4(folder: Path) -> tuple[Path, Path]:
+    """A variable-frame-rate clip and its constant-rate source, each with a wav beside it (the
+    same audio): 2 s rendered at 48 fps, of which the VFR clip keeps every frame of the first
+    second and every third of the second, each with its own timestamp (explicit pts), so its
+    sounds and motions line up in time but not in frame index / average fps."""
+    clip = SyntheticClip(name="cfr", fps=Fraction(48), n_frames=96, event_frames=(16, 40, 66, 82))
+    cfr, wav = write_clip(clip, folder)
+    vfr = folder / "vfr.mp4"
+    with av.open(str(vfr), "w") as container:
+        stream = container.add_stream("libx264", rate=clip.fps)
+        stream.width, stream.height, stream.pix_fmt = clip.width, clip.height, "yuv420p"
+        stream.codec_context.time_base = 1 / clip.fps
+        for i, frame in enumerate(render_frames(clip)):
+            if i < 48 or i % 3 == 0:
+                out = av.VideoFrame.from_ndarray(frame, format="rgb24")
+                out.pts, out.time_base = i, 1 / clip.fps
+                for p in stream.encode(out):
+                    container.mux(p)
+        for p in stream.encode():
+            container.mux(p)
+    (folder / "vfr.wav").write_bytes(wav.read_bytes())
+    return vfr, cfr

@@ -1,4 +1,6 @@
-"""Bad input: each clip fails with one line naming the file and the problem; the batch goes on."""
+"""Bad input: each clip fails with one line naming the file and the problem; the batch goes on.
+A clip of which only some frames decode is scored on those, as the official code scores it, with
+a named warning."""
 from __future__ import annotations
 
 import json
@@ -32,9 +34,8 @@ def bad_folder(tmp_path_factory):
 
 EXPECTED = {
     "truncated_plain.mp4": "not a readable media container",
-    "truncated_faststart.mp4": "truncated or corrupt",
     "text.mp4": "not a readable media container",
-    "no_audio.mp4": "no audio: no manifest entry",
+    "no_audio.mp4": "no audio: no audio file is paired with it",
     "one_frame.mp4": "1 decodable frame(s); AV-Align needs at least 2",
     "zero_fps.mp4": "container reports no frame rate",
     "bad_wav.mp4": "cannot read audio (Error in WAV file",
@@ -45,7 +46,10 @@ def test_each_bad_clip_gets_a_one_line_reason_and_the_batch_goes_on(bad_folder):
     samples = [pair.to_sample() for pair in pair_videos([bad_folder])]
     video_of = {s.sample_id: s.video for s in samples}
     run = measure_clips(samples, get_preset(), workers=2, progress=False)
-    assert list(run.signals) == ["good"] and video_of["good"] == bad_folder / "good.mp4"
+    assert set(run.signals) == {"good", "truncated_faststart"} and video_of["good"] == bad_folder / "good.mp4"
+    assert run.signals["good"].warnings == ()
+    partial = [w for w in run.signals["truncated_faststart"].warnings if "partial-decode" in w]
+    assert len(partial) == 1 and partial[0].startswith(f"{bad_folder / 'truncated_faststart.mp4'}: partial-decode: ")
     by_name = {video_of[k].name: v for k, v in run.failures.items()}
     assert set(by_name) == set(EXPECTED)
     for name, fragment in EXPECTED.items():
@@ -69,7 +73,8 @@ def test_cli_records_failures_and_exits_zero_when_any_clip_scored(bad_folder, tm
     out = tmp_path / "run.json"
     assert main(["av-align", str(bad_folder), "--json", str(out), "--quiet", "--workers", "2"]) == 0
     record = json.loads(out.read_text())
-    assert record["n"] + record["n_undefined"] == 1 and record["n_failed"] == len(EXPECTED)
+    assert record["n"] + record["n_undefined"] == 2 and record["n_failed"] == len(EXPECTED)
+    assert record["n_warned"] == 1
     assert {f["video"].rsplit("/", 1)[-1] for f in record["failures"]} == set(EXPECTED)
     err = capsys.readouterr().err
     assert err.count("failed: ") == len(EXPECTED) and "Traceback" not in err
@@ -92,5 +97,6 @@ def test_offset_estimate_with_nothing_scored_exits_with_the_summary(bad_folder, 
     code = main(["av-align", str(bad_folder / "text.mp4"), "--estimate-offset", "--quiet"])
     assert code == 1
     captured = capsys.readouterr()
-    assert "no clip could be scored (1 failed)" in captured.err and "Traceback" not in captured.err
+    assert captured.err.splitlines() == [f"avbench av-align: no clip could be scored: {bad_folder / 'text.mp4'}: "
+                                         "not a readable media container (Invalid data found when processing input)"]
     assert "audio offset" not in captured.out

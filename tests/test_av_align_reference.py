@@ -1,5 +1,6 @@
 """The streaming, parallel, cached AV-Align path against a deliberately plain implementation of
-the metric as docs/av-align.md defines it: all frames in memory, every formula written out."""
+the metric as docs/av-align.md defines it: all frames in memory, every formula written out
+(tests/av_align_plain.py)."""
 from __future__ import annotations
 
 import math
@@ -7,8 +8,6 @@ from dataclasses import replace
 from fractions import Fraction
 
 import av
-import cv2
-import librosa
 import numpy as np
 import pytest
 import soundfile as sf
@@ -16,8 +15,9 @@ import soundfile as sf
 from avbench.benchmark.synthetic import SyntheticClip, render_audio, render_frames, write_clip
 from avbench.metrics.av_align import CANONICAL_PRESETS, get_preset, score_signals
 from avbench.metrics.av_align.runner import Measured, measure_clips
-from avbench.metrics.media import pair_videos
-from media_fixtures import opencv_frames
+from avbench.metrics.media import pair_videos, probe
+from av_align_plain import plain_score, plain_signals
+from media_fixtures import truncated_mp4
 
 
 def measure(pairs, **kwargs):
@@ -33,64 +33,6 @@ def measure(pairs, **kwargs):
 def scored(measured, preset):
     """Every measured clip scored under `preset`, in the order measured."""
     return [score_signals(signals, get_preset(preset), video) for video, signals in measured.signals.items()]
-
-
-def _aligned_like(a):
-    raw = np.empty(a.size * 4 + 64, dtype=np.uint8)
-    start = (-raw.ctypes.data) % 64
-    return raw[start:start + a.size * 4].view(np.float32).reshape(a.shape)
-
-
-def plain_signals(video_path, audio_path):
-    fps, frames = opencv_frames(video_path)
-
-    def flow(img1, img2):
-        g1 = cv2.cvtColor(img1, cv2.COLOR_BGR2GRAY)
-        g2 = cv2.cvtColor(img2, cv2.COLOR_BGR2GRAY)
-        f = cv2.calcOpticalFlowFarneback(g1, g2, None, 0.5, 3, 15, 3, 5, 1.2, 0)
-        # The one deviation from the official call: a 64-byte-aligned output for cv2.magnitude,
-        # whose result otherwise depends on numpy's allocation (see metrics/av_align/flow.py).
-        mag = _aligned_like(f[..., 0])
-        cv2.magnitude(f[..., 0], f[..., 1], mag)
-        return cv2.mean(mag)[0]
-
-    traj = [flow(frames[0], frames[1])] + [flow(frames[i - 1], frames[i]) for i in range(1, len(frames))]
-    y, sr = librosa.load(str(audio_path))
-    env = librosa.onset.onset_strength(y=y, sr=sr)
-    audio_peaks = list(librosa.frames_to_time(librosa.onset.onset_detect(onset_envelope=env, sr=sr), sr=sr))
-    return traj, fps, audio_peaks
-
-
-def plain_score(traj, fps, A, preset):
-    floor = preset in ("tempotokens-2025", "paper-eq9")
-    V = [i / fps for i in range(1, len(traj) - 1)
-         if traj[i - 1] < traj[i] > traj[i + 1] and (not floor or traj[i] >= 0.1)]
-    if not A and not V:
-        return math.nan
-    if preset == "tempotokens-2023":
-        inter = 0
-        for a in A:
-            for v in V:
-                if v - 1 / fps < a < v + 1 / fps:
-                    inter += 1
-                    break
-        return inter / (len(A) + len(V) - inter)
-    used, inter = [False] * len(V), 0
-    for a in A:
-        for j, v in enumerate(V):
-            if not used[j] and v - 1 / fps < a < v + 1 / fps:
-                inter += 1
-                used[j] = True
-                break
-    hits_a = sum(1 for a in A if any(v - 1 / fps < a < v + 1 / fps for v in V))
-    hits_v = sum(1 for v in V if any(a - 1 / fps < v < a + 1 / fps for a in A))
-    if preset == "tempotokens-2025":
-        return inter / (len(A) + len(V) - inter)
-    if preset == "paper-eq9":
-        return (hits_a + hits_v) / (2 * (len(A) + len(V) - inter))
-    p1 = hits_a / len(A) if A else 0
-    p2 = hits_v / len(V) if V else 0
-    return p1 * p2 / (p1 + p2 - p1 * p2) if p1 > 0 or p2 > 0 else 0.0
 
 
 def _events(n):
@@ -154,6 +96,26 @@ def test_parallel_cached_streaming_path_equals_plain_implementation(clip_folder,
     # the set is not degenerate: the in-sync-like clips score above the flicker clip
     scores = {r.video.split("/")[-1]: r.score for r in scored(first, "tempotokens-2025")}
     assert scores["fps8_mp4v_mono16k.mp4"] > scores["fps15_flicker_mp4v.mp4"]
+
+
+def test_a_partly_decodable_clip_scores_as_the_official_code_on_the_frames_that_decode(tmp_path):
+    video = truncated_mp4(tmp_path, faststart=True)  # the index lists frames whose data is gone
+    listed = probe(video).n_frames
+    traj, fps, audio_peaks = plain_signals(video, video.with_suffix(".wav"))
+    assert 2 < len(traj) < listed  # the official script reads until read() fails and scores those
+    pairs = pair_videos([video])
+    first = measure(pairs, workers=1, progress=False, cache_root=tmp_path / "cache")
+    cached = measure(pairs, workers=1, progress=False, cache_root=tmp_path / "cache")
+    warning = (f"{video}: partial-decode: {len(traj)} of the {listed} frames the container lists decode; "
+               f"scored on those {len(traj)}, as the official code does")
+    for run in (first, cached):
+        assert not run.failures
+        for preset in CANONICAL_PRESETS:
+            r = scored(run, preset)[0]
+            assert r.n_frames == len(traj) and r.fps == fps
+            assert r.signals.trajectory.tolist() == traj and r.audio_peaks == audio_peaks
+            assert _same(r.score, plain_score(traj, fps, audio_peaks, preset)), (preset, r.score)
+            assert [w for w in r.warnings if ": partial-decode: " in w] == [warning]
 
 
 def test_score_above_one_under_2023_and_floor_difference(clip_folder):

@@ -103,7 +103,7 @@ def _clip(preset: str, score: float, key: str):
     """A scored clip as `av_align_clip` returns it (only what the set metric reads is filled in)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(preset=preset, score=score, video=key, audio_peaks=[], video_peaks=[])
+    return SimpleNamespace(preset=preset, score=score, video=key, audio_peaks=[], video_peaks=[], warnings=())
 
 
 def test_set_mean_excludes_undefined_and_counts_them():

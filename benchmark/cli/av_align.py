@@ -19,12 +19,20 @@ HELP = "Score videos with AV-Align (audio onset peaks vs optical-flow peaks)."
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from avbench.metrics.av_align.presets import DEFAULT_PRESET, PRESETS
+    from avbench.metrics.av_align.runner import TIME_AXES
 
     parser.add_argument("paths", nargs="*", metavar="PATH", help="video files or folders (searched recursively)")
     parser.add_argument("--audio-dir", help="folder of audio files paired to videos by stem")
     parser.add_argument("--manifest", help="CSV: sample_id,video_path,audio_path[,text,label]")
     parser.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="AV-Align preset (default %(default)s)")
     parser.add_argument("--fps", type=float, help="frame rate for the time axis instead of the container's")
+    parser.add_argument("--time-axis", choices=TIME_AXES, default="frames",
+                        help="where a video frame lies in time: frames = frame index / fps, as the official code and "
+                        "every preset (default); timestamps = the frame's presentation timestamp, for "
+                        "variable-frame-rate clips (not canonical: recorded in the parameters)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse clips that would be scored with a warning (frames that do not decode, variable "
+                        "frame rate, audio length, cut-off or silent audio) instead of scoring them")
     parser.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--json", metavar="OUT", help="write the run record as JSON")
     parser.add_argument("--csv", metavar="OUT", help="write one row per clip as CSV")
@@ -40,14 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def format_summary(result, n_failed: int) -> str:
+def format_summary(result, n_failed: int, time_axis: str = "frames") -> str:
     if math.isnan(result.value):
         mean = "undefined"
     else:
         lo, hi = result.ci95
         mean = f"{result.value:.4f}  (95% CI {lo:.4f}-{hi:.4f})"
-    return (f"AV-Align [{result.preset}]: {mean}\n"
-            f"clips scored: {result.n}, undefined (no peaks): {result.details['n_undefined']}, failed: {n_failed}")
+    axis = "" if time_axis == "frames" else f", time axis {time_axis}: not canonical"
+    return (f"AV-Align [{result.preset}{axis}]: {mean}\n"
+            f"clips scored: {result.n}, undefined (no peaks): {result.details['n_undefined']}, "
+            f"with warnings: {result.details['n_warned']}, failed: {n_failed}")
 
 
 def format_offsets(results: Mapping[str, ClipResult], offsets: Mapping[str, OffsetEstimate]) -> str:
@@ -114,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if not pairs:
         raise AvbenchError("no video files found")
     samples = [pair.to_sample() for pair in pairs]
-    metric = AVAlign(args.preset, fps=args.fps, seed=args.seed)
+    metric = AVAlign(args.preset, fps=args.fps, time_axis=args.time_axis, strict=args.strict, seed=args.seed)
     mapped = metric.map(samples, MapContext(workers=args.workers, use_cache=not args.no_cache, progress=not args.quiet))
     results, failures = score_mapped(metric, samples, mapped)
     summary = metric.compute()
@@ -135,9 +145,15 @@ def run(args: argparse.Namespace) -> int:
         for sample_id, result in results.items():
             plot_clip(result, Path(args.plot) / plot_file(sample_id), sample_id)
 
-    print(format_summary(summary, len(failures)))
+    print(format_summary(summary, len(failures), args.time_axis))
     if offsets:
         print(format_offsets(results, offsets))
+    for sample_id, result in results.items():
+        for warning in result.warnings:
+            print(f"warning: {sample_id}: {warning}", file=sys.stderr)
+    if not results and len(failures) == 1:  # a lone clip refused: one line, its reason
+        print(f"avbench av-align: no clip could be scored: {failures[0].error}", file=sys.stderr)
+        return 1
     for failure in failures:
         print(f"failed: {failure.error}", file=sys.stderr)
     if not results:

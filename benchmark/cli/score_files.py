@@ -71,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
         print(result)
     for key, error in report.errors.items():
         print(f"{key} not computed: {error}")
+    for key, by_sample in report.warnings.items():
+        print(f"{key}: {len(by_sample)} sample(s) scored with warnings:", file=sys.stderr)
+        for lines in by_sample.values():
+            for line in lines:
+                print(f"  [{key}] warning: {line}", file=sys.stderr)
     if report.failures:
         print(f"{len({f.sample_id for f in report.failures})} sample(s) failed:", file=sys.stderr)
         for failure in report.failures:

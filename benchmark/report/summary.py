@@ -18,6 +18,7 @@ def summary_lines(results: dict[str, Any], run_dir: Path) -> list[str]:
         arrow = "↑" if record["higher_is_better"] else "↓"
         lines.append(f"  {record['title']} {arrow} [{record['preset']} v{record['version']}]: "
                      f"{format_score(Score.from_dict(record))}  (n={record['n']})")
+        lines += [f"    note: {note}" for note in record["notes"]]  # e.g. samples scored with warnings
     if not flags["reportable"]:
         lines.append("  not reportable: " + "; ".join(flags["reasons"]))
     return lines

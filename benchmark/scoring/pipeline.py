@@ -267,9 +267,10 @@ def finalize(config: dict[str, Any], metrics: dict[str, Metric], references: dic
                 notes.append(f"{name}: {reference.n_failed} reference item(s) unusable")
         metric_records[name] = record
         weights.update(metric.weights())
+        warnings = metric.sample_warnings()
         for sample_id, v in metric.sample_values().items():
             sample_rows.append({"sample_id": sample_id, "label": labels.get(sample_id), "metric": name,
-                                "preset": metric.preset.name, "value": v})
+                                "preset": metric.preset.name, "value": v, "warnings": warnings.get(sample_id, [])})
         categories = metric.by_category(labels)
         if categories:
             by_category[name] = categories

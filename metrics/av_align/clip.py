@@ -19,7 +19,9 @@ class ClipSignals:
     `trajectory`: (N,) float64 mean Farneback magnitude per frame (pixels per frame);
     `envelope`: (M,) float32 onset strength per hop (`OnsetParams.hop_length` samples at
     `OnsetParams.sample_rate` Hz, i.e. `envelope_rate` values per second); `fps`: frames per
-    second of the video time axis.
+    second of the video time axis; `timestamps`: (N,) float64 seconds of each frame when the
+    time axis is the frames' timestamps (non-canonical), None for frame index / `fps`;
+    `warnings`: the clip's named warnings, one line each (`clip_checks`).
     """
 
     trajectory: np.ndarray
@@ -28,17 +30,29 @@ class ClipSignals:
     n_frames: int
     envelope_rate: float
     decoder: str = "opencv"
+    timestamps: np.ndarray | None = None
+    warnings: tuple[str, ...] = ()
+
+    def frame_times(self) -> np.ndarray:
+        """`(N,) float64` seconds of each frame on the clip's time axis."""
+        return self.timestamps if self.timestamps is not None else np.arange(self.n_frames) / self.fps
 
     def to_features(self) -> dict[str, np.ndarray]:
         """The signals as arrays (a metric's features: cacheable, picklable, savable)."""
-        return {"trajectory": self.trajectory, "envelope": self.envelope, "fps": np.float64(self.fps),
-                "n_frames": np.int64(self.n_frames), "envelope_rate": np.float64(self.envelope_rate),
-                "decoder": np.str_(self.decoder)}
+        features = {"trajectory": self.trajectory, "envelope": self.envelope, "fps": np.float64(self.fps),
+                    "n_frames": np.int64(self.n_frames), "envelope_rate": np.float64(self.envelope_rate),
+                    "decoder": np.str_(self.decoder), "warnings": np.array(self.warnings, dtype=str)}
+        if self.timestamps is not None:
+            features["timestamps"] = self.timestamps
+        return features
 
     @classmethod
     def from_features(cls, features: dict[str, np.ndarray]) -> "ClipSignals":
+        timestamps = features.get("timestamps")
         return cls(np.asarray(features["trajectory"]), np.asarray(features["envelope"]), float(features["fps"]),
-                   int(features["n_frames"]), float(features["envelope_rate"]), str(features["decoder"]))
+                   int(features["n_frames"]), float(features["envelope_rate"]), str(features["decoder"]),
+                   None if timestamps is None else np.asarray(timestamps, dtype=np.float64),
+                   tuple(str(w) for w in features.get("warnings", ())))
 
 
 @dataclass(frozen=True)
@@ -61,12 +75,17 @@ class ClipResult:
     def undefined(self) -> bool:
         return math.isnan(self.score)
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The clip's named warnings (scored, but a reader should know; `clip_checks`)."""
+        return self.signals.warnings
+
     def record(self) -> dict:
         """The per-clip record of `avbench av-align --json`."""
         return {
             "video": self.video, "audio": self.audio, "fps": self.fps, "n_frames": self.n_frames,
             "audio_peaks": self.audio_peaks, "video_peaks": self.video_peaks,
-            "score": None if self.undefined else self.score,
+            "score": None if self.undefined else self.score, "warnings": list(self.warnings),
         }
 
 
@@ -78,7 +97,7 @@ def score_signals(signals: ClipSignals, preset: AVAlignPreset, video: str = "", 
     else:
         span = video_peak_span(signals.n_frames, signals.fps, preset)
         audio_peaks = _onsets_within(signals.envelope, signals.envelope_rate, span, preset)
-    video_peaks = video_peak_times(signals.trajectory, signals.fps, preset)
+    video_peaks = video_peak_times(signals.trajectory, signals.fps, preset, signals.timestamps)
     match = match_peaks(audio_peaks, video_peaks, signals.fps, preset)
     score = match.score
     if preset.chance is not None:

@@ -15,6 +15,7 @@ every value is the all-SIMD result and repeatable.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -23,10 +24,15 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
+from ..media.errors import require_file
 from .presets import FarnebackParams
 
 
 _ALIGN = 64
+
+# OpenCV's FFmpeg logs every damaged packet to stderr, naming no file; avbench reports a clip's
+# problem itself, in one line naming it (`clip_checks`). Read once, before the first capture.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 def aligned_empty(shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
@@ -102,9 +108,9 @@ def check_fps(path: str | Path, fps: float) -> float:
 def opencv_frames(path: str | Path) -> tuple[float, Iterator[np.ndarray]]:
     """Open `path` with `cv2.VideoCapture`: (container fps, iterator of BGR frames).
 
-    Raises InputError when OpenCV cannot open the file.
+    Raises InputError when there is no such file or OpenCV cannot open it.
     """
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(require_file(path, "video")))
     if not cap.isOpened():
         cap.release()
         raise InputError(path, "OpenCV cannot open it as a video")

@@ -1,40 +1,22 @@
 """The audio side of AV-Align: librosa loading, onset envelope and onset times."""
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import librosa
 import numpy as np
-import soundfile as sf
 
-from ..errors import InputError
+from ..media.audio import librosa_load
 from .presets import OnsetParams
 
 
-def load_audio(path: str | Path, params: OnsetParams | None = None) -> np.ndarray:
+def load_audio(path: str | Path | None, params: OnsetParams | None = None) -> np.ndarray:
     """`librosa.load(path)` as the official code calls it: `(samples,) float32` at
-    `params.sample_rate` Hz, mono."""
+    `params.sample_rate` Hz, mono. A file that is not there or cannot be read is an InputError
+    naming it (a video's own track is read by `runner.clip_waveform`)."""
     params = params or OnsetParams()
-    try:
-        with warnings.catch_warnings():
-            # librosa announces its audioread fallback; a failure is reported below instead
-            warnings.filterwarnings("ignore", message="PySoundFile failed", category=UserWarning)
-            warnings.filterwarnings("ignore", category=FutureWarning, module="librosa")
-            y, _ = librosa.load(str(path), sr=params.sample_rate, mono=params.mono, res_type=params.res_type)
-    except Exception as exc:  # soundfile/audioread raise many types; report one line
-        raise InputError(path, f"cannot read audio ({_reason(path, exc)})") from None
+    y, _ = librosa_load(path, params.sample_rate, params.mono, params.res_type)
     return y
-
-
-def _reason(path: str | Path, exc: Exception) -> str:
-    # librosa's last resort (audioread) hides libsndfile's reason; ask libsndfile for it.
-    try:
-        sf.info(str(path))
-    except Exception as sf_exc:
-        return str(sf_exc).strip().splitlines()[-1].replace(f"Error opening {str(path)!r}: ", "")
-    text = str(exc).strip()
-    return text.splitlines()[-1] if text else type(exc).__name__
 
 
 def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams | None = None) -> np.ndarray:

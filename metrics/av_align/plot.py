@@ -19,7 +19,7 @@ def plot_clip(result: ClipResult, path: str | Path, name: str | None = None) -> 
     import matplotlib.pyplot as plt
 
     sig = result.signals
-    t_video = np.arange(sig.n_frames) / sig.fps
+    t_video = sig.frame_times()
     t_audio = np.arange(len(sig.envelope)) / sig.envelope_rate
     matched_a = {ai for ai, _ in result.match.pairs}
     matched_v = {vj for _, vj in result.match.pairs}
@@ -27,7 +27,7 @@ def plot_clip(result: ClipResult, path: str | Path, name: str | None = None) -> 
     fig, ax = plt.subplots(figsize=(10, 3.6), dpi=110)
     ax.plot(t_video, sig.trajectory, color="tab:blue", lw=1.4, label="mean optical flow (px/frame)")
     for j, t in enumerate(result.video_peaks):
-        value = sig.trajectory[int(round(t * sig.fps))]
+        value = sig.trajectory[int(np.argmin(np.abs(t_video - t)))]
         ax.plot(t, value, marker="v", ms=8, color="tab:green" if j in matched_v else "tab:blue", ls="none")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("optical flow (px/frame)", color="tab:blue")

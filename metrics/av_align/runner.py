@@ -4,6 +4,8 @@ A clip's signals (flow trajectory, onset envelope) do not depend on the preset's
 matching choices, so they are cached by content — the flow by the video's sha256, the envelope
 by the audio's — and one extraction serves every preset, every pairing of the same video with
 other audio (the `shuffled-audio` control, the validity study's negatives) and every rerun.
+Each entry also keeps the facts the clip's checks read (frames listed, frame timestamps, audio
+length and peak; `clip_checks`), so a cached clip gets the same warnings as a computed one.
 Clips run in a process pool (one single-threaded OpenCV worker per core by default); a clip that
 fails is recorded with a one-line reason and the batch goes on.
 """
@@ -20,22 +22,42 @@ from pathlib import Path
 import numpy as np
 
 from ..cache import ArrayCache, cache_key, writable
-from ..errors import InputError
+from ..errors import AvbenchError, InputError
 from ..fileio import cache_root as default_cache_root
-from ..media import AUDIO_FILE_EXTENSIONS, decode_audio_track, probe, pyav_frames
+from ..media import AUDIO_FILE_EXTENSIONS, decode_audio_track, frame_timestamps, probe, pyav_frames
+from ..media.audio import missing_audio_data
 from ..media.errors import describe
 from ..metric import Sample
 from ..versions import library_versions
+from . import clip_checks as checks
 from .clip import ClipSignals, envelope_rate
 from .presets import AVAlignPreset
-from .flow import VideoFlow, check_fps, opencv_frames, trajectory_from_frames
+from .flow import check_fps, opencv_frames, trajectory_from_frames
 from .onsets import conform_waveform, load_audio, onset_envelope
+
+TIME_AXES = ("frames", "timestamps")
 
 _ENVELOPE_FIELDS = ("sample_rate", "mono", "res_type", "n_fft", "hop_length", "n_mels", "center", "lag", "max_size")
 
 
 def _envelope_params(preset: AVAlignPreset) -> dict:
     return {k: getattr(preset.onset, k) for k in _ENVELOPE_FIELDS}
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    """How clips are read: `fps` replaces every container's frame rate; `time_axis` "frames"
+    puts frame i at i / fps (the canonical presets, as the official code), "timestamps" at its
+    presentation timestamp (non-canonical, for variable-frame-rate clips); `strict` refuses a
+    clip that would be scored with a warning."""
+
+    fps: float | None = None
+    time_axis: str = "frames"
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        if self.time_axis not in TIME_AXES:
+            raise AvbenchError(f"AV-Align time axis must be one of {', '.join(TIME_AXES)}, got {self.time_axis!r}")
 
 
 def same_signals(a: AVAlignPreset, b: AVAlignPreset) -> bool:
@@ -45,13 +67,13 @@ def same_signals(a: AVAlignPreset, b: AVAlignPreset) -> bool:
 
 def _flow_key(sample: Sample, preset: AVAlignPreset) -> str:
     versions = library_versions()
-    return cache_key({"kind": "av-align-flow", "video": sample.video_sha256, "farneback": asdict(preset.farneback),
+    return cache_key({"kind": "av-align-flow/2", "video": sample.video_sha256, "farneback": asdict(preset.farneback),
                       "opencv": versions["opencv"], "av": versions["av"]})
 
 
 def _envelope_key(sample: Sample, preset: AVAlignPreset) -> str:
     versions = library_versions()
-    return cache_key({"kind": "av-align-envelope", "audio": sample.audio_key(), "onset": _envelope_params(preset),
+    return cache_key({"kind": "av-align-envelope/2", "audio": sample.audio_key(), "onset": _envelope_params(preset),
                       "librosa": versions["librosa"], "soxr": versions["soxr"], "av": versions["av"]})
 
 
@@ -63,8 +85,9 @@ def clip_waveform(sample: Sample, preset: AVAlignPreset) -> np.ndarray:
             samples, rate = decode_audio_track(sample.require_video())
         except InputError as exc:
             if exc.problem == "the container has no audio stream":
-                raise InputError(sample.video, "no audio: no manifest entry, no same-stem audio file in the audio "
-                                 "folder or beside the video, and the video has no audio track") from None
+                raise InputError(sample.video, "no audio: no audio file is paired with it (none given, no manifest "
+                                 "entry, no same-stem audio file in the audio folder or beside the video) and the "
+                                 "video has no audio track") from None
             raise
         return conform_waveform(samples, rate, preset.onset)
     if not sample.audio.is_file():
@@ -75,10 +98,35 @@ def clip_waveform(sample: Sample, preset: AVAlignPreset) -> np.ndarray:
     return conform_waveform(samples, rate, preset.onset)
 
 
-def clip_flow(video: Path, preset: AVAlignPreset, fps: float | None) -> tuple[VideoFlow, float]:
-    """(flow, container fps; 0 when the container states none). OpenCV as the official code;
-    PyAV only where OpenCV cannot open the file (recorded as the clip's decoder). A container
-    whose index lists more frames than decode is reported as truncated."""
+def audio_source(sample: Sample) -> str:
+    """The file a message about the sample's audio names: its audio file, or the video for its own track."""
+    return str(sample.video if sample.audio is None else sample.audio)
+
+
+def clip_envelope(sample: Sample, preset: AVAlignPreset) -> dict[str, np.ndarray]:
+    """The envelope cache entry of a sample's audio: the onset envelope, the waveform's length
+    (samples at `preset.onset.sample_rate` Hz) and largest magnitude, and the (declared, held)
+    bytes of a cut-off audio file ((0, 0) when whole). Audio whose envelope would mean nothing
+    is an InputError (`clip_checks`)."""
+    source = audio_source(sample)
+    y = clip_waveform(sample, preset)
+    checks.check_waveform(source, y, preset.onset)
+    peak = float(np.max(np.abs(y)))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below, naming the file
+        envelope = onset_envelope(y, preset.onset)
+    checks.check_envelope(source, envelope, peak)
+    missing = None
+    if sample.audio is not None and sample.audio.suffix.lower() in AUDIO_FILE_EXTENSIONS:
+        missing = missing_audio_data(sample.audio)
+    return {"envelope": envelope, "n_samples": np.int64(y.size), "peak": np.float64(peak),
+            "missing_data": np.array(missing or (0, 0), dtype=np.int64)}
+
+
+def clip_flow(video: Path, preset: AVAlignPreset, fps: float | None) -> dict[str, np.ndarray]:
+    """The flow cache entry of a video: trajectory, container fps (0 when it states none),
+    frames decoded, decoder, frames the container lists (0 = unknown) and the frames'
+    timestamps. OpenCV as the official code, which reads frames until one fails and scores
+    those; PyAV only where OpenCV cannot open the file (recorded as the clip's decoder)."""
     info = probe(video)
     if not info.has_video:
         raise InputError(video, "the file has no video stream")
@@ -97,15 +145,46 @@ def clip_flow(video: Path, preset: AVAlignPreset, fps: float | None) -> tuple[Vi
     # Where the container states no rate, OpenCV invents one from the time base: not an fps.
     container_fps = float(container_fps or 0.0) if states_fps else 0.0
     flow = trajectory_from_frames(video, frames, container_fps if fps is None else fps, decoder, preset.farneback)
-    if info.n_frames is not None and flow.n_frames < info.n_frames:
-        raise InputError(video, f"truncated or corrupt: {flow.n_frames} of the {info.n_frames} frames the container lists decode")
-    return flow, container_fps
+    return {"trajectory": flow.trajectory, "container_fps": np.float64(container_fps),
+            "n_frames": np.int64(flow.n_frames), "decoder": np.str_(flow.decoder),
+            "n_listed": np.int64(info.n_frames or 0), "timestamps": frame_timestamps(video)}
 
 
-def _signals(flow: dict, envelope: dict, sample: Sample, preset: AVAlignPreset, fps: float | None) -> ClipSignals:
-    fps_used = check_fps(sample.video, float(flow["container_fps"]) if fps is None else fps)
-    return ClipSignals(flow["trajectory"], envelope["envelope"], fps_used, int(flow["n_frames"]),
-                       envelope_rate(preset), str(flow["decoder"]))
+def _decoded_timestamps(flow: dict) -> np.ndarray | None:
+    """Seconds of the decoded frames from the container's timestamps; None when it gives no
+    strictly increasing timestamp for each of them."""
+    n = int(flow["n_frames"])
+    times = np.asarray(flow["timestamps"], dtype=np.float64)[:n]
+    if times.size < n or not np.all(np.diff(times) > 0):
+        return None
+    return times
+
+
+def _signals(flow: dict, envelope: dict, sample: Sample, preset: AVAlignPreset, options: ClipOptions) -> ClipSignals:
+    """The clip's signals on its time axis, with its warnings; refused under `strict` when it has any."""
+    video, audio = str(sample.video), audio_source(sample)
+    fps_used = check_fps(video, float(flow["container_fps"]) if options.fps is None else options.fps)
+    n = int(flow["n_frames"])
+    times = _decoded_timestamps(flow)
+    if options.time_axis == "timestamps" and times is None:
+        raise InputError(video, f"time axis 'timestamps': the container gives no increasing timestamp for each of its "
+                                f"{n} decoded frames")
+    declared, present = (int(v) for v in envelope["missing_data"])
+    # the timestamps axis places each frame where it is shown: nothing strays then
+    vfr = options.time_axis == "frames" and times is not None
+    found = [
+        checks.partial_decode(video, n, int(flow["n_listed"])),
+        checks.variable_frame_rate(video, times, fps_used) if vfr else None,
+        checks.audio_length(audio, int(envelope["n_samples"]) / preset.onset.sample_rate, n / fps_used),
+        checks.truncated_audio(audio, declared, present),
+        checks.silent_audio(audio, float(envelope["peak"])),
+    ]
+    warnings = [w for w in found if w is not None]
+    if options.strict and warnings:
+        raise warnings[0].refusal()
+    return ClipSignals(flow["trajectory"], envelope["envelope"], fps_used, n, envelope_rate(preset),
+                       str(flow["decoder"]), times if options.time_axis == "timestamps" else None,
+                       tuple(str(w) for w in warnings))
 
 
 def _caches(root: str | Path | None, use_cache: bool) -> tuple[ArrayCache, ArrayCache]:
@@ -123,39 +202,45 @@ def checked(sample: Sample) -> Sample:
 
 
 def measure_clip(sample: Sample, preset: AVAlignPreset, fps: float | None = None,
-                 cache_root: str | Path | None = None, use_cache: bool = True) -> ClipSignals:
+                 cache_root: str | Path | None = None, use_cache: bool = True, *, time_axis: str = "frames",
+                 strict: bool = False) -> ClipSignals:
     """Signals of one clip, from the cache where present; computes and stores what is missing.
-    `fps` replaces the container's frame rate as the time axis."""
+    `fps`, `time_axis` and `strict` as `ClipOptions` says."""
+    return _measure(sample, preset, ClipOptions(fps, time_axis, strict), cache_root, use_cache)
+
+
+def _measure(sample: Sample, preset: AVAlignPreset, options: ClipOptions, cache_root: str | Path | None,
+             use_cache: bool) -> ClipSignals:
     sample = checked(sample)
     flows, envelopes = _caches(cache_root, use_cache)
     envelope_key, flow_key = _envelope_key(sample, preset), _flow_key(sample, preset)
-    envelope = envelopes.get(envelope_key)
-    if envelope is None:
-        envelope = {"envelope": onset_envelope(clip_waveform(sample, preset), preset.onset)}
-        envelopes.put(envelope_key, envelope)
+    # the video first: a clip with unusable video is reported as such whatever its audio
     flow = flows.get(flow_key)
     if flow is None:
-        computed, container_fps = clip_flow(sample.video, preset, fps)
-        flow = {"trajectory": computed.trajectory, "container_fps": np.float64(container_fps),
-                "n_frames": np.int64(computed.n_frames), "decoder": np.str_(computed.decoder)}
+        flow = clip_flow(sample.video, preset, options.fps)
         flows.put(flow_key, flow)
-    return _signals(flow, envelope, sample, preset, fps)
+    envelope = envelopes.get(envelope_key)
+    if envelope is None:
+        envelope = clip_envelope(sample, preset)
+        envelopes.put(envelope_key, envelope)
+    return _signals(flow, envelope, sample, preset, options)
 
 
-def _cached(sample: Sample, preset: AVAlignPreset, fps: float | None, root: str) -> ClipSignals | None:
+def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str) -> ClipSignals | None:
     flows, envelopes = _caches(root, True)
     flow, envelope = flows.get(_flow_key(sample, preset)), envelopes.get(_envelope_key(sample, preset))
     if flow is None or envelope is None:
         return None
     try:
-        return _signals(flow, envelope, sample, preset, fps)
+        return _signals(flow, envelope, sample, preset, options)
     except InputError:
         return None  # let the worker report it
 
 
-def _worker(sample: Sample, preset: AVAlignPreset, fps: float | None, root: str, use_cache: bool) -> tuple[str, object]:
+def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str,
+            use_cache: bool) -> tuple[str, object]:
     try:
-        return "ok", measure_clip(sample, preset, fps, root, use_cache)
+        return "ok", _measure(sample, preset, options, root, use_cache)
     except InputError as exc:
         return "error", str(exc)
     except Exception as exc:  # a batch records every per-clip failure and goes on
@@ -187,12 +272,15 @@ class Measured:
 
 
 def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | None = None, workers: int | None = None,
-                  use_cache: bool = True, progress: bool = True, cache_root: str | Path | None = None) -> Measured:
+                  use_cache: bool = True, progress: bool = True, cache_root: str | Path | None = None, *,
+                  time_axis: str = "frames", strict: bool = False) -> Measured:
     """Measure every clip: cached signals are read in this process, the rest run in a pool of
-    `workers` processes (default: one per core; 1 = in this process). Call it under
-    `if __name__ == "__main__":` in a script: the pool starts worker processes."""
+    `workers` processes (default: one per core; 1 = in this process); `fps`, `time_axis` and
+    `strict` as `ClipOptions` says. Call it under `if __name__ == "__main__":` in a script: the
+    pool starts worker processes."""
     from tqdm import tqdm
 
+    options = ClipOptions(fps, time_axis, strict)
     # Resolved here: pool workers fork from a server started earlier, with the environment
     # ($AVBENCH_CACHE) of that moment, not of this call.
     root = str(default_cache_root() if cache_root is None else cache_root)
@@ -207,7 +295,7 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
         except InputError as exc:
             out.failures[sample.sample_id] = str(exc)
             continue
-        cached = _cached(sample, preset, fps, root) if use_cache else None
+        cached = _cached(sample, preset, options, root) if use_cache else None
         if cached is not None:
             out.signals[sample.sample_id] = cached
         else:
@@ -228,13 +316,13 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
 
     if workers == 1 or len(todo) <= 1:
         for sample in todo:
-            collect(sample, _worker(sample, preset, fps, root, store))
+            collect(sample, _worker(sample, preset, options, root, store))
     else:
         context = pool_context()
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context, initializer=_init_worker) as pool:
             # largest files first, so the last clips to finish are short ones
             todo.sort(key=lambda s: s.video.stat().st_size, reverse=True)
-            futures = {pool.submit(_worker, s, preset, fps, root, store): s for s in todo}
+            futures = {pool.submit(_worker, s, preset, options, root, store): s for s in todo}
             for future in as_completed(futures):
                 sample = futures[future]
                 try:

@@ -33,13 +33,16 @@ def frame_times(indices: Sequence[int], fps: float) -> list[float]:
     return [i / fps for i in indices]
 
 
-def video_peak_times(trajectory: Sequence[float], fps: float, preset: AVAlignPreset) -> list[float]:
+def video_peak_times(trajectory: Sequence[float], fps: float, preset: AVAlignPreset,
+                     timestamps: Sequence[float] | None = None) -> list[float]:
     """Seconds of the video peaks of `trajectory` under `preset` (its absolute and relative
-    floors), i / fps."""
+    floors): i / fps, or frame i's timestamp where `timestamps` (seconds per frame) are given."""
     indices = video_peak_indices(trajectory, preset.flow_floor)
     if preset.flow_floor_relative is not None and indices:
         floor = preset.flow_floor_relative * float(np.max(trajectory))
         indices = [i for i in indices if trajectory[i] >= floor]
+    if timestamps is not None:
+        return [float(timestamps[i]) for i in indices]
     return frame_times(indices, fps)
 
 

@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 from ..errors import InputError
 
@@ -82,3 +83,27 @@ def probe(path: str | Path) -> MediaInfo:
             )
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(path, f"not a readable media container ({describe(exc)})") from None
+
+
+def frame_timestamps(path: str | Path) -> np.ndarray:
+    """`(frames,) float64` presentation times (seconds, the first frame at 0) of the first video
+    stream's frames, in presentation order, from its packets' timestamps (demuxed, not decoded).
+    Empty when the container has no video stream or its packets carry no timestamps; a damaged
+    file gives the times of the packets read before the damage."""
+    times: list[Fraction] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return np.zeros(0)
+            stream = container.streams.video[0]
+            for packet in container.demux(stream):
+                # the demuxer's flush packet has no data; a discarded packet is decoded but never shown
+                if packet.pts is None or packet.size == 0 or packet.is_discard:
+                    continue
+                times.append(packet.pts * packet.time_base)
+    except (av.FFmpegError, UnicodeDecodeError, ValueError):
+        pass  # what was read before the damage is what a decoder can show
+    if not times:
+        return np.zeros(0)
+    ordered = sorted(times)
+    return np.array([float(t - ordered[0]) for t in ordered], dtype=np.float64)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from avbench.metrics.csv_files import parse_csv
 from avbench.metrics.errors import AvbenchError
 from avbench.metrics.fileio import atomic_write
 
@@ -46,7 +47,17 @@ def read_generated(path: Path) -> dict[str, dict[str, str]]:
     text = path.read_text(encoding="utf-8")
     if text and not text.endswith("\n"):
         text = text[: text.rfind("\n") + 1]
-    return {row["sample_id"]: row for row in csv.DictReader(io.StringIO(text)) if row.get("sample_id")}
+    rows = parse_csv(text, path, "generated manifest").rows() if text else []
+    return {row.values["sample_id"]: row.values for row in rows if row.values.get("sample_id")}
+
+
+def _drop_cut_row(path: Path) -> None:
+    """Cut off a last row that a kill left without its newline, so that the next row appended
+    starts on a line of its own (glued to the cut one, it would read as one row of wrong fields)."""
+    data = path.read_bytes() if path.is_file() else b""
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
 
 
 def _append_row(path: Path, row: dict[str, Any]) -> None:
@@ -114,6 +125,7 @@ def generate(model: str, benchmark: Benchmark, out_dir: str | Path, options: dic
     by_id = {item.item_id: item for item in items}
     todo_ids = select(sorted(by_id), shard, limit)
     manifest = out / MANIFEST
+    _drop_cut_row(manifest)
     done = read_generated(manifest)
     outcome = GenerateOutcome(out)
     todo = []

@@ -7,15 +7,16 @@ and the YAML's `layout` templates say where each item's video and audio are.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import math
 import os
+import string
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from avbench.metrics.csv_files import read_csv
 from avbench.metrics.errors import AvbenchError, InputError
 
 from .generators import BenchmarkItem
@@ -23,6 +24,7 @@ from .yaml_files import read_yaml_mapping
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
 DATA_ENV = "AVBENCH_DATA"  # folder holding one <benchmark name>/ copy per dataset
+SCHEMA = "benchmark.schema.json"  # what a definition YAML must be (schemas/)
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,7 @@ class Benchmark:
     def _path(self, template: str | None, row: dict[str, str]) -> Path | None:
         if template is None:
             return None
-        try:
-            relative = template.format(**row)
-        except KeyError as exc:
-            raise InputError(self.definition_path, f"layout template {template!r} names unknown column {exc}") from None
+        relative = template.format(**row)  # load_benchmark checked the template names columns of every row
         if not relative:
             return None
         path = Path(relative)
@@ -168,32 +167,41 @@ def benchmark_names() -> list[str]:
     return sorted(p.stem for p in DEFINITIONS.glob("*.yaml")) + ["synthetic:tiny"]
 
 
+def _check_seconds(values: dict[str, str], path: Path, line: int) -> None:
+    """An items row's `start` (at least 0) and `duration` (more than 0), in seconds, where given:
+    a value float() cannot read, or NaN, would otherwise stop a run mid-way or cut no segment."""
+    for column, positive in (("start", False), ("duration", True)):
+        text = values.get(column, "")
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise InputError(path, f"line {line}: {column} {text!r} is not a {'positive' if positive else 'non-negative'} "
+                                   "number of seconds")
+
+
 def _read_items(path: Path) -> tuple[list[dict[str, str]], str]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read items ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(path, "items file is not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
-    if "item_id" not in (reader.fieldnames or []):
-        raise InputError(path, "items file lacks an item_id column")
+    table = read_csv(path, "items file")
     rows, seen = [], set()
-    for line, row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if not row["item_id"]:
-            raise InputError(path, f"line {line}: empty item_id")
-        if row["item_id"] in seen:
-            raise InputError(path, f"line {line}: duplicate item_id {row['item_id']!r}")
-        seen.add(row["item_id"])
-        rows.append(row)
-    return rows, hashlib.sha256(raw).hexdigest()
+    for row in table.rows(("item_id",), nonempty=True):
+        values = {k: v.strip() for k, v in row.values.items()}
+        if not values["item_id"]:
+            raise InputError(path, f"line {row.line}: empty item_id")
+        if values["item_id"] in seen:
+            raise InputError(path, f"line {row.line}: duplicate item_id {values['item_id']!r}")
+        _check_seconds(values, path, row.line)
+        seen.add(values["item_id"])
+        rows.append(values)
+    return rows, table.sha256
 
 
 def _folder_rows(folder: Path) -> list[dict[str, str]]:
-    """Items of a plain folder of clips, paired with audio by the stem rules."""
+    """Items of a plain folder of clips, paired with audio by the stem rules. An entry named like
+    a video that is no readable file (a broken link, a folder `x.mp4`) is an item too: it fails
+    as one, with its reason, wherever its file is read."""
     from avbench.metrics.media import pair_videos
 
     rows = []
@@ -202,29 +210,38 @@ def _folder_rows(folder: Path) -> list[dict[str, str]]:
                      "video_path": str(pair.video.relative_to(folder)),
                      "audio_path": "" if pair.audio is None else os.path.relpath(pair.audio, folder)})
     ids = [r["item_id"] for r in rows]
+    if not ids:
+        raise InputError(folder, "holds no video files (items of a folder are its videos)")
     if len(set(ids)) != len(ids):
         raise InputError(folder, "two clips share a stem; give an items CSV instead")
     return rows
 
 
-def _join_labels(rows: list[dict[str, str]], labels_csv: Path, join: tuple[str, ...]) -> list[dict[str, str]]:
-    """Add `label` to rows from a headerless `ytid,start_seconds,label[,split]` CSV (official VGGSound)."""
+def _join_labels(rows: list[dict[str, str]], items: Path, labels_csv: Path, join: tuple[str, ...]
+                 ) -> list[dict[str, str]]:
+    """Add `label` to rows (read from `items`) from a headerless `ytid,start_seconds,label[,split]`
+    CSV (official VGGSound), matching the rows' `join` columns (id, start seconds)."""
     table: dict[tuple[str, float], str] = {}
-    try:
-        with open(labels_csv, newline="", encoding="utf-8") as fh:
-            for line, rec in enumerate(csv.reader(fh), start=1):
-                if len(rec) < 3:
-                    raise InputError(labels_csv, f"line {line}: expected ytid,start_seconds,label[,split]")
-                try:
-                    table[(rec[0].strip(), float(rec[1]))] = rec[2].strip()
-                except ValueError:
-                    if line == 1:
-                        continue  # a header row
-                    raise InputError(labels_csv, f"line {line}: start seconds {rec[1]!r} is not a number") from None
-    except OSError as exc:
-        raise InputError(labels_csv, f"cannot read labels ({exc.strerror})") from None
+    for line, rec in read_csv(labels_csv, "labels").records:
+        if len(rec) < 3:
+            raise InputError(labels_csv, f"line {line}: expected ytid,start_seconds,label[,split]")
+        try:
+            table[(rec[0].strip(), float(rec[1]))] = rec[2].strip()
+        except ValueError:
+            if line == 1:
+                continue  # a header row
+            raise InputError(labels_csv, f"line {line}: start seconds {rec[1]!r} is not a number") from None
     key_col, start_col = join
-    return [{**r, "label": table.get((r[key_col], float(r[start_col])), r.get("label", ""))} for r in rows]
+    joined = []
+    for row in rows:
+        try:
+            key = (row[key_col], float(row[start_col]))
+        except KeyError as exc:
+            raise InputError(items, f"the label join needs column {exc}, which the items lack") from None
+        except ValueError:
+            raise InputError(items, f"item {row['item_id']}: {start_col} {row[start_col]!r} is not a number") from None
+        joined.append({**row, "label": table.get(key, row.get("label", ""))})
+    return joined
 
 
 def _resolve_definition(name_or_path: str | Path) -> Path:
@@ -246,27 +263,43 @@ def _resolve_definition(name_or_path: str | Path) -> Path:
 def _metric_options(path: Path, listed: Any) -> dict[str, dict[str, Any]]:
     """The YAML's `metrics:` (metric → options) under the catalogue's names (`av-align` is
     `av_align`), so options and results are keyed by one spelling; an unknown metric, a name
-    given twice or options that are not a mapping are an InputError naming the file."""
+    given twice is an InputError naming the file (the schema has checked the options are mappings)."""
     from avbench.metrics.catalogue import canonical, metric_names
 
-    if not isinstance(listed, dict | None):
-        raise InputError(path, f"metrics: must map metric names to their options, got {listed!r}")
     known, out = metric_names(), {}
-    for key, options in (listed or {}).items():
+    for key, options in listed.items():
         name = canonical(str(key))
         if name not in known:
             raise InputError(path, f"metrics: unknown metric {key!r}; known: {', '.join(known)}")
         if name in out:
             raise InputError(path, f"metrics: {name} is listed twice")
-        if not isinstance(options, dict | None):
-            raise InputError(path, f"metrics: the options of {key} must be a mapping, got {options!r}")
         out[name] = dict(options or {})
     return out
 
 
+def _template_fields(path: Path, key: str, template: str | None, fields: set[str], fields_of: str) -> set[str]:
+    """The fields a template of the YAML (`key`) names, each one of `fields` (those of
+    `fields_of`) as a plain `{field}`: a bad template is found at load, not when the first item
+    (or the last) is formatted."""
+    try:
+        parts = list(string.Formatter().parse(template or ""))
+    except ValueError as exc:
+        raise InputError(path, f"{key}: {template!r} is not a template ({exc})") from None
+    named = set()
+    for _, name, spec, conversion in parts:
+        if name is not None and (spec or conversion):
+            raise InputError(path, f"{key}: {template!r}: write each field as a plain {{name}}")
+        if name is not None and name not in fields:
+            raise InputError(path, f"{key}: {template!r} names {{{name}}}, which is none of {fields_of} "
+                                   f"({', '.join(sorted(fields))})")
+        if name is not None:
+            named.add(name)
+    return named
+
+
 @lru_cache(maxsize=32)
 def _load_yaml(path: Path) -> dict[str, Any]:
-    return read_yaml_mapping(path, "benchmark YAML")
+    return read_yaml_mapping(path, "benchmark YAML", SCHEMA)
 
 
 def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None, items: str | Path | None = None,
@@ -279,9 +312,6 @@ def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None
     """
     path = _resolve_definition(name_or_path)
     data = _load_yaml(path)
-    missing = [k for k in ("name", "version", "kind", "protocol", "layout", "metrics") if k not in data]
-    if missing:
-        raise InputError(path, f"benchmark YAML lacks {', '.join(missing)}")
     name, version = str(data["name"]), str(data["version"])
     # Only definitions shipped in the package are built-in, whatever a user's YAML claims.
     kind = "builtin" if path.resolve().parent == DEFINITIONS and data["kind"] == "builtin" else "custom"
@@ -309,15 +339,22 @@ def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None
     if labels is not None:
         if not join:
             raise AvbenchError(f"benchmark {name} takes no label table")
-        rows = _join_labels(rows, Path(labels), join)
+        rows = _join_labels(rows, source_path, Path(labels), join)
+    layout = dict(data["layout"])
+    for key in ("video", "audio"):
+        _template_fields(path, f"layout.{key}", layout.get(key), set(rows[0]), f"the columns of the items {source_path}")
+    text_template = str(data.get("text_template", "a video of {label}"))
+    if "label" not in _template_fields(path, "text_template", text_template, {"label"}, "the fields of a caption"):
+        raise InputError(path, f"text_template: {text_template!r} does not name {{label}}: every item's caption "
+                               "would be the same")
 
     if data_root is None and kind != "custom" and os.environ.get(DATA_ENV):
         data_root = Path(os.environ[DATA_ENV]) / name
     root = Path(data_root) if data_root is not None else default_root
     return Benchmark(
         name=name, version=version, kind=kind, title=str(data.get("title", name)), protocol=proto,
-        metrics=_metric_options(path, data["metrics"]), layout=dict(data["layout"]),
-        text_template=str(data.get("text_template", "a video of {label}")), rows=tuple(rows), items_sha256=digest,
+        metrics=_metric_options(path, data["metrics"]), layout=layout, text_template=text_template, rows=tuple(rows),
+        items_sha256=digest,
         definition_path=str(path), data_root=root, label_join=join,
         notes={k: str(data[k]) for k in ("source", "duplicates") if k in data},
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from avbench.metrics.csv_files import parse_csv
 from avbench.metrics.errors import AvbenchError, OutputError
 from avbench.metrics.fileio import atomic_write, write_error
 
@@ -50,7 +51,7 @@ def _manifest_rows(path: Path) -> tuple[list[dict[str, str]], bool]:
     clean = not text or text.endswith("\n")
     if not clean:
         text = text[: text.rfind("\n") + 1]
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = [row.values for row in parse_csv(text, path, "generated manifest").rows()] if text else []
     return [row for row in rows if row.get("sample_id")], clean and all(row.get("sample_id") for row in rows)
 
 

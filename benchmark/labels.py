@@ -7,10 +7,10 @@ audio-visual class agreement.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from avbench.metrics.csv_files import read_csv
 from avbench.metrics.errors import InputError
 
 KEY_COLUMNS = ("stem", "sample_id", "video")
@@ -27,31 +27,21 @@ class ItemText:
 def read_labels(path: str | Path) -> dict[str, ItemText]:
     """Video stem → `ItemText` from a labels CSV (see the module docstring)."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            columns = reader.fieldnames or []
-            rows = list(reader)
-    except OSError as exc:
-        raise InputError(path, f"cannot read labels ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "labels file is not UTF-8 text") from None
-    key = next((c for c in KEY_COLUMNS if c in columns), None)
-    if key is None or not {"label", "text"} & set(columns):
+    table = read_csv(path, "labels file")
+    key = next((c for c in KEY_COLUMNS if c in table.columns), None)
+    if key is None or not {"label", "text"} & set(table.columns):
         raise InputError(path, f"labels need a key column ({', '.join(KEY_COLUMNS)}) and a label or text column")
     items: dict[str, ItemText] = {}
-    for line, row in enumerate(rows, start=2):
-        raw = (row.get(key) or "").strip()
+    for row in table.rows(nonempty=True):
+        raw = row.values[key].strip()
         stem = Path(raw).stem if key == "video" else raw
-        label = (row.get("label") or "").strip() or None
-        text = (row.get("text") or "").strip() or None
+        label = row.values.get("label", "").strip() or None
+        text = row.values.get("text", "").strip() or None
         if not stem or not (label or text):
-            raise InputError(path, f"line {line}: empty {key} or no label/text")
+            raise InputError(path, f"line {row.line}: empty {key} or no label/text")
         if stem in items:
-            raise InputError(path, f"line {line}: {stem!r} appears twice")
+            raise InputError(path, f"line {row.line}: {stem!r} appears twice")
         items[stem] = ItemText(label, text)
-    if not items:
-        raise InputError(path, "labels file has no rows")
     return items
 
 

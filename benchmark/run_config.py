@@ -17,20 +17,24 @@ with, the metrics and the report; every relative path in it is relative to the Y
     report: {formats: [md, csv, latex, html], plots: true}
     workers: null
     device: cpu
+
+Its JSON Schema is `schemas/run_config.schema.json` (the protocol and output fields are the
+benchmark schema's).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from avbench.metrics.errors import AvbenchError, InputError
 
+from .report.write import report_formats
 from .yaml_files import read_yaml_mapping
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
-KEYS = {"name", "benchmark", "data_root", "items", "labels", "protocol", "out", "metrics", "models", "reference",
-        "report", "workers", "device"}
+SCHEMA = "run_config.schema.json"
 
 
 @dataclass(frozen=True)
@@ -77,20 +81,18 @@ def _resolve(name_or_path: str | Path) -> Path:
 
 
 def load_run_config(name_or_path: str | Path, out: str | Path | None = None) -> RunConfig:
+    """The run config `name_or_path` (a YAML path or a built-in name), checked against
+    `schemas/run_config.schema.json`: a wrong key or value is an InputError naming the file and
+    the key; `out` overrides the config's output folder."""
     path = _resolve(name_or_path)
-    data = read_yaml_mapping(path, "run config")
-    unknown = set(data) - KEYS
-    if unknown:
-        raise InputError(path, f"unknown key(s) {', '.join(sorted(unknown))}")
-    if "benchmark" not in data or not data.get("models"):
-        raise InputError(path, "a run config needs `benchmark` and `models`")
+    data = read_yaml_mapping(path, "run config", SCHEMA)
     base = path.parent
     builtin = path.parent.resolve() == CONFIGS
 
     def local(value: Any) -> Path | None:
         if value is None:
             return None
-        p = Path(str(value)).expanduser()
+        p = Path(os.path.expanduser(str(value)))  # unlike Path.expanduser, keeps `~nosuchuser` as it is
         return p if p.is_absolute() else base / p
 
     benchmark = str(data["benchmark"])
@@ -104,9 +106,7 @@ def load_run_config(name_or_path: str | Path, out: str | Path | None = None) -> 
         metric_names, metric_options = (list(metrics) if metrics else None), {}
     models, labels = [], set()
     for entry in data["models"]:
-        entry = {"name": entry} if isinstance(entry, str) else dict(entry)
-        if "name" not in entry:
-            raise InputError(path, f"a model entry needs a name: {entry}")
+        entry = {"name": entry} if isinstance(entry, str) else entry
         label = str(entry.get("label") or entry["name"])
         if label in labels:
             raise InputError(path, f"two models are labelled {label!r}; give each a distinct `label`")
@@ -114,9 +114,13 @@ def load_run_config(name_or_path: str | Path, out: str | Path | None = None) -> 
         options = dict(entry.get("options") or {})
         if "path" in options:
             options["path"] = str(local(options["path"]))
-        models.append(ModelEntry(str(entry["name"]), label, options, dict(entry.get("output") or {})))
+        models.append(ModelEntry(entry["name"], label, options, dict(entry.get("output") or {})))
     reference = data.get("reference") or {}
     report = data.get("report") or {}
+    try:
+        formats = report_formats(report.get("formats"))
+    except AvbenchError as exc:  # found now, not after hours of generation
+        raise InputError(path, f"report.formats: {exc}") from None
     default_out = Path.cwd() / "avbench-runs" / name
     out_dir = Path(out) if out is not None else (local(data["out"]) if data.get("out") and not builtin else default_out)
     return RunConfig(
@@ -125,6 +129,6 @@ def load_run_config(name_or_path: str | Path, out: str | Path | None = None) -> 
         out=out_dir, metric_names=metric_names, metric_options=metric_options, models=models,
         reference_inputs=local(reference.get("inputs")),
         reference_stats={k: local(v) for k, v in (reference.get("stats") or {}).items()},
-        formats=list(report.get("formats") or ["md", "csv", "latex", "html"]), plots=bool(report.get("plots", True)),
-        workers=data.get("workers"), device=str(data.get("device") or "cpu"),
+        formats=formats, plots=report.get("plots", True), workers=data.get("workers"),
+        device=str(data.get("device") or "cpu"),
     )

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from avbench.metrics.csv_files import read_csv
 from avbench.metrics.errors import InputError
 from avbench.metrics.fileio import atomic_write
 
@@ -54,12 +55,10 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]])
         fh.write(buf.getvalue())
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
-    except OSError as exc:
-        raise InputError(path, f"cannot read ({exc.strerror})") from None
+def _read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of a run's CSV that `_write_csv` wrote with `columns`; a file edited out of that
+    shape (a column gone, a row with more fields than columns) is an InputError."""
+    return [row.values for row in read_csv(path, path.name).rows(columns)]
 
 
 def write_manifest(run_dir: Path, rows: list[dict[str, Any]]) -> None:
@@ -67,7 +66,7 @@ def write_manifest(run_dir: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def read_manifest(run_dir: Path) -> list[dict[str, str]]:
-    return _read_csv(run_dir / MANIFEST)
+    return _read_csv(run_dir / MANIFEST, MANIFEST_COLUMNS)
 
 
 def write_failures(run_dir: Path, rows: list[dict[str, str]]) -> None:
@@ -75,7 +74,7 @@ def write_failures(run_dir: Path, rows: list[dict[str, str]]) -> None:
 
 
 def read_failures(run_dir: Path) -> list[dict[str, str]]:
-    return _read_csv(run_dir / FAILURES)
+    return _read_csv(run_dir / FAILURES, FAILURE_COLUMNS)
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:

@@ -133,12 +133,15 @@ def test_generate_resumes_after_a_kill(tiny, tmp_path):
     first = generate("real", tiny.bench, out, progress=False)
     assert len(first.generated) == 6
     manifest = out / MANIFEST
+    uninterrupted = read_generated(manifest)
     text = manifest.read_text()
     manifest.write_text(text[: text.rfind("\n", 0, len(text) - 1) + 1] + "clip0005,clip00")  # last row cut mid-write
     (out / "clip0005.mp4").unlink()
     second = generate("real", tiny.bench, out, progress=False)
     assert second.generated == ["clip0005"] and len(second.skipped) == 5
     assert manifest.read_text() == text  # the cut line is gone, not glued to the new row
+    # the row written again starts on its own line, not glued to the cut one
+    assert read_generated(manifest) == uninterrupted and list(uninterrupted) == sorted(uninterrupted)
     with pytest.raises(AvbenchError, match="another generation config"):
         generate("shifted", tiny.bench, out, progress=False)
 
@@ -273,7 +276,7 @@ def test_benchmark_metric_names_are_read_in_the_catalogues_spelling(tiny, tmp_pa
                                                                     rel=1e-12)
     for metrics, problem in [("  av_allign: {}\n", "metrics: unknown metric 'av_allign'; known: av_align, "),
                              ("  av-align: {}\n  av_align: {}\n", "metrics: av_align is listed twice"),
-                             ("  av_align: calibrated\n", "metrics: the options of av_align must be a mapping")]:
+                             ("  av_align: calibrated\n", "metrics.av_align: must be a mapping or empty, got \"calibrated\"")]:
         path = _yaml_with_metrics(tiny, tmp_path / f"bad{len(problem)}.yaml", metrics)
         with pytest.raises(InputError) as raised:
             load_benchmark(path)

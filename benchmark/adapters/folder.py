@@ -11,7 +11,7 @@ from avbench.metrics.errors import AvbenchError, InputError
 
 from ..definition import OutputSpec
 from ..generators import BenchmarkItem, GeneratedSample
-from avbench.metrics.media import VIDEO_EXTENSIONS, parse_manifest, probe
+from avbench.metrics.media import VIDEO_EXTENSIONS, entry_problem, parse_manifest, probe, same_stem
 from avbench.metrics.media.edit import copy_file
 from .segments import output_paths, write_item_audio
 
@@ -71,32 +71,25 @@ class FolderGenerator:
         """The output every video must conform to (the harness passes the resolved spec)."""
         self.spec = spec
 
-    def _beside(self, folder: Path, stem: str, extensions: tuple[str, ...]) -> Path | None:
-        for ext in extensions:
-            candidate = folder / f"{stem}{ext}"
-            if candidate.is_file():
-                return candidate
-        return None
-
     def _match(self, item_id: str) -> tuple[Path, Path | None]:
         if self.path is not None:
-            video = self._beside(self.path, item_id, VIDEO_EXTENSIONS)
+            video = same_stem(self.path, item_id, VIDEO_EXTENSIONS)
             if video is None:
                 raise InputError(self.path, f"no video for item {item_id} ({item_id}.mp4 or another video extension)")
-            return video, self._beside(self.path, item_id, AUDIO_BESIDE)
+            return video, same_stem(self.path, item_id, AUDIO_BESIDE)
         if item_id not in self.rows:
             raise AvbenchError(f"item {item_id}: no row with sample_id {item_id} in the manifest")
         video, audio = self.rows[item_id]
-        if not video.is_file():
-            raise InputError(video, f"video of item {item_id} does not exist")
-        if audio is not None and not audio.is_file():
-            raise InputError(audio, f"audio of item {item_id} does not exist")
-        return video, audio if audio is not None else self._beside(video.parent, video.stem, AUDIO_BESIDE)
+        return video, audio if audio is not None else same_stem(video.parent, video.stem, AUDIO_BESIDE)
 
     def generate(self, item: BenchmarkItem, out_dir: Path) -> GeneratedSample:
         from ..scoring.inputs import spec_problems
 
         video, audio = self._match(item.item_id)
+        for kind, file in (("video", video), ("audio", audio)):
+            problem = None if file is None else entry_problem(file)
+            if problem is not None:
+                raise InputError(file, f"{kind} file of item {item.item_id} {problem}")
         problems = spec_problems(probe(video), self.spec) if self.check else []
         if problems:
             raise InputError(video, "; ".join(problems) + " (declare the videos' own properties with "

@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from avbench.metrics.av_align.metric import AVAlign
-    from avbench.metrics.av_align.report import run_record, write_csv, write_json
+    from avbench.metrics.av_align.report import ClipFailure, run_record, write_csv, write_json
     from avbench.metrics.errors import AvbenchError
     from avbench.metrics.media import pair_videos
     from avbench.metrics.metric import MapContext
@@ -123,10 +123,13 @@ def run(args: argparse.Namespace) -> int:
     pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
     if not pairs:
         raise AvbenchError("no video files found")
-    samples = [pair.to_sample() for pair in pairs]
+    unusable = [ClipFailure(p.sample_id, str(p.video), "" if p.audio is None else str(p.audio), p.problem)
+                for p in pairs if p.problem is not None]
+    samples = [pair.to_sample() for pair in pairs if pair.problem is None]
     metric = AVAlign(args.preset, fps=args.fps, time_axis=args.time_axis, strict=args.strict, seed=args.seed)
     mapped = metric.map(samples, MapContext(workers=args.workers, use_cache=not args.no_cache, progress=not args.quiet))
     results, failures = score_mapped(metric, samples, mapped)
+    failures = unusable + failures
     summary = metric.compute()
     offsets = None
     if args.estimate_offset:

@@ -34,13 +34,19 @@ def write_plots(tables: list[Table], runs: list[Run], out: Path) -> list[str]:
     return written
 
 
-def write_report(run_dirs: list[str | Path], out: str | Path, formats: list[str] | None = None,
-                 plots: bool = True) -> list[Path]:
-    """Write the requested table formats (default all) and the plots; returns the files written."""
+def report_formats(formats: list[str] | None) -> list[str]:
+    """`formats` (default: all of FORMATS); an unknown one is an AvbenchError naming the choices."""
     formats = formats or list(FORMATS)
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise AvbenchError(f"unknown report format(s) {', '.join(sorted(unknown))}; choose from {', '.join(FORMATS)}")
+    return formats
+
+
+def write_report(run_dirs: list[str | Path], out: str | Path, formats: list[str] | None = None,
+                 plots: bool = True) -> list[Path]:
+    """Write the requested table formats (default all) and the plots; returns the files written."""
+    formats = report_formats(formats)
     runs = load_runs(run_dirs)
     if not runs:
         raise AvbenchError("no run directories given")

@@ -8,6 +8,7 @@ count, size, duration) met. A failing item is recorded with its reason and the r
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,7 +17,7 @@ import av
 
 from avbench.metrics.errors import InputError
 from avbench.metrics.fileio import sha256_file
-from avbench.metrics.media import MediaInfo, parse_manifest
+from avbench.metrics.media import MediaInfo, entry_problem, parse_manifest
 from avbench.metrics.media import probe as probe_file
 from avbench.metrics.media.errors import describe
 from avbench.metrics.media.probe_cache import probe_cached
@@ -150,9 +151,10 @@ def check_media(video: Path, audio: Path | None, spec: OutputSpec, decode: bool 
     audio; `decode`: every frame decodes. With the files' content `hashes`, probes come from the cache."""
     check = MediaCheck()
     for kind, file in (("video", video), ("audio", audio)):
-        if file is not None and not file.is_file():
+        problem = None if file is None else entry_problem(file)
+        if problem is not None:
             check.stage = "inputs"
-            check.problems.append(f"missing: {file}: {kind} file does not exist")
+            check.problems.append(f"missing: {file}: {kind} file {problem}")
             return check
 
     def probe(path: Path) -> MediaInfo:
@@ -208,7 +210,8 @@ def audio_rate(path: Path, probe: Callable[[Path], MediaInfo]) -> int:
 def _check_pair(video: Path, audio: Path | None, root: Path, spec: OutputSpec, decode: bool, found: Inputs,
                 sample_id: str) -> Failure | None:
     for kind, file in (("video", video), ("audio", audio)):
-        if file is not None and not file.resolve().is_relative_to(root):
+        # realpath, unlike resolve(), takes a symbolic link loop (check_media then names it)
+        if file is not None and not Path(os.path.realpath(file)).is_relative_to(root):
             return Failure(sample_id, "inputs", f"{file}: {kind} path is outside the run root {root}")
     hashes = {f: sha256_file(f) for f in (video, audio) if f is not None and f.is_file()}
     check = check_media(video, audio, spec, decode, hashes=hashes)

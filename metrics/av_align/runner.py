@@ -24,7 +24,7 @@ import numpy as np
 from ..cache import ArrayCache, cache_key, writable
 from ..errors import AvbenchError, InputError
 from ..fileio import cache_root as default_cache_root
-from ..media import AUDIO_FILE_EXTENSIONS, decode_audio_track, frame_timestamps, probe, pyav_frames
+from ..media import AUDIO_FILE_EXTENSIONS, decode_audio_track, entry_problem, frame_timestamps, probe, pyav_frames
 from ..media.audio import missing_audio_data
 from ..media.errors import describe
 from ..metric import Sample
@@ -194,10 +194,12 @@ def _caches(root: str | Path | None, use_cache: bool) -> tuple[ArrayCache, Array
 def checked(sample: Sample) -> Sample:
     """`sample` with the content hashes of its files; InputError when a file is missing."""
     video = sample.require_video()
-    if not video.is_file():
-        raise InputError(video, "video file does not exist")
-    if sample.audio is not None and not sample.audio.is_file():
-        raise InputError(sample.audio, f"audio file for {video} does not exist")
+    problem = entry_problem(video)
+    if problem is not None:
+        raise InputError(video, f"video file {problem}")
+    problem = None if sample.audio is None else entry_problem(sample.audio)
+    if problem is not None:
+        raise InputError(sample.audio, f"audio file for {video} {problem}")
     return sample.with_hashes()
 
 

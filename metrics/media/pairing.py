@@ -11,11 +11,12 @@ file, its stem.
 """
 from __future__ import annotations
 
-import csv
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
+from ..csv_files import read_csv
 from ..errors import InputError
 from ..metric import Sample
 
@@ -28,7 +29,9 @@ MANIFEST_COLUMNS = ("sample_id", "video_path", "audio_path")
 
 @dataclass(frozen=True)
 class AVPair:
-    """One clip to score. `audio` None = the video's own audio track."""
+    """One clip to score. `audio` None = the video's own audio track. `problem`: why the clip
+    cannot be scored, found while listing a folder ("x.mp4: video file is a folder"); a
+    front end records it as the clip's failure instead of scoring it."""
 
     sample_id: str
     video: Path
@@ -36,18 +39,36 @@ class AVPair:
     source: str  # "manifest", "audio-dir", "beside" or "track"
     text: str | None = None
     label: str | None = None
+    problem: str | None = None
 
     def to_sample(self) -> Sample:
         """This clip as the `Sample` a metric scores, named by `sample_id`."""
         return Sample(self.sample_id, self.video, self.audio, self.label, self.text)
 
 
-def find_videos(paths: Iterable[str | Path]) -> list[Path]:
-    """Video files named by `paths`: files as given, folders searched recursively (sorted)."""
+def entry_problem(path: Path) -> str | None:
+    """How the entry `path` fails to be a readable file, said of it ("is a broken symbolic link
+    (...)", "is a folder", "is not a regular file", "does not exist"), or None for a regular
+    file or a link to one."""
+    if path.is_file():
+        return None
+    if path.is_symlink() and not path.exists():
+        return f"is a broken symbolic link (its target {os.readlink(path)} cannot be reached)"
+    if path.is_dir():
+        return "is a folder"
+    return "is not a regular file" if path.exists() else "does not exist"
+
+
+def video_entries(paths: Iterable[str | Path]) -> list[Path]:
+    """What `paths` name as videos: files as given; under folders (searched recursively, sorted),
+    every entry with a video extension, whatever it is (see `entry_problem`)."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS))
+            try:
+                found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in VIDEO_EXTENSIONS))
+            except OSError as exc:  # a subfolder that cannot be read, or vanishes while listed
+                raise InputError(exc.filename or p, f"cannot list the folder ({exc.strerror or exc})") from None
         elif p.exists():
             found.append(p)
         else:
@@ -55,20 +76,19 @@ def find_videos(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def list_media(folder: str | Path) -> tuple[list[Path], list[Path]]:
-    """Video files and audio files (wav/flac/ogg/mp3) under `folder`, recursive, sorted by path."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(folder, "no such folder")
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    return ([p for p in files if p.suffix.lower() in VIDEO_EXTENSIONS],
-            [p for p in files if p.suffix.lower() in AUDIO_FILE_EXTENSIONS])
+def find_videos(paths: Iterable[str | Path]) -> list[Path]:
+    """Video files named by `paths`: files as given, folders searched recursively (sorted); an
+    entry that is no readable file (`entry_problem`) is left out."""
+    return [p for p in video_entries(paths) if entry_problem(p) is None]
 
 
-def _same_stem(folder: Path, stem: str, extensions: tuple[str, ...]) -> Path | None:
+def same_stem(folder: Path, stem: str, extensions: tuple[str, ...]) -> Path | None:
+    """`<folder>/<stem><ext>` for the first of `extensions` (lower or upper case) that is there,
+    readable or not: a broken link named like the audio is reported (`entry_problem`), not
+    passed over for another file."""
     for ext in extensions:
         for candidate in (folder / f"{stem}{ext}", folder / f"{stem}{ext.upper()}"):
-            if candidate.is_file():
+            if os.path.lexists(candidate):
                 return candidate
     return None
 
@@ -86,41 +106,34 @@ def parse_manifest(path: str | Path) -> tuple[list[AVPair], list[ManifestProblem
     """Rows `sample_id, video_path, audio_path[, text, label]` as pairs, and the rows that cannot
     be used. Relative paths are resolved against the manifest's folder; an empty audio_path
     means the video's own track. Every row of a sample id listed more than once is a problem
-    (which one was meant is unknown). An unreadable file or missing column is an InputError."""
+    (which one was meant is unknown), and so is a row with more fields than the header. An
+    unreadable file, a missing column or no row at all is an InputError."""
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(path, f"manifest lacks column(s) {', '.join(missing)}")
-            rows = list(reader)
-    except OSError as exc:
-        raise InputError(path, f"cannot read manifest ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "manifest is not UTF-8 text") from None
+    rows = read_csv(path, "manifest").rows(MANIFEST_COLUMNS, nonempty=True, misfits=True)
     lines: dict[str, list[int]] = {}
-    for line, row in enumerate(rows, start=2):
-        lines.setdefault((row.get("sample_id") or "").strip(), []).append(line)
+    for row in rows:
+        lines.setdefault(row.values["sample_id"].strip(), []).append(row.line)
     pairs, problems = [], []
-    for line, row in enumerate(rows, start=2):
-        sample_id = (row.get("sample_id") or "").strip()
-        if not sample_id or not (row.get("video_path") or "").strip():
-            problems.append(ManifestProblem(sample_id or None, line, f"line {line}: empty sample_id or video_path"))
+    for row in rows:
+        sample_id, video = row.values["sample_id"].strip(), row.values["video_path"].strip()
+        misfit = row.misfit()
+        if misfit:
+            problems.append(ManifestProblem(sample_id or None, row.line, misfit))
+            continue
+        if not sample_id or not video:
+            problems.append(ManifestProblem(sample_id or None, row.line, f"line {row.line}: empty sample_id or video_path"))
             continue
         if len(lines[sample_id]) > 1:
             repeat = lines[sample_id][1]  # where a reader going down the file meets the duplicate
             others = [n for n in lines[sample_id] if n != repeat]
-            problems.append(ManifestProblem(sample_id, line, f"line {repeat}: duplicate sample_id {sample_id!r} "
+            problems.append(ManifestProblem(sample_id, row.line, f"line {repeat}: duplicate sample_id {sample_id!r} "
                                             f"(also on line {', '.join(map(str, others))})"))
             continue
-        audio = (row.get("audio_path") or "").strip()
+        audio = row.values["audio_path"].strip()
         pairs.append(AVPair(
-            sample_id=sample_id,
-            video=path.parent / row["video_path"].strip(),
-            audio=path.parent / audio if audio else None,
+            sample_id=sample_id, video=path.parent / video, audio=path.parent / audio if audio else None,
             source="manifest" if audio else "track",
-            text=(row.get("text") or None), label=(row.get("label") or None),
+            text=row.values.get("text") or None, label=row.values.get("label") or None,
         ))
     return pairs, problems
 
@@ -134,31 +147,34 @@ def read_manifest(path: str | Path) -> list[AVPair]:
 
 
 def pair_video(video: Path, audio_dir: Path | None = None) -> AVPair:
-    """The pair of one video by the stem rules (no manifest)."""
+    """The pair of one video by the stem rules (no manifest), with its `problem` when the video
+    or the audio found for it is no readable file."""
     audio_exts = BESIDE_EXTENSIONS + tuple(e for e in AUDIO_CONTAINER_EXTENSIONS if e not in BESIDE_EXTENSIONS)
-    if audio_dir is not None:
-        found = _same_stem(audio_dir, video.stem, audio_exts)
-        if found is not None:
-            return AVPair(video.stem, video, found, "audio-dir")
-    found = _same_stem(video.parent, video.stem, BESIDE_EXTENSIONS)
-    if found is not None:
-        return AVPair(video.stem, video, found, "beside")
-    return AVPair(video.stem, video, None, "track")
+    pair = AVPair(video.stem, video, None, "track")
+    if audio_dir is not None and (found := same_stem(audio_dir, video.stem, audio_exts)) is not None:
+        pair = AVPair(video.stem, video, found, "audio-dir")
+    elif (found := same_stem(video.parent, video.stem, BESIDE_EXTENSIONS)) is not None:
+        pair = AVPair(video.stem, video, found, "beside")
+    problems = [f"{file}: {kind} file {problem}" for kind, file in (("video", pair.video), ("audio", pair.audio))
+                if file is not None and (problem := entry_problem(file)) is not None]
+    return replace(pair, problem="; ".join(problems) or None)
 
 
 def pair_videos(paths: Iterable[str | Path] = (), audio_dir: str | Path | None = None,
                 manifest: str | Path | None = None) -> list[AVPair]:
-    """All clips to score: manifest rows first, then videos found under `paths` that the
+    """All clips to score: manifest rows first, then what `paths` name as videos that the
     manifest does not list, paired by the stem rules. A video found in a folder is named by its
-    path under that folder without the extension, so same-stem files in subfolders stay apart."""
+    path under that folder without the extension, so same-stem files in subfolders stay apart.
+    An entry named like a video that is no readable file (a broken link, a folder `x.mp4`) is
+    a pair with its `problem`, so that every front end reports it."""
     audio_dir = Path(audio_dir) if audio_dir is not None else None
     if audio_dir is not None and not audio_dir.is_dir():
         raise InputError(audio_dir, "audio folder does not exist")
     pairs = read_manifest(manifest) if manifest is not None else []
-    listed = {p.video.resolve() for p in pairs}
+    listed = {os.path.realpath(p.video) for p in pairs}  # realpath, unlike resolve(), takes a link loop
     for root in map(Path, paths):
-        for video in find_videos([root]):
-            if video.resolve() not in listed:
+        for video in video_entries([root]):
+            if os.path.realpath(video) not in listed:
                 pair = pair_video(video, audio_dir)
                 if root.is_dir():
                     pair = replace(pair, sample_id=video.relative_to(root).with_suffix("").as_posix())

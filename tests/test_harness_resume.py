@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,8 @@ def test_avbench_run_killed_at_random_moments_then_rerun(inputs, tmp_path):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while proc.poll() is None and _files(out, cache) < at:
             time.sleep(0.002)
-        os.killpg(proc.pid, signal.SIGKILL)
+        with suppress(ProcessLookupError):  # it may have finished a moment before
+            os.killpg(proc.pid, signal.SIGKILL)
         killed += proc.wait() == -signal.SIGKILL
         done = run_cli(_run_args(config, out), env={"AVBENCH_CACHE": str(cache)})
         assert done.returncode == 0, done.stderr

@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .catalogue import canonical, make_metric, metric_class, metric_of_preset, options_by_metric
 from .errors import AvbenchError, InputError
-from .media import AUDIO_FILE_EXTENSIONS, find_videos, pair_video
+from .media import AUDIO_FILE_EXTENSIONS, pair_video
+from .media.pairing import video_entries
 from .cache import cache_key
 from .metric import Features, MapContext, MapResult, Metric, MetricResult, Sample
 
@@ -151,7 +152,7 @@ def folder_samples(folder: str | Path, labels: Mapping[str, str] | None = None,
         raise InputError(folder, "no such folder")
     labels, texts = labels or {}, texts or {}
     samples: dict[str, Sample] = {}
-    for video in find_videos([folder]):
+    for video in video_entries([folder]):  # an unusable entry (a broken link, a folder) fails as its sample
         pair = pair_video(video)
         sample_id = video.relative_to(folder).with_suffix("").as_posix()
         samples[sample_id] = Sample(sample_id, video, pair.audio, labels.get(sample_id, labels.get(video.stem)),

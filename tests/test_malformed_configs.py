@@ -309,6 +309,24 @@ def _(tmp_path):
     assert results["metrics"]["av_align"]["value"] == pytest.approx(expected_score(videos), rel=1e-9)
 
 
+@case("score-files folder: a broken link and a folder named like videos", "manifest", ERROR)
+def _(tmp_path):
+    videos = clips(tmp_path / "clips")
+    (tmp_path / "clips" / "x.mp4").symlink_to(tmp_path / "gone.mp4")
+    (tmp_path / "clips" / "y.mp4").mkdir()
+    out = tmp_path / "scores.json"
+    done = avbench("score-files", str(tmp_path / "clips"), "--metrics", "av_align", "--json", str(out), "--quiet")
+    assert_no_traceback(done)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(out.read_text())
+    errors = {f["sample_id"]: f["error"] for f in record["failures"]}
+    assert sorted(errors) == ["x", "y"]
+    assert_clear_record(errors["x"], str(tmp_path / "clips" / "x.mp4"), "broken symbolic link", "gone.mp4")
+    assert_clear_record(errors["y"], str(tmp_path / "clips" / "y.mp4"), "video file is a folder")
+    assert record["results"]["av_align"]["n"] == 2
+    assert record["results"]["av_align"]["value"] == pytest.approx(expected_score(videos), rel=1e-9)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_malformed_config_or_manifest(case: Case, tmp_path: Path) -> None:
     CHECKS[case.name](tmp_path)

@@ -67,6 +67,10 @@ def test_fps_override_scores_a_container_without_frame_rate(bad_folder):
     assert not mapped.failures
     result = metric.clip_result(mapped.features[samples[0].sample_id])
     assert result.fps == 24.0 and result.n_frames == 12
+    # its flow now cached, the clip without the override is refused in the same line as uncached
+    again = AVAlign("tempotokens-2025").map(samples, MapContext(workers=1, progress=False))
+    (message,) = again.failures.values()
+    assert EXPECTED["zero_fps.mp4"] in message and "pass --fps" in message
 
 
 def test_cli_records_failures_and_exits_zero_when_any_clip_scored(bad_folder, tmp_path, capsys):

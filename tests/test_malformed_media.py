@@ -153,7 +153,7 @@ def missing_wav(good, tmp):
 
 def folder_as_audio(good, tmp):
     (tmp / "sounds.wav").mkdir()
-    return Setup(good[0], tmp / "sounds.wav", "sounds.wav", "does not exist")
+    return Setup(good[0], tmp / "sounds.wav", "sounds.wav", "is a folder")
 
 
 def header_claims_more_data(good, tmp):

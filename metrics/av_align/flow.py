@@ -101,7 +101,7 @@ class VideoFlow:
 def check_fps(path: str | Path, fps: float) -> float:
     """The container fps as a float, or an InputError when it cannot define a time axis."""
     if fps is None or not math.isfinite(fps) or fps <= 0:
-        raise InputError(path, f"container reports fps {fps!r}; pass --fps to set the frame rate")
+        raise InputError(path, f"container reports no frame rate (fps {fps!r}); pass --fps to set it")
     return float(fps)
 
 

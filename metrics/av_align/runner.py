@@ -90,8 +90,9 @@ def clip_waveform(sample: Sample, preset: AVAlignPreset) -> np.ndarray:
                                  "video has no audio track") from None
             raise
         return conform_waveform(samples, rate, preset.onset)
-    if not sample.audio.is_file():
-        raise InputError(sample.audio, "audio file does not exist")
+    problem = entry_problem(sample.audio)
+    if problem is not None:
+        raise InputError(sample.audio, f"audio file {problem}")
     if sample.audio.suffix.lower() in AUDIO_FILE_EXTENSIONS:
         return load_audio(sample.audio, preset.onset)
     samples, rate = decode_audio_track(sample.audio)
@@ -132,7 +133,7 @@ def clip_flow(video: Path, preset: AVAlignPreset, fps: float | None) -> dict[str
         raise InputError(video, "the file has no video stream")
     states_fps = bool(info.fps and info.fps > 0)
     if fps is None and not states_fps:
-        raise InputError(video, "container reports no frame rate (fps 0 or missing); pass --fps to set it")
+        check_fps(video, info.fps)  # refused in the same line as when the flow comes from the cache
     try:
         container_fps, frames = opencv_frames(video)
         decoder = "opencv"

@@ -6,7 +6,10 @@
   every frame: listed once, inside the run root, present, decodable, of the expected fps,
   frame count, size and duration, with audio;
 - run directory (`RUN_DIR`): results.json against the shipped JSON Schema, its config hash
-  against config.yaml, and every aggregate recomputed from samples.parquet and states/.
+  against config.yaml, every aggregate recomputed from samples.parquet and states/, and then
+  results.json and samples.parquet written again from the run's other files (`finalize`, as
+  `score` and `merge` write them) and compared field by field: per-class means, every metric
+  record, flags, seeds, the benchmark and model sections, the run id, each sample's label.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from avbench.metrics.scoring import Failure
 
 from . import run_dir as rd
 from .definition import Benchmark, OutputSpec
+from .run_audit import read_run, rewrite_problems
 from .scoring.inputs import check_media, collect
 from .scoring.pipeline import config_hash, load_metric
 
@@ -85,12 +89,10 @@ def validate_run(path: str | Path) -> list[str]:
     if problems:
         return problems
     try:
-        config = rd.read_config(run)
-        samples = rd.read_samples(run)
-        manifest = rd.read_manifest(run)
-        rd.read_failures(run)
+        files = read_run(run)
     except InputError as exc:
         return [str(exc)]
+    config, manifest, samples = files.config, files.manifest, files.samples
     if config_hash(config) != results["config_hash"]:
         problems.append("config.yaml does not hash to results.json's config_hash")
     counts = results["counts"]
@@ -101,7 +103,7 @@ def validate_run(path: str | Path) -> list[str]:
     if counts["failed"] and results["flags"]["reportable"]:
         problems.append("flags: reportable although samples failed")
     problems += _recompute(run, config, results, samples)
-    return problems
+    return problems or rewrite_problems(run, results, files)
 
 
 def _recompute(run: Path, config: dict[str, Any], results: dict[str, Any], samples: list[dict[str, Any]]) -> list[str]:

@@ -61,7 +61,7 @@ def parse_checksums(text: str) -> dict[str, str]:
         if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest) or not name:
             raise AvbenchError(f"CHECKSUMS line {number}: expected '<sha256>  <member>'")
         if name in out:
-            raise AvbenchError(f"CHECKSUMS line {number}: {name} listed twice")
+            raise AvbenchError(f"CHECKSUMS line {number}: {name!r} listed twice")
         out[name] = digest
     return out
 

@@ -7,7 +7,9 @@ from a run's results.json.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,8 @@ def _date(v: Any) -> str:
 
 def _positive(kind: type) -> Any:
     def check(v: Any) -> int | float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)) or v <= 0:
+        if (isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int))
+                or not math.isfinite(v) or v <= 0):
             raise ValueError(f"must be a positive {'integer' if kind is int else 'number'}")
         return v
     return check
@@ -56,7 +59,7 @@ def _positive(kind: type) -> Any:
 
 def _resolution(v: Any) -> str:
     text = _text(v)
-    if not re.match(r"^\d+x\d+$", text):
+    if not re.match(r"^[1-9]\d*x[1-9]\d*$", text):
         raise ValueError("must be WIDTHxHEIGHT in pixels, e.g. 384x384")
     return text
 
@@ -86,7 +89,8 @@ def validate_card(data: Any, source: str | Path) -> dict[str, Any]:
         raise InputError(source, "a model card must be a YAML mapping of fields (name: ..., link: ...)")
     unknown = sorted(set(map(str, data)) - set(FIELDS))
     if unknown:
-        raise InputError(source, f"unknown model card field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}")
+        shown = (name if name.isprintable() else repr(name) for name in unknown)  # one line, whatever the names
+        raise InputError(source, f"unknown model card field(s) {', '.join(shown)}; known: {', '.join(FIELDS)}")
     if data.get("name") in (None, ""):
         raise InputError(source, "the model card has no name (field `name` is required)")
     card = {}
@@ -96,7 +100,7 @@ def validate_card(data: Any, source: str | Path) -> dict[str, Any]:
         try:
             card[key] = FIELDS[key][1](value)
         except ValueError as exc:
-            raise InputError(source, f"model card field {key}: {exc} (got {value!r})") from None
+            raise InputError(source, f"model card field {key}: {exc} (got {reprlib.repr(value)})") from None
     return card
 
 

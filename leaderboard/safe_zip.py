@@ -1,8 +1,9 @@
 """Reading an untrusted zip: every member checked before any byte is written, then extracted
 only into a folder we created, as plain files.
 
-Refused: absolute paths, `..`, backslashes or empty path parts, duplicate names (also names that
-differ only in case), symlinks and every other non-regular member (the Unix mode in
+Refused: absolute paths, `..`, backslashes, control characters, empty or over-long path parts,
+duplicate names (also names that differ only in case), a name that is both a file and a folder
+(`a` and `a/b`), symlinks and every other non-regular member (the Unix mode in
 `external_attr`), encrypted members, more members than `max_members`, a member larger than its
 limit, a total above `max_total_bytes`, and a compression ratio above `max_ratio` (zip bombs).
 Sizes are enforced again while copying, so a header that lies about its size gains nothing.
@@ -17,6 +18,7 @@ from pathlib import Path
 from avbench.metrics.errors import InputError
 
 _CHUNK = 1 << 20
+_NAME_MAX = 255  # bytes in one path part (Linux, macOS and Windows file systems)
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,10 @@ class Limits:
 
 def _check_name(name: str) -> str | None:
     """Why `name` is not a safe relative member path (None: it is)."""
-    if not name or "\x00" in name:
-        return "an empty or NUL-containing name"
+    if not name:
+        return "an empty name"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "a control character in its name"
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         return "an absolute path"
     if "\\" in name:
@@ -44,6 +48,8 @@ def _check_name(name: str) -> str | None:
         return "a '..' path part (path traversal)"
     if any(p in ("", ".") for p in parts):
         return "an empty or '.' path part"
+    if any(len(p.encode("utf-8", "surrogatepass")) > _NAME_MAX for p in parts):
+        return f"a path part longer than {_NAME_MAX} bytes"
     return None
 
 
@@ -65,6 +71,8 @@ def check_members(zf: zipfile.ZipFile, source: str, limits: Limits) -> list[zipf
     if len(infos) > limits.max_members:
         raise InputError(source, f"{len(infos)} members, more than the limit of {limits.max_members}")
     seen: set[str] = set()
+    files_seen: dict[str, str] = {}  # casefolded name -> name, of the file members
+    folders: set[str] = set()  # casefolded: directory members and the folders every member lies in
     total = 0
     files = []
     for info in infos:
@@ -75,8 +83,18 @@ def check_members(zf: zipfile.ZipFile, source: str, limits: Limits) -> list[zipf
         if name.casefold() in seen:
             raise InputError(source, f"member {name!r} appears twice")
         seen.add(name.casefold())
+        parts = name.rstrip("/").casefold().split("/")
+        here, parents = "/".join(parts), ["/".join(parts[:k]) for k in range(1, len(parts))]
+        clash = next((files_seen[p] for p in parents if p in files_seen), None)
+        if clash is None and (here in files_seen if info.is_dir() else here in folders):
+            clash = name.rstrip("/")
+        if clash is not None:  # extracting both would fail half-way (a file where a folder must go)
+            raise InputError(source, f"member {name!r} is refused: {clash!r} is both a file and a folder in the archive")
+        folders.update(parents)
         if info.is_dir():
+            folders.add(here)
             continue
+        files_seen[here] = name
         limit = limits.max_media_bytes if name.startswith(limits.media_prefix) else limits.max_member_bytes
         if info.file_size > limit:
             raise InputError(source, f"member {name!r} is {info.file_size} bytes, over the limit of {limit}")
@@ -105,15 +123,17 @@ def safe_extract(archive: str | Path, dest: Path, limits: Limits = Limits()) -> 
             target = (root / info.filename).resolve()
             if root not in target.parents:
                 raise InputError(source, f"member {info.filename!r} would land outside the extraction folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
             written = 0
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "xb") as dst:
                     for chunk in iter(lambda: src.read(_CHUNK), b""):
                         written += len(chunk)
                         if written > info.file_size:
                             raise InputError(source, f"member {info.filename!r} holds more bytes than its header says")
                         dst.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # bad CRC, truncated data
+            except (zipfile.BadZipFile, EOFError) as exc:  # bad CRC, truncated data
                 raise InputError(source, f"member {info.filename!r} cannot be read ({exc})") from None
+            except OSError as exc:  # strerror only: the message must not name our temporary folder
+                raise InputError(source, f"member {info.filename!r} cannot be written ({exc.strerror})") from None
     return [info.filename for info in files]

@@ -3,17 +3,28 @@
 Checks, in order; the first failure rejects the bundle with one reason (`SubmissionRejected`):
 1. the archive reads safely (`safe_zip`) and holds exactly the bundle's members;
 2. CHECKSUMS lists every member with its sha256;
-3. results.json passes the JSON Schema; the model card is valid;
+3. results.json passes the JSON Schema; the model card is valid; config.yaml, manifest.csv,
+   failures.csv and samples.parquet have the shape avbench writes (`run_audit.read_run`);
 4. the benchmark is one of ours at the same version and items (our definition, not the bundle's
    claim), and every one of its items was scored (manifest and every per-sample metric);
 5. every metric was computed by its current preset version in our registry;
 6. `reportable` (only our own runs, trust `reference`, may enter non-reportable);
-7. `validate_run`: config hash, counts, and every aggregate and CI recomputed from
-   samples.parquet and states/;
-8. metrics with a reference set (FVD, FID, KID, FAD) recomputed from the submitted states against
+7. `validate_run`: config hash, counts, every aggregate and CI recomputed from samples.parquet and
+   states/, and results.json written again from the run's files and compared field by field
+   (per-class means, metric records, flags, seeds, run id, sample labels);
+8. our definition against what the bundle says of it (`claims`): config.yaml's benchmark record,
+   each sample's label and caption, the counts, and the model card's output spec against the
+   scored videos;
+9. metrics with a reference set (FVD, FID, KID, FAD) recomputed from the submitted states against
    OUR reference state of the benchmark, never the bundle's own `*.reference.npz`;
-9. with media: each file's sha256 against manifest.csv, and the per-sample metrics that run on
+10. with media: each file's sha256 against manifest.csv, and the per-sample metrics that run on
    CPU (AV-Align) re-scored from the media and compared per sample.
+
+What reaches the store is only what these checks established: the scores (recomputed), our
+benchmark's name and version, the counts of a complete run, the flags (recomputed), the model
+card (checked against the videos where it describes them) and, as the suite version, the avbench
+that verified the bundle; results.json's provenance (the submitter's machine and library
+versions) stays in the stored bundle, unshown.
 
 Nothing in a bundle is executed or unpickled: states load with `np.load(allow_pickle=False)`,
 samples with pyarrow, YAML with `yaml.safe_load`.
@@ -31,9 +42,11 @@ from typing import Any
 
 from avbench.benchmark import run_dir as rd
 from avbench.benchmark.report.runs import scores_from_results
+from avbench.benchmark.run_audit import RunFiles, read_run
 from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.fileio import sha256_file
 
+from . import claims
 from .bundle import CHECKSUMS, MEDIA, MODEL_CARD, RUN_FILES, media_names, parse_checksums
 from .model_card import read_card
 from .names import slug
@@ -45,9 +58,11 @@ FRECHET_RTOL = 1e-6  # same states, same reference: only BLAS summation order ma
 
 
 class SubmissionRejected(AvbenchError):
-    """A bundle failed verification; the message is the one reason."""
+    """A bundle failed verification; the message is the one reason, on one line whatever the
+    bundle holds (control characters of the names and values it quotes are shown escaped)."""
 
     def __init__(self, reason: str):
+        reason = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in reason)
         super().__init__(f"bundle rejected: {reason}")
         self.reason = reason
 
@@ -77,6 +92,7 @@ class Verified:
     results: dict[str, Any]
     card: dict[str, Any]
     bundle_sha256: str
+    counts: dict[str, int] = field(default_factory=dict)  # of our benchmark, see `claims.counts`
     rescored: list[str] = field(default_factory=list)
     unverified: dict[str, str] = field(default_factory=dict)  # metric -> why not recomputed
     our_references: dict[str, str] = field(default_factory=dict)  # metric -> our reference state sha256
@@ -112,7 +128,7 @@ def _check_checksums(folder: Path, names: list[str]) -> dict[str, str]:
     for name in sorted(members - listed.keys()):
         raise SubmissionRejected(f"CHECKSUMS does not list {name}")
     for name in sorted(listed.keys() - members):
-        raise SubmissionRejected(f"CHECKSUMS lists {name}, which the bundle lacks")
+        raise SubmissionRejected(f"CHECKSUMS lists {name!r}, which the bundle lacks")
     for name in sorted(members):
         actual = sha256_file(folder / name)
         if actual != listed[name]:
@@ -126,12 +142,17 @@ def our_benchmark_name(bundle_name: str) -> str:
     return PREFIX + bundle_name.split("-", 1)[1] if bundle_name.startswith("synthetic-") else bundle_name
 
 
-def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptions):
-    from avbench.benchmark.definition import load_benchmark
+def _check_benchmark(folder: Path, results: dict[str, Any], files: RunFiles, options: SubmitOptions):
+    from avbench.benchmark.definition import benchmark_names, load_benchmark
 
     claimed = results["benchmark"]
+    name = options.benchmark or our_benchmark_name(claimed["name"])
+    if options.benchmark is None and name not in benchmark_names():
+        # the bundle's word never names a file to read or a benchmark to generate: ours are listed
+        raise SubmissionRejected(f"results.json names benchmark {claimed['name']!r}, not one of ours "
+                                 f"({', '.join(benchmark_names())}); check it against its definition with --benchmark")
     try:
-        ours = load_benchmark(options.benchmark or our_benchmark_name(claimed["name"]), data_root=options.data_root)
+        ours = load_benchmark(name, data_root=options.data_root)
     except AvbenchError as exc:
         raise SubmissionRejected(f"benchmark {claimed['name']} is not one we can check against ({exc})") from None
     if ours.name != claimed["name"]:
@@ -146,11 +167,7 @@ def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptio
     if results["counts"]["expected"] != len(items):
         raise SubmissionRejected(f"results.json expects {results['counts']['expected']} samples; "
                                  f"{ours.id} has {len(items)} items")
-    try:
-        manifest = rd.read_manifest(folder)
-        samples = rd.read_samples(folder)
-    except InputError as exc:
-        raise SubmissionRejected(_member(folder, exc)) from None
+    manifest, samples = files.manifest, files.samples
     ids = [r["sample_id"] for r in manifest]
     if len(set(ids)) != len(ids):
         raise SubmissionRejected("manifest.csv lists a sample twice")
@@ -172,29 +189,23 @@ def _check_benchmark(folder: Path, results: dict[str, Any], options: SubmitOptio
     return ours, manifest, samples
 
 
-def _metrics(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
+def _metrics(results: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """Our metric objects for the bundle's metrics (without the bundle's runtime options: no file
     path of a submission is ever opened), with every version checked against ours."""
     from avbench.benchmark.scoring.pipeline import recorded_metric
 
-    try:
-        config = rd.read_config(folder)
-    except InputError as exc:
-        raise SubmissionRejected(_member(folder, exc)) from None
-    if not isinstance(config, dict):
-        raise SubmissionRejected("config.yaml is not a mapping")
     out = {}
     for name, record in results["metrics"].items():
-        spec = (config.get("metrics") or {}).get(name)
+        spec = config["metrics"].get(name)
         if spec is None:
             raise SubmissionRejected(f"{name}: in results.json but not in config.yaml")
         try:
-            metric = recorded_metric(name, spec.get("options") or {})
+            metric = recorded_metric(name, spec["options"])
         except AvbenchError as exc:
             raise SubmissionRejected(f"{name}: not a metric of this avbench ({exc})") from None
         ours = (metric.preset.name, metric.preset.version)
         for where, preset, version in (("results.json", record["preset"], record["version"]),
-                                       ("config.yaml", spec.get("preset"), spec.get("version"))):
+                                       ("config.yaml", spec["preset"], spec["version"])):
             if (preset, str(version)) != ours:
                 raise SubmissionRejected(f"{name}: {where} says preset {preset} version {version}; the current "
                                          f"version is {ours[0]} version {ours[1]}: rescore with this avbench")
@@ -306,9 +317,13 @@ def verify_extracted(bundle: Path, folder: Path, names: list[str], options: Subm
         card = read_card(folder / MODEL_CARD)
     except InputError as exc:
         raise SubmissionRejected(_member(folder, exc)) from None
+    try:
+        files = read_run(folder)
+    except InputError as exc:
+        raise SubmissionRejected(_member(folder, exc)) from None
     verified = Verified(results, card, sha256_file(bundle))
-    benchmark, manifest, samples = _check_benchmark(folder, results, options)
-    metrics = _metrics(folder, results)
+    benchmark, manifest, samples = _check_benchmark(folder, results, files, options)
+    metrics = _metrics(results, files.config)
     flags = results["flags"]
     if options.trust != "reference" and (not flags["reportable"] or benchmark.kind == "custom"):
         why = "; ".join(flags["reasons"]) or f"custom benchmark {benchmark.name}"
@@ -319,6 +334,12 @@ def verify_extracted(bundle: Path, folder: Path, names: list[str], options: Subm
     problems = validate_run(folder)
     if problems:
         raise SubmissionRejected(problems[0].replace(str(folder) + "/", ""))
+    problems = (claims.benchmark_problems(benchmark, files.config) + claims.item_problems(benchmark, manifest)
+                + claims.counts_problems(benchmark, results, manifest, files.failures)
+                + claims.card_problems(card, manifest))
+    if problems:
+        raise SubmissionRejected(problems[0])
+    verified.counts = claims.counts(benchmark, manifest)
     _check_references(folder, results, metrics, benchmark, options, verified)
     _check_media(folder, digests, manifest, samples, metrics, options, verified)
     if options.trust == "verified" and not verified.rescored:
@@ -332,6 +353,8 @@ def entry_id(model: str, benchmark: str, bundle_sha256: str) -> str:
 
 
 def make_entry(verified: Verified, trust: str) -> Entry:
+    from avbench.metrics.versions import library_versions
+
     results = verified.results
     notes = [] if results["flags"]["reportable"] else [f"not reportable: {r}" for r in results["flags"]["reasons"]]
     notes += [f"{m}: not recomputed against our reference statistics ({why})" for m, why in verified.unverified.items()]
@@ -340,9 +363,10 @@ def make_entry(verified: Verified, trust: str) -> Entry:
         trust=trust, model=verified.card, benchmark=results["benchmark"]["name"],
         scores=scores_from_results(results), source=f"bundle sha256:{verified.bundle_sha256}",
         benchmark_version=str(results["benchmark"]["version"]),
-        suite_version=results["provenance"].get("avbench_version"), reportable=bool(results["flags"]["reportable"]),
+        # the avbench that verified it (its preset versions are the bundle's), not the bundle's word
+        suite_version=library_versions()["avbench"], reportable=bool(results["flags"]["reportable"]),
         notes=tuple(notes), added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        extra={"run_id": results["run_id"], "config_hash": results["config_hash"], "counts": results["counts"],
+        extra={"run_id": results["run_id"], "config_hash": results["config_hash"], "counts": verified.counts,
                "rescored": verified.rescored, "unverified": sorted(verified.unverified),
                "reference_state_sha256": verified.our_references},
     )

@@ -5,7 +5,9 @@ packages add theirs through the `avbench.weights` entry-point group.
 
 Resolution order for a weight file: explicit path → `$AVBENCH_WEIGHTS/<file>` →
 `<cache>/weights/<file>` → download into the cache (unless offline: `offline=True` or
-`AVBENCH_OFFLINE=1`). A file is checked against its registered sha256 before it is loaded, and
+`AVBENCH_OFFLINE=1`). A file is checked against its registered sha256 before it is loaded (or,
+where none is published but the file's torch.hub name carries a hash prefix, `vggish-10086976.pth`,
+against that prefix, as torch.hub's `check_hash` does), and
 loading never unpickles code: safetensors, `torch.load(weights_only=True)` (numpy arrays
 allowed, as some canonical files hold them), `numpy.load(allow_pickle=False)`, or the tensors of a
 TorchScript archive read without running its code (`metrics.torchscript_archive`).
@@ -13,6 +15,7 @@ TorchScript archive read without running its code (`metrics.torchscript_archive`
 from __future__ import annotations
 
 import os
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -25,14 +28,18 @@ from .errors import WeightsError
 from .fileio import atomic_write, cache_root, sha256_file
 
 LOADERS = ("torch", "safetensors", "npz", "torchscript")
+# torch.hub's HASH_REGEX (torch/hub.py): a file named `name-<hex>.ext` has a sha256 starting with
+# <hex>. Kept here so that listing weights imports no torch; tests/test_weights_cli.py checks it is torch's.
+HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
 
 
 @dataclass(frozen=True)
 class WeightSpec:
     """One registered weight file.
 
-    `sha256` is None only where no published checksum exists; such a file is loaded with a
-    warning and its measured sha256 is what results record. `manual_download` is set when `url`
+    `sha256` is None only where no full checksum is published; such a file is checked against
+    the hash prefix of its torch.hub name where it has one (`hash_prefix`), and its measured
+    sha256 is what results record. `manual_download` is set when `url`
     is a web page rather than the file (e.g. a Google Drive folder): it says what to take from the
     page, and avbench never tries to download it itself.
     """
@@ -49,6 +56,20 @@ class WeightSpec:
     def __post_init__(self) -> None:
         if self.loader not in LOADERS:
             raise ValueError(f"weights {self.name}: loader must be one of {LOADERS}")
+
+    @property
+    def hash_prefix(self) -> str | None:
+        """The sha256 prefix in the file's torch.hub name (`vggish-10086976.pth`: "10086976"), or None."""
+        found = HASH_REGEX.search(Path(self.filename).name)
+        return found.group(1) or None if found else None
+
+    def checksum(self) -> str:
+        """What a file is checked against, in words: its sha256, its name's prefix, or nothing."""
+        if self.sha256 is not None:
+            return f"sha256 {self.sha256}"
+        if self.hash_prefix is not None:
+            return f"sha256 prefix {self.hash_prefix} (torch.hub name)"
+        return "none published"
 
 
 def _read_specs() -> dict[str, WeightSpec]:
@@ -140,13 +161,18 @@ def missing_message(spec: WeightSpec) -> str:
 
 
 def verify(spec: WeightSpec, path: str | Path) -> str:
-    """sha256 of `path`; raises WeightsError when it differs from the registered checksum."""
+    """sha256 of `path`; raises WeightsError when it differs from the registered checksum, or,
+    without one, does not start with the prefix of the torch.hub name."""
     digest = sha256_file(path)
-    if spec.sha256 is not None and digest != spec.sha256:
-        raise WeightsError(
-            f"{path}: sha256 {digest} does not match {spec.name!r} ({spec.sha256}); "
-            f"the file is corrupt or another version: re-download it from {spec.url}"
-        )
+    if spec.sha256 is not None:
+        wrong = None if digest == spec.sha256 else f"does not match {spec.name!r} ({spec.sha256})"
+    else:
+        prefix = spec.hash_prefix
+        wrong = None if prefix is None or digest.startswith(prefix) else (
+            f"does not start with {prefix}, the hash prefix of {spec.name!r}'s torch.hub name {spec.filename}")
+    if wrong:
+        raise WeightsError(f"{path}: sha256 {digest} {wrong}; the file is corrupt or another version: "
+                           f"re-download it from {spec.url}")
     return digest
 
 

@@ -1,11 +1,23 @@
 """Leaderboard test helpers: a store made of harness runs (a stand-in for `pack` + `submit`:
 the run's files, plus its media as `media/<sample_id>.<ext>`, copied into a bundle folder),
-and hand-made `reported` entries."""
+hand-made `reported` entries, and a packed bundle's members read, edited and written again
+(CHECKSUMS rewritten to match, as a tamperer would)."""
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import shutil
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+import pytest
 
 from avbench.benchmark import run_dir as rd
 from avbench.benchmark.report.runs import scores_from_results
@@ -46,3 +58,66 @@ def reported(entry_id: str, model: str, benchmark: str, values: dict[str, float]
     return Entry(entry_id=entry_id, trust="reported", model={"name": model}, benchmark=benchmark,
                  scores={m: Score(v, meta[m][0], title=meta[m][1]) for m, v in values.items()},
                  source="Yariv et al. 2023, arXiv:2309.16429v1, Table 1", notes=notes)
+
+
+def bundle_members(bundle: Path) -> dict[str, bytes]:
+    """Member name -> bytes of a bundle zip, in archive order."""
+    with zipfile.ZipFile(bundle) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def write_bundle(path: Path, members: dict[str, bytes], checksums: bool = True,
+                 infos: list[zipfile.ZipInfo] | None = None) -> Path:
+    """A bundle of `members` (CHECKSUMS recomputed unless `checksums` is False) plus raw `infos`."""
+    members = dict(members)
+    if checksums:
+        members["CHECKSUMS"] = "".join(f"{hashlib.sha256(members[n]).hexdigest()}  {n}\n"
+                                       for n in sorted(members) if n != "CHECKSUMS").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        for info in infos or []:
+            zf.writestr(info, b"x")
+    return path
+
+
+def edit_json(members: dict[str, bytes], name: str, edit: Callable[[Any], None]) -> None:
+    data = json.loads(members[name])
+    edit(data)
+    members[name] = json.dumps(data, indent=2, sort_keys=True).encode()
+
+
+def edit_yaml(members: dict[str, bytes], name: str, edit: Callable[[Any], None]) -> None:
+    data = yaml.safe_load(members[name])
+    edit(data)
+    members[name] = yaml.safe_dump(data).encode()
+
+
+def edit_samples(members: dict[str, bytes], edit: Callable[[list[dict]], list[dict]]) -> None:
+    """samples.parquet's rows through `edit` (which returns the new rows), in the same schema."""
+    table = pq.read_table(io.BytesIO(members["samples.parquet"])).to_pylist()
+    rows = edit(table)
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=pq.read_schema(io.BytesIO(members["samples.parquet"]))), buf)
+    members["samples.parquet"] = buf.getvalue()
+
+
+@contextmanager
+def demo_bundles(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A folder holding `real.zip` and `real-media.zip` (with media): the tiny benchmark's real
+    clips scored with AV-Align and packed, in the cache every test (and every `avbench` process
+    a test starts) uses."""
+    from avbench.benchmark.definition import load_benchmark
+    from avbench.benchmark.generate import generate
+    from avbench.benchmark.scoring.run import score_run
+    from avbench.leaderboard.bundle import pack
+
+    with pytest.MonkeyPatch.context() as mp:
+        root = tmp_path_factory.mktemp(name)
+        mp.setenv("AVBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "avbench-cache"))
+        bench = load_benchmark("synthetic:tiny")
+        generate("real", bench, root / "gen", progress=False)
+        score_run(bench, root / "gen", root / "run", metric_names=["av_align"], workers=1, progress=False)
+        pack(root / "run", root / "real.zip")
+        pack(root / "run", root / "real-media.zip", with_media=True)
+        yield root

@@ -3,7 +3,6 @@ bundle enters the store; every tampered bundle is rejected with its reason."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import stat
 import zipfile
@@ -11,8 +10,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -27,6 +24,7 @@ from avbench.leaderboard.safe_zip import Limits
 from avbench.leaderboard.store import read_entries
 from avbench.leaderboard.verify import SubmissionRejected, SubmitOptions, entry_id, submit
 from avbench.metrics.errors import AvbenchError, InputError
+from leaderboard_support import bundle_members, edit_json, edit_samples, edit_yaml, write_bundle
 from single_thread import one_thread  # noqa: F401  (module fixture)
 
 REFERENCE = SubmitOptions(trust="reference")  # the tiny benchmark is custom, so only our own runs enter
@@ -59,30 +57,10 @@ def env(tmp_path_factory):
         yield SimpleNamespace(root=root, bench=bench, bundles=bundles, mp=mp)
 
 
-def _members(bundle: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(bundle) as zf:
-        return {info.filename: zf.read(info) for info in zf.infolist()}
-
-
-def _write(path: Path, members: dict[str, bytes], checksums: bool = True,
-           infos: list[zipfile.ZipInfo] | None = None) -> Path:
-    """A bundle of `members` (CHECKSUMS recomputed unless `checksums` is False) plus raw `infos`."""
-    members = dict(members)
-    if checksums:
-        members["CHECKSUMS"] = "".join(f"{hashlib.sha256(members[n]).hexdigest()}  {n}\n"
-                                       for n in sorted(members) if n != "CHECKSUMS").encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-        for info in infos or []:
-            zf.writestr(info, b"x")
-    return path
-
-
 def _tampered(env, tmp_path, change, source: str = "real.zip", checksums: bool = True) -> Path:
-    members = _members(env.bundles / source)
+    members = bundle_members(env.bundles / source)
     change(members)
-    return _write(tmp_path / "tampered.zip", members, checksums)
+    return write_bundle(tmp_path / "tampered.zip", members, checksums)
 
 
 def _rejected(bundle: Path, store: Path, options: SubmitOptions = REFERENCE) -> str:
@@ -92,30 +70,10 @@ def _rejected(bundle: Path, store: Path, options: SubmitOptions = REFERENCE) -> 
     return str(info.value)
 
 
-def _edit_json(members, name, edit):
-    data = json.loads(members[name])
-    edit(data)
-    members[name] = json.dumps(data, indent=2, sort_keys=True).encode()
-
-
-def _edit_yaml(members, name, edit):
-    data = yaml.safe_load(members[name])
-    edit(data)
-    members[name] = yaml.safe_dump(data).encode()
-
-
-def _edit_samples(members, edit):
-    table = pq.read_table(io.BytesIO(members["samples.parquet"])).to_pylist()
-    rows = edit(table)
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=pq.read_schema(io.BytesIO(members["samples.parquet"]))), buf)
-    members["samples.parquet"] = buf.getvalue()
-
-
 # --- genuine bundles ----------------------------------------------------------------------------
 
 def test_pack_holds_the_run_and_checksums(env):
-    members = _members(env.bundles / "real-media.zip")
+    members = bundle_members(env.bundles / "real-media.zip")
     run = env.root / "runs" / "real"
     for name in ("results.json", "samples.parquet", "manifest.csv", "failures.csv", "config.yaml", "states/av_align.npz"):
         assert members[name] == (run / name).read_bytes()
@@ -182,18 +140,18 @@ def test_changed_per_sample_value(env, tmp_path):
     def edit(rows):
         rows[2]["value"] += 0.125
         return rows
-    bundle = _tampered(env, tmp_path, lambda m: _edit_samples(m, edit))
+    bundle = _tampered(env, tmp_path, lambda m: edit_samples(m, edit))
     assert _rejected(bundle, tmp_path / "s") == "bundle rejected: av_align: samples.parquet disagrees with states/"
 
 
 def test_changed_aggregate(env, tmp_path):
-    bundle = _tampered(env, tmp_path, lambda m: _edit_json(
+    bundle = _tampered(env, tmp_path, lambda m: edit_json(
         m, "results.json", lambda r: r["metrics"]["av_align"].update(value=r["metrics"]["av_align"]["value"] + 0.01)))
     assert "av_align: states/ give 0.89" in _rejected(bundle, tmp_path / "s")
 
 
 def test_changed_ci(env, tmp_path):
-    bundle = _tampered(env, tmp_path, lambda m: _edit_json(
+    bundle = _tampered(env, tmp_path, lambda m: edit_json(
         m, "results.json", lambda r: r["metrics"]["av_align"].update(ci95=[0.5, 0.99])))
     assert "av_align: states/ give the 95% CI" in _rejected(bundle, tmp_path / "s")
 
@@ -202,14 +160,14 @@ def test_missing_sample(env, tmp_path):
     def drop(members):
         lines = members["manifest.csv"].decode().splitlines(keepends=True)
         members["manifest.csv"] = "".join(l for l in lines if not l.startswith("clip0003,")).encode()
-        _edit_samples(members, lambda rows: [r for r in rows if r["sample_id"] != "clip0003"])
+        edit_samples(members, lambda rows: [r for r in rows if r["sample_id"] != "clip0003"])
     reason = _rejected(_tampered(env, tmp_path, drop), tmp_path / "s")
     assert reason == ("bundle rejected: 5 of the 6 items of synthetic-tiny@1 were scored (missing: clip0003); "
                       "every item must be")
 
 
 def test_missing_sample_row_only(env, tmp_path):
-    bundle = _tampered(env, tmp_path, lambda m: _edit_samples(m, lambda rows: rows[1:]))
+    bundle = _tampered(env, tmp_path, lambda m: edit_samples(m, lambda rows: rows[1:]))
     assert _rejected(bundle, tmp_path / "s") == ("bundle rejected: samples.parquet has 5 av_align rows for the 6 "
                                                   "items of synthetic-tiny@1 (missing: clip0000)")
 
@@ -228,7 +186,7 @@ def test_changed_state(env, tmp_path):
 def test_wrong_checksum(env, tmp_path):
     def edit(members):
         members["failures.csv"] += b"\n"
-    members = _members(env.bundles / "real.zip")
+    members = bundle_members(env.bundles / "real.zip")
     listed = hashlib.sha256(members["failures.csv"]).hexdigest()
     actual = hashlib.sha256(members["failures.csv"] + b"\n").hexdigest()
     reason = _rejected(_tampered(env, tmp_path, edit, checksums=False), tmp_path / "s")
@@ -236,9 +194,9 @@ def test_wrong_checksum(env, tmp_path):
 
 
 def test_unlisted_member(env, tmp_path):
-    members = _members(env.bundles / "real.zip")
+    members = bundle_members(env.bundles / "real.zip")
     members["states/extra.npz"] = b"not listed"
-    bundle = _write(tmp_path / "b.zip", members, checksums=False)
+    bundle = write_bundle(tmp_path / "b.zip", members, checksums=False)
     assert _rejected(bundle, tmp_path / "s") == "bundle rejected: CHECKSUMS does not list states/extra.npz"
 
 
@@ -250,7 +208,7 @@ def test_unlisted_member(env, tmp_path):
     ("states\\evil.npz", "a backslash in its path"),
 ])
 def test_unsafe_member_names(env, tmp_path, name, why):
-    bundle = _write(tmp_path / "b.zip", _members(env.bundles / "real.zip"), infos=[zipfile.ZipInfo(name)])
+    bundle = write_bundle(tmp_path / "b.zip", bundle_members(env.bundles / "real.zip"), infos=[zipfile.ZipInfo(name)])
     assert _rejected(bundle, tmp_path / "s") == f"bundle rejected: member {name!r} is refused: {why}"
     assert not (tmp_path / "evil.txt").exists()
 
@@ -258,49 +216,49 @@ def test_unsafe_member_names(env, tmp_path, name, why):
 def test_symlink_member(env, tmp_path):
     link = zipfile.ZipInfo("states/link.npz")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
-    bundle = _write(tmp_path / "b.zip", _members(env.bundles / "real.zip"), infos=[link])
+    bundle = write_bundle(tmp_path / "b.zip", bundle_members(env.bundles / "real.zip"), infos=[link])
     assert _rejected(bundle, tmp_path / "s") == "bundle rejected: member 'states/link.npz' is refused: a symlink"
 
 
 def test_device_member(env, tmp_path):
     fifo = zipfile.ZipInfo("states/fifo.npz")
     fifo.external_attr = (stat.S_IFIFO | 0o644) << 16
-    bundle = _write(tmp_path / "b.zip", _members(env.bundles / "real.zip"), infos=[fifo])
+    bundle = write_bundle(tmp_path / "b.zip", bundle_members(env.bundles / "real.zip"), infos=[fifo])
     assert "is refused: not a regular file (mode 0o10000)" in _rejected(bundle, tmp_path / "s")
 
 
 def test_duplicate_member(env, tmp_path):
     dup = zipfile.ZipInfo("results.json")
     with pytest.warns(UserWarning, match="Duplicate name"):
-        bundle = _write(tmp_path / "b.zip", _members(env.bundles / "real.zip"), infos=[dup])
+        bundle = write_bundle(tmp_path / "b.zip", bundle_members(env.bundles / "real.zip"), infos=[dup])
     assert _rejected(bundle, tmp_path / "s") == "bundle rejected: member 'results.json' appears twice"
 
 
 def test_oversized_member(env, tmp_path):
-    size = len(_members(env.bundles / "real.zip")["results.json"])
+    size = len(bundle_members(env.bundles / "real.zip")["results.json"])
     small = SubmitOptions(trust="reference", limits=Limits(max_member_bytes=3000))
     reason = _rejected(env.bundles / "real.zip", tmp_path / "s", small)
     assert reason == f"bundle rejected: member 'results.json' is {size} bytes, over the limit of 3000"
 
 
 def test_zip_bomb_ratio(env, tmp_path):
-    members = _members(env.bundles / "real.zip")
+    members = bundle_members(env.bundles / "real.zip")
     members["media/clip0000.mp4"] = bytes(8 << 20)  # 8 MiB of zeros deflate ~1000x
-    reason = _rejected(_write(tmp_path / "b.zip", members), tmp_path / "s")
+    reason = _rejected(write_bundle(tmp_path / "b.zip", members), tmp_path / "s")
     assert "member 'media/clip0000.mp4' expands" in reason and "over the ratio limit of 200 (zip bomb?)" in reason
 
 
 def test_old_metric_version(env, tmp_path):
     def edit(members):
-        _edit_json(members, "results.json", lambda r: r["metrics"]["av_align"].update(version="0"))
-        _edit_yaml(members, "config.yaml", lambda c: c["metrics"]["av_align"].update(version="0"))
+        edit_json(members, "results.json", lambda r: r["metrics"]["av_align"].update(version="0"))
+        edit_yaml(members, "config.yaml", lambda c: c["metrics"]["av_align"].update(version="0"))
     reason = _rejected(_tampered(env, tmp_path, edit), tmp_path / "s")
     assert reason == ("bundle rejected: av_align: results.json says preset tempotokens-2025 version 0; the current "
                       "version is tempotokens-2025 version 1: rescore with this avbench")
 
 
 def test_old_benchmark_version(env, tmp_path):
-    bundle = _tampered(env, tmp_path, lambda m: _edit_json(m, "results.json", lambda r: r["benchmark"].update(version="0")))
+    bundle = _tampered(env, tmp_path, lambda m: edit_json(m, "results.json", lambda r: r["benchmark"].update(version="0")))
     assert "scored synthetic-tiny@0; the current version is synthetic-tiny@1" in _rejected(bundle, tmp_path / "s")
 
 
@@ -311,7 +269,7 @@ def test_non_reportable_self_reported(env, tmp_path):
 
 
 def test_schema_violation(env, tmp_path):
-    bundle = _tampered(env, tmp_path, lambda m: _edit_json(m, "results.json", lambda r: r.pop("counts")))
+    bundle = _tampered(env, tmp_path, lambda m: edit_json(m, "results.json", lambda r: r.pop("counts")))
     assert _rejected(bundle, tmp_path / "s") == ("bundle rejected: results.json does not match the schema: (root): "
                                                   "'counts' is a required property")
 

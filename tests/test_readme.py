@@ -8,12 +8,12 @@ name with its reason, never passed over silently, and a fence this test would no
 `~~~`, longer than three backticks) fails it.
 
 One thing in the commands' processes is not as a user has it: the Inception weights file (registry
-entries `inception-torch-fidelity` and `inception-pytorch-fid`) is the only one with a published
-sha256, and avbench refuses a file that does not match it, as no random file can. So every
-command's process starts with a `sitecustomize.py` (on the commands' PYTHONPATH) that registers
-the random file's sha256 for `inception-torch-fidelity`, the entry the README's commands use.
-Every other weights file has no published sha256 and is used as a user's copy is (its measured
-sha256 recorded)."""
+entries `inception-torch-fidelity` and `inception-pytorch-fid`) has a published sha256 and the
+VGGish file's torch.hub name a sha256 prefix, and avbench refuses a file that does not match
+them, as no random file can. So every command's process starts with a `sitecustomize.py` (on the
+commands' PYTHONPATH) that registers the random files' sha256 for `inception-torch-fidelity` and
+`vggish`, the entries the README's commands use. Every other weights file has no published
+sha256 and is used as a user's copy is (its measured sha256 recorded)."""
 from __future__ import annotations
 
 import dataclasses
@@ -180,15 +180,14 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
     for repo_id in CLIP_MODELS:
         _install_clip(root / "hub", repo_id, tiny_clip_dir)
     _write_finished_runs(root / "finished", work / "runs", ("tempotokens", "mmd"))
-    # The Inception file's published sha256, which no random file can have: each command's
-    # process registers the random file's instead (see the module docstring).
+    # The Inception file's published sha256 and the VGGish name's prefix, which no random file can
+    # match: each command's process registers the random files' sha256 instead (see the module docstring).
     site = root / "site"
     site.mkdir()
-    inception = weights.get_spec("inception-torch-fidelity")
-    (site / "sitecustomize.py").write_text(
-        "import dataclasses\nfrom avbench.metrics import weights\n"
-        f"spec = weights.get_spec({inception.name!r})\n"
-        f"weights._REGISTRY[spec.name] = dataclasses.replace(spec, sha256={sha256_file(folder / inception.filename)!r})\n")
+    (site / "sitecustomize.py").write_text("import dataclasses\nfrom avbench.metrics import weights\n" + "".join(
+        f"spec = weights.get_spec({name!r})\nweights._REGISTRY[spec.name] = dataclasses.replace(spec, "
+        f"sha256={sha256_file(folder / weights.get_spec(name).filename)!r})\n"
+        for name in ("inception-torch-fidelity", "vggish")))
     env = {**os.environ, "AVBENCH_CACHE": str(root / "cache"), "AVBENCH_WEIGHTS": str(folder), "AVBENCH_OFFLINE": "1",
            "HF_HUB_CACHE": str(root / "hub"), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(site), "MPLBACKEND": "Agg",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _status(spec, path) -> str:
     if not path.is_file():
         return "missing"
-    return "present" if spec.sha256 else "present (no published sha256)"
+    return "present" if spec.sha256 or spec.hash_prefix else "present (no published sha256)"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
             spec = specs[name]
             path = weights.default_path(spec)
             print(f"{name}: {_status(spec, path)}\n  path:    {path}\n  url:     {spec.url}\n"
-                  f"  sha256:  {spec.sha256 or 'none published'}\n  licence: {spec.license}")
+                  f"  checksum: {spec.checksum()}\n  licence: {spec.license}")
         return 0
     if args.action == "path":
         spec = weights.get_spec(args.name)
@@ -55,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: MISMATCH: {exc}")
             problems += 1
             continue
-        verdict = "ok" if spec.sha256 else "no published sha256 to compare; measured"
+        if spec.sha256:
+            verdict = "ok"
+        elif spec.hash_prefix:
+            verdict = f"ok ({spec.checksum()})"
+        else:
+            verdict = "no published sha256 to compare; measured"
         print(f"{name}: {verdict} sha256 {digest} ({path})")
     return 1 if problems else 0

@@ -59,9 +59,20 @@ def atomic_write(path: str | Path, mode: str = "wb", durable: bool = True) -> It
     `durable` also fsyncs the data before the rename, so the file survives a power loss; cache
     entries skip it (a killed process loses nothing without it, and a damaged entry is recomputed).
     A file system that refuses the write (read-only, full, no permission) raises OutputError
-    naming `path`.
+    naming `path`. A destination that exists and is no regular file (`/dev/null`, a named pipe) is
+    written in place: renaming over it would replace the device or pipe with a file.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        if path.is_dir():
+            raise OutputError(path, "is a folder")
+        try:
+            fh = open(path, mode)
+        except OSError as exc:
+            raise write_error(path, exc) from None
+        with fh:
+            yield fh
+        return
     make_dirs(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)

@@ -10,8 +10,10 @@ a file-size limit, in the avbench process.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
+import stat
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ CASES: list[Case] = [
     Case("run folder left by two runs at once on an older avbench (rows twice, temp files)", AREA, SCORED),
     Case("generated manifest cut mid-line by a kill", AREA, SCORED),
     Case("lock file left by a run killed with SIGKILL", AREA, SCORED),
+    Case("--json written to a named pipe (a device such as /dev/null alike)", AREA, SCORED),
 ]
 
 
@@ -267,10 +270,29 @@ def stale_lock(tmp_path: Path, tiny: Tiny) -> None:
     _assert_undisturbed(_score(tiny, out, cache), out, tiny)
 
 
+def output_to_a_pipe(tmp_path: Path, tiny: Tiny) -> None:
+    """An output path that is no regular file is written in place: renaming a finished temp file
+    over it would replace the pipe (or, for root, /dev/null itself) with a file."""
+    pipe = tmp_path / "out.pipe"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # a reader exists, so the writer's open succeeds
+    try:
+        done = avbench("av-align", str(tiny.gen / "clip0000.mp4"), "--json", str(pipe), "--quiet",
+                       "--workers", "1", env={"AVBENCH_CACHE": str(tiny.cache)})
+        assert_no_traceback(done)
+        assert done.returncode == 0, done.stderr
+        assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+        record = json.loads(os.read(reader, 1 << 20))
+    finally:
+        os.close(reader)
+    assert [clip["sample_id"] for clip in record["clips"]] == ["clip0000"]
+    assert_real_number(record["clips"][0]["score"])
+
+
 CHECKS: dict[str, Callable[[Path, Tiny], None]] = dict(zip(
     [case.name for case in CASES],
     [folder_in_use, runs_at_once, read_only_output, full_output, file_size_limit, swapped_entry, truncated_entry,
-     edited_entry, read_only_cache, full_cache, damaged_run_folder, cut_manifest, stale_lock]))
+     edited_entry, read_only_cache, full_cache, damaged_run_folder, cut_manifest, stale_lock, output_to_a_pipe]))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

@@ -84,6 +84,10 @@ def test_presets_differ_as_specified_on_the_demo(demo_folder, capsys):
     # tempotokens-2025 and paper-eq9 rank the synced clip above the 5-frame shift
     assert in_sync[0] > shifted[0] and in_sync[2] > shifted[2]
     assert not any(math.isnan(float(x)) for x in rows["silent_audio"] if x != "undefined")
+    # the silent clip's zeros come with their reason, once, not once per preset
+    warnings = [line for line in table.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {demo_folder / 'silent_audio.wav'}: silent-audio: every sample is 0; "
+                        "no audio onset can be found"]
 
 
 def _manifest(path, rows):

@@ -41,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{clip.name:<{width}}  " + "  ".join(cells))
     means = [report.results[keys[p]].value if keys[p] in report.results else math.nan for p in presets]
     print(f"{'mean':<{width}}  " + "  ".join(f"{m:>16.3f}" for m in means))
+    # a clip's warnings are the same under every preset: each line once
+    for line in dict.fromkeys(line for by_sample in report.warnings.values() for lines in by_sample.values()
+                              for line in lines):
+        print(f"warning: {line}")
     for error in dict.fromkeys(f.error for f in report.failures):
         print(f"failed: {error}")
     return 0 if report.results else 1

@@ -58,7 +58,7 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]])
 def _read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """The rows of a run's CSV that `_write_csv` wrote with `columns`; a file edited out of that
     shape (a column gone, a row with more fields than columns) is an InputError."""
-    return [row.values for row in read_csv(path, path.name).rows(columns)]
+    return [row.values for row in read_csv(path, "the run's CSV").rows(columns)]
 
 
 def write_manifest(run_dir: Path, rows: list[dict[str, Any]]) -> None:

@@ -136,13 +136,13 @@ def _(members):
     members["failures.csv"] += b"clip0001,media,corrupt: unreadable\n"
 
 
-@case("manifest-column-dropped", ERROR, "manifest.csv", "columns")
+@case("manifest-column-dropped", ERROR, "manifest.csv", "lacks column(s) text")
 def _(members):
     lines = members["manifest.csv"].decode().splitlines()
     members["manifest.csv"] = "".join(",".join(line.split(",")[:4] + line.split(",")[5:]) + "\n" for line in lines).encode()
 
 
-@case("manifest-not-utf8", ERROR, "manifest.csv", "not readable CSV")
+@case("manifest-not-utf8", ERROR, "manifest.csv", "is not UTF-8 text")
 def _(members):
     members["manifest.csv"] = members["manifest.csv"].replace(b"sparse taps", b"sparse \xff taps")
 

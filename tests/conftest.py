@@ -15,11 +15,14 @@ REPO = Path(__file__).resolve().parents[1]
 # modules import them at collection), so the tests' own empty folders are set here, before any
 # test module loads: no test, no fixture and no process a test starts reads the user's Hugging
 # Face cache, weights folder (`AVBENCH_WEIGHTS`) or avbench cache, or downloads. A test that
-# needs files puts them in folders of its own.
+# needs files puts them in folders of its own. Numba's compiled-function cache (librosa's onset
+# and peak picking) is one per test process too: numba's on-disk cache is not safe for several
+# processes compiling at once (parallel test workers in a fresh environment crashed loading a
+# half-written entry), and a test process's own subprocesses use it after it.
 _HOME = Path(tempfile.mkdtemp(prefix="avbench-tests-"))
 os.environ.update({"HF_HOME": str(_HOME / "hf"), "HF_HUB_CACHE": str(_HOME / "hf" / "hub"),
                    "AVBENCH_WEIGHTS": str(_HOME / "weights"), "AVBENCH_CACHE": str(_HOME / "cache"),
-                   "AVBENCH_OFFLINE": "1"})
+                   "AVBENCH_OFFLINE": "1", "NUMBA_CACHE_DIR": str(_HOME / "numba")})
 
 
 def pytest_unconfigure(config):

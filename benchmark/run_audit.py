@@ -5,14 +5,13 @@ from those files and states/ (`finalize`, as `score` and `merge` write them) and
 field by field with the run's own."""
 from __future__ import annotations
 
-import csv
 import json
 import math
 import reprlib
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from avbench.metrics.errors import AvbenchError, InputError
 
@@ -51,8 +50,7 @@ def read_run(run: Path) -> RunFiles:
     if error is not None:
         where = "/".join(map(str, error.absolute_path)) or "(root)"
         raise InputError(run / rd.CONFIG, f"not a run config avbench writes ({where}: {textwrap.shorten(error.message, 120)})")
-    manifest = _csv(run / rd.MANIFEST, rd.read_manifest, rd.MANIFEST_COLUMNS)
-    failures = _csv(run / rd.FAILURES, rd.read_failures, rd.FAILURE_COLUMNS)
+    manifest, failures = rd.read_manifest(run), rd.read_failures(run)
     samples = rd.read_samples(run)
     for number, row in enumerate(samples):
         text = [row[c] for c in ("sample_id", "metric", "preset")] + ([] if row["label"] is None else [row["label"]])
@@ -60,18 +58,6 @@ def read_run(run: Path) -> RunFiles:
             raise InputError(run / rd.SAMPLES, f"row {number}: sample_id, metric and preset must be text, label text "
                                                f"or null, value a number (got {_SHORT.repr(row)})")
     return RunFiles(config, manifest, failures, samples)
-
-
-def _csv(path: Path, read: Callable[[Path], list[dict[str, str]]], columns: tuple[str, ...]) -> list[dict[str, str]]:
-    """The rows of one of the run's CSV files, each with exactly `columns`."""
-    try:
-        rows = read(path.parent)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not readable CSV ({exc})") from None
-    for number, row in enumerate(rows, start=2):  # line 1 is the header
-        if set(row) != set(columns) or any(v is None for v in row.values()):
-            raise InputError(path, f"line {number}: expected the {len(columns)} columns {', '.join(columns)}")
-    return rows
 
 
 def rewrite_problems(run: Path, results: dict[str, Any], files: RunFiles) -> list[str]:

@@ -57,8 +57,13 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]])
 
 def _read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """The rows of a run's CSV that `_write_csv` wrote with `columns`; a file edited out of that
-    shape (a column gone, a row with more fields than columns) is an InputError."""
-    return [row.values for row in read_csv(path, "the run's CSV").rows(columns)]
+    shape (a column gone or added, a row with more fields than columns) is an InputError."""
+    table = read_csv(path, "the run's CSV")
+    rows = table.rows(columns)
+    added = [name for name in table.columns if name not in columns]
+    if added:
+        raise InputError(path, f"the run's CSV has column(s) {', '.join(added)} that avbench does not write")
+    return [row.values for row in rows]
 
 
 def write_manifest(run_dir: Path, rows: list[dict[str, Any]]) -> None:

@@ -142,6 +142,12 @@ def _(members):
     members["manifest.csv"] = "".join(",".join(line.split(",")[:4] + line.split(",")[5:]) + "\n" for line in lines).encode()
 
 
+@case("manifest-column-added", ERROR, "manifest.csv", "column(s) note that avbench does not write")
+def _(members):
+    lines = members["manifest.csv"].decode().splitlines()
+    members["manifest.csv"] = "".join(f"{line},{'note' if i == 0 else 'x'}\n" for i, line in enumerate(lines)).encode()
+
+
 @case("manifest-not-utf8", ERROR, "manifest.csv", "is not UTF-8 text")
 def _(members):
     members["manifest.csv"] = members["manifest.csv"].replace(b"sparse taps", b"sparse \xff taps")

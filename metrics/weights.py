@@ -61,7 +61,7 @@ class WeightSpec:
     def hash_prefix(self) -> str | None:
         """The sha256 prefix in the file's torch.hub name (`vggish-10086976.pth`: "10086976"), or None."""
         found = HASH_REGEX.search(Path(self.filename).name)
-        return found.group(1) or None if found else None
+        return (found.group(1) or None) if found else None  # `name-.pt` carries no prefix
 
     def checksum(self) -> str:
         """What a file is checked against, in words: its sha256, its name's prefix, or nothing."""

@@ -28,10 +28,10 @@ def opencv_frames(path: Path) -> tuple[float, list[np.ndarray]]:
     return fps, frames
 
 
-def truncated_mp4(folder: Path, faststart: bool) -> Path:
-    """A valid clip cut to 60% of its bytes: with the index at the end (PyAV's default) or at
-    the start (faststart, so the index lists frames whose data is gone)."""
-    clip = SyntheticClip(name=f"truncated_{'faststart' if faststart else 'plain'}", n_frames=48)
+def truncated_mp4(folder: Path, faststart: bool, n_frames: int = 48) -> Path:
+    """A valid clip of `n_frames` frames cut to 60% of its bytes: with the index at the end
+    (PyAV's default) or at the start (faststart, so the index lists frames whose data is gone)."""
+    clip = SyntheticClip(name=f"truncated_{'faststart' if faststart else 'plain'}", n_frames=n_frames)
     path = folder / f"{clip.name}.mp4"
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", options=options) as container:
@@ -65,12 +65,13 @@ def zero_fps_mp4(folder: Path) -> Path:
     return video
 
 
-def vfr_mp4(folder: Path) -> tuple[Path, Path]:
+def vfr_mp4(folder: Path, seconds: int = 2) -> tuple[Path, Path]:
     """A variable-frame-rate clip and its constant-rate source, each with a wav beside it (the
-    same audio): 2 s rendered at 48 fps, of which the VFR clip keeps every frame of the first
-    second and every third of the second, each with its own timestamp (explicit pts), so its
+    same audio): `seconds` rendered at 48 fps, of which the VFR clip keeps every frame of the
+    first half and every third of the second, each with its own timestamp (explicit pts), so its
     sounds and motions line up in time but not in frame index / average fps."""
-    clip = SyntheticClip(name="cfr", fps=Fraction(48), n_frames=96, event_frames=(16, 40, 66, 82))
+    n = 48 * seconds
+    clip = SyntheticClip(name="cfr", fps=Fraction(48), n_frames=n, event_frames=(16, 40, 66, 82) + tuple(range(112, n - 8, 25)))
     cfr, wav = write_clip(clip, folder)
     vfr = folder / "vfr.mp4"
     with av.open(str(vfr), "w") as container:
@@ -78,7 +79,7 @@ def vfr_mp4(folder: Path) -> tuple[Path, Path]:
         stream.width, stream.height, stream.pix_fmt = clip.width, clip.height, "yuv420p"
         stream.codec_context.time_base = 1 / clip.fps
         for i, frame in enumerate(render_frames(clip)):
-            if i < 48 or i % 3 == 0:
+            if i < n // 2 or i % 3 == 0:
                 out = av.VideoFrame.from_ndarray(frame, format="rgb24")
                 out.pts, out.time_base = i, 1 / clip.fps
                 for p in stream.encode(out):
@@ -87,3 +88,20 @@ def vfr_mp4(folder: Path) -> tuple[Path, Path]:
             container.mux(p)
     (folder / "vfr.wav").write_bytes(wav.read_bytes())
     return vfr, cfr
+
+
+def encoded_clip(folder: Path, clip: SyntheticClip, codec: str, options: dict[str, str], suffix: str = ".mp4") -> Path:
+    """`clip`'s frames encoded with PyAV's `codec` and encoder `options` (e.g. a short or open
+    GOP, B-frames) into `<name><suffix>`, with its wav beside it."""
+    path = folder / f"{clip.name}{suffix}"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=clip.fps)
+        stream.width, stream.height, stream.pix_fmt = clip.width, clip.height, "yuv420p"
+        stream.options = options
+        for frame in render_frames(clip):
+            for p in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(p)
+        for p in stream.encode():
+            container.mux(p)
+    sf.write(folder / f"{clip.name}.wav", render_audio(clip), clip.sample_rate, subtype="PCM_16")
+    return path

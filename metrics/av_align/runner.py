@@ -11,9 +11,10 @@ fails is recorded with a one-line reason and the batch goes on.
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from importlib import import_module
@@ -31,7 +32,8 @@ from ..metric import Sample
 from ..versions import library_versions
 from . import clip_checks as checks
 from .clip import ClipSignals, envelope_rate
-from .presets import AVAlignPreset
+from .presets import AVAlignPreset, FarnebackParams
+from .segments import Segment, SegmentFlow, joined_trajectory, pieces_per_clip, plan_segments, segment_flow, splittable
 from .flow import check_fps, opencv_frames, trajectory_from_frames
 from .onsets import conform_waveform, load_audio, onset_envelope
 
@@ -229,15 +231,16 @@ def _measure(sample: Sample, preset: AVAlignPreset, options: ClipOptions, cache_
     return _signals(flow, envelope, sample, preset, options)
 
 
-def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str) -> ClipSignals | None:
+def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str) -> tuple[ClipSignals | None, bool]:
+    """The clip's signals when both its entries are cached, and whether its flow entry is."""
     flows, envelopes = _caches(root, True)
     flow, envelope = flows.get(_flow_key(sample, preset)), envelopes.get(_envelope_key(sample, preset))
     if flow is None or envelope is None:
-        return None
+        return None, flow is not None
     try:
-        return _signals(flow, envelope, sample, preset, options)
+        return _signals(flow, envelope, sample, preset, options), True
     except InputError:
-        return None  # let the worker report it
+        return None, True  # let the worker report it
 
 
 def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str,
@@ -248,6 +251,29 @@ def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: s
         return "error", str(exc)
     except Exception as exc:  # a batch records every per-clip failure and goes on
         return "error", f"{sample.video}: unexpected {type(exc).__name__}: {describe(exc)}"
+
+
+def _envelope_worker(sample: Sample, preset: AVAlignPreset, root: str, use_cache: bool) -> tuple[str, object]:
+    """The envelope entry of a clip whose flow is measured in segments."""
+    envelopes = ArrayCache("av-align/envelope", root, use_cache)
+    key = _envelope_key(sample, preset)
+    try:
+        envelope = envelopes.get(key)
+        if envelope is None:
+            envelope = clip_envelope(sample, preset)
+            envelopes.put(key, envelope)
+        return "ok", envelope
+    except InputError as exc:
+        return "error", str(exc)
+    except Exception as exc:
+        return "error", f"{audio_source(sample)}: unexpected {type(exc).__name__}: {describe(exc)}"
+
+
+def _segment_worker(video: Path, segment: Segment, params: FarnebackParams) -> SegmentFlow | None:
+    try:
+        return segment_flow(video, segment, params)
+    except Exception:  # the clip is then measured whole, which names the problem
+        return None
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -268,17 +294,80 @@ def _init_worker() -> None:
 
 @dataclass
 class Measured:
-    """Signals of every clip that could be measured and the reason for every other one, by sample id."""
+    """Signals of every clip that could be measured and the reason for every other one, by
+    sample id; `segments`: the clips whose flow was measured in segments across workers, by
+    sample id, with their segment count."""
 
     signals: dict[str, ClipSignals] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    segments: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _SplitClip:
+    """A clip measured in segments: its parts as they come back from the pool."""
+
+    sample: Sample
+    n_frames: int  # frames expected: the container's count, or its video packets where it lists none
+    n_listed: int  # the container's count (0 = it lists none), as the flow entry records it
+    timestamps: np.ndarray
+    segments: list[Segment]
+    flows: dict[int, SegmentFlow | None] = field(default_factory=dict)
+    envelope: tuple[str, object] | None = None
+
+    def done(self) -> bool:
+        return len(self.flows) == len(self.segments) and self.envelope is not None
+
+    def flow_entry(self, fps: float | None) -> dict[str, np.ndarray] | None:
+        """The clip's flow cache entry, exactly as `clip_flow` would have made it, or None when
+        the segments do not prove it (`segments.joined_trajectory`)."""
+        flows = [self.flows[k] for k in range(len(self.segments))]
+        trajectory = joined_trajectory(self.segments, flows, self.n_frames)
+        container_fps = flows[0].fps if flows[0] is not None else 0.0
+        if trajectory is None or (fps is None and not (math.isfinite(container_fps) and container_fps > 0)):
+            return None
+        return {"trajectory": trajectory, "container_fps": np.float64(container_fps),
+                "n_frames": np.int64(trajectory.size), "decoder": np.str_("opencv"),
+                "n_listed": np.int64(self.n_listed), "timestamps": self.timestamps}
+
+
+def _split_plan(todo: list[Sample], flow_cached: set[str], workers: int) -> tuple[dict[str, _SplitClip], dict[str, float]]:
+    """Which clips to measure in segments, and every clip's cost (frames × pixels; clips the
+    container says too little about count as the costliest, so they start first)."""
+    costs: dict[str, float] = {}
+    infos = {}
+    for sample in todo:
+        costs[sample.sample_id] = math.inf
+        try:
+            info = probe(sample.video)
+        except InputError:
+            continue  # its worker reports it
+        infos[sample.sample_id] = info
+        # a container without a frame count (Matroska, WebM) states its duration
+        n_frames = info.n_frames or (round(info.duration * info.fps) if info.duration and info.fps else 0)
+        if n_frames and info.width and info.height:
+            costs[sample.sample_id] = float(n_frames * info.width * info.height)
+    finite = [sample for sample in todo if math.isfinite(costs[sample.sample_id])]
+    pieces = pieces_per_clip([costs[s.sample_id] for s in finite], workers)
+    splits = {}
+    for sample, n_pieces in zip(finite, pieces):
+        if n_pieces < 2 or sample.sample_id in flow_cached:
+            continue
+        info = infos[sample.sample_id]
+        timestamps = frame_timestamps(sample.video)
+        n_frames = info.n_frames or timestamps.size
+        segments = plan_segments(n_frames, n_pieces)
+        if len(segments) > 1 and splittable(n_frames, info.fps, timestamps):
+            splits[sample.sample_id] = _SplitClip(sample, n_frames, info.n_frames or 0, timestamps, segments)
+    return splits, costs
 
 
 def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | None = None, workers: int | None = None,
                   use_cache: bool = True, progress: bool = True, cache_root: str | Path | None = None, *,
                   time_axis: str = "frames", strict: bool = False) -> Measured:
     """Measure every clip: cached signals are read in this process, the rest run in a pool of
-    `workers` processes (default: one per core; 1 = in this process); `fps`, `time_axis` and
+    `workers` processes (default: one per core; 1 = in this process), a clip too long for its
+    share of the pool in segments across workers (`segments`); `fps`, `time_axis` and
     `strict` as `ClipOptions` says. Call it under `if __name__ == "__main__":` in a script: the
     pool starts worker processes."""
     from tqdm import tqdm
@@ -289,6 +378,7 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
     root = str(default_cache_root() if cache_root is None else cache_root)
     out = Measured()
     todo: list[Sample] = []
+    flow_cached: set[str] = set()
     for sample in samples:
         if sample.sample_id in out.signals or sample.sample_id in out.failures:
             out.failures.setdefault(sample.sample_id, f"{sample.source}: sample id {sample.sample_id!r} listed twice")
@@ -298,11 +388,13 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
         except InputError as exc:
             out.failures[sample.sample_id] = str(exc)
             continue
-        cached = _cached(sample, preset, options, root) if use_cache else None
+        cached, has_flow = _cached(sample, preset, options, root) if use_cache else (None, False)
         if cached is not None:
             out.signals[sample.sample_id] = cached
-        else:
-            todo.append(sample)
+            continue
+        todo.append(sample)
+        if has_flow:
+            flow_cached.add(sample.sample_id)
 
     # Workers store what they measure; a cache that cannot take it is reported once, here.
     store = use_cache and bool(todo) and writable(root)
@@ -317,20 +409,78 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
             out.failures[sample.sample_id] = value  # type: ignore[assignment]
         bar.update()
 
-    if workers == 1 or len(todo) <= 1:
+    splits, costs = _split_plan(todo, flow_cached, workers) if workers > 1 and todo else ({}, {})
+    if workers == 1 or (len(todo) <= 1 and not splits):
         for sample in todo:
             collect(sample, _worker(sample, preset, options, root, store))
     else:
-        context = pool_context()
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context, initializer=_init_worker) as pool:
-            # largest files first, so the last clips to finish are short ones
-            todo.sort(key=lambda s: s.video.stat().st_size, reverse=True)
-            futures = {pool.submit(_worker, s, preset, options, root, store): s for s in todo}
-            for future in as_completed(futures):
-                sample = futures[future]
-                try:
-                    collect(sample, future.result())
-                except BrokenProcessPool:
-                    collect(sample, ("error", f"{sample.video}: the worker process died while decoding it"))
+        _run_pool(todo, splits, costs, preset, options, root, store, workers, collect, out)
     bar.close()
     return out
+
+
+def _run_pool(todo: list[Sample], splits: dict[str, _SplitClip], costs: dict[str, float], preset: AVAlignPreset,
+              options: ClipOptions, root: str, store: bool, workers: int, collect, out: Measured) -> None:
+    """Run whole clips, segments and their envelopes in a process pool, costliest first; join
+    each split clip when its last part is back, measuring it whole where its segments do not
+    prove its trajectory."""
+    jobs: list[tuple[float, tuple]] = []
+    for sample in todo:
+        split = splits.get(sample.sample_id)
+        if split is None:
+            jobs.append((costs.get(sample.sample_id, math.inf), (sample, "clip", None)))
+            continue
+        per_pair = costs[sample.sample_id] / max(split.n_frames - 1, 1)
+        for k, segment in enumerate(split.segments):
+            n_pairs = (split.n_frames if segment.stop is None else segment.stop) - segment.start
+            jobs.append((per_pair * n_pairs, (sample, "segment", k)))
+        jobs.append((0.0, (sample, "envelope", None)))
+    jobs.sort(key=lambda job: job[0], reverse=True)
+    n_jobs = min(workers, len(jobs))
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=pool_context(), initializer=_init_worker) as pool:
+
+        def submit(sample: Sample, kind: str, k: int | None):
+            if kind == "clip":
+                return pool.submit(_worker, sample, preset, options, root, store)
+            if kind == "envelope":
+                return pool.submit(_envelope_worker, sample, preset, root, store)
+            return pool.submit(_segment_worker, sample.video, splits[sample.sample_id].segments[k], preset.farneback)
+
+        pending = {submit(*job): job for _, job in jobs}
+        broken: set[str] = set()
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                sample, kind, k = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    if sample.sample_id not in broken:
+                        broken.add(sample.sample_id)
+                        collect(sample, ("error", f"{sample.video}: the worker process died while decoding it"))
+                    continue
+                if kind == "clip":
+                    collect(sample, outcome)
+                    continue
+                split = splits[sample.sample_id]
+                if kind == "envelope":
+                    split.envelope = outcome
+                else:
+                    split.flows[k] = outcome
+                if not split.done() or sample.sample_id in broken:
+                    continue
+                flow = split.flow_entry(options.fps)
+                if flow is None:  # not proven: the sequential read decides
+                    pending[submit(sample, "clip", None)] = (sample, "clip", None)
+                    continue
+                status, envelope = split.envelope
+                if status != "ok":
+                    collect(sample, (status, envelope))
+                    continue
+                if store:
+                    ArrayCache("av-align/flow", root, True).put(_flow_key(sample, preset), flow)
+                try:
+                    collect(sample, ("ok", _signals(flow, envelope, sample, preset, options)))
+                    out.segments[sample.sample_id] = len(split.segments)
+                except InputError as exc:
+                    collect(sample, ("error", str(exc)))

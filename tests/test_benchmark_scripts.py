@@ -42,20 +42,26 @@ def test_every_benchmark_script_is_run_here():
 
 
 def test_av_align_speed(tmp_path):
-    done = run_script("av_align_speed.py", ["--clips", "2", "--frames", "24", "--long-seconds", "2"], tmp_path)
+    done = run_script("av_align_speed.py", ["--clips", "3", "--max-frames", "24", "--long-seconds", "2"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^machine: \d+ cores, ", done.stdout, re.MULTILINE), done.stdout
     found = figures(done.stdout, {
-        "plain": r"plain official algorithm : +{n} frames/s",
-        "avbench": r"avbench av-align +: +{n} frames/s +\({x} s, \d+ workers\)",
-        "floor": r"bare Farneback \(floor\) +: +{n} frame pairs/s per process",
-        "cached": r"cached re-run, 2023 +: +{n} ms",
-        "speed-up": r"speed-up vs plain +: +{n}x +\(target >= 1\.8x\)",
-        "overhead": r"per-worker overhead +: +{n}% +\(target <= 15%\)",
-        "start-up": r"  incl\. pool start-up +: +{n}% +\(end to end",
-        "cached speed-up": r"cached re-run speed-up +: +{n}x +\(target >= 50x\)",
-        "rss": r"peak RSS, 2 s 720p clip \(24 frames\): {n} MB +\(target < 500 MB\)",
+        "official": r"official restatement, 1 process +: +{n} s$",
+        "avbench": r"avbench av-align, cold cache +: +{n} s +\(\d+ workers, default\)",
+        "speed-up": r"speed-up vs official +: +{n}x +\(target >= ",
+        "compared": r"per-clip scores +: +{n} compared, 3 identical +\(target: all 3 identical\)",
+        "cached": r"cached re-run, tempotokens-2023 +: +{n} s +\(target < 1 s\)",
+        "help": r"avbench --help +: +{n} s +\(median of 5; target < 0\.5 s\)",
+        "floor": r"bare Farneback \(floor\) +: +{n} s +\(in-process",
+        "worker": r"per-worker overhead +: +{x}% +\(in-process, warmed: {n} s; target <= 15%\)",
+        "end to end": r"  CLI end to end over the floor +: +{n}% +\(cold run's wall x \d+ workers\)",
+        "long, 1": r"long clip, 1 worker +: +{n} s +\(2 s 720p clip \(24 frames\)\)",
+        "long, all": r"long clip, default workers +: +{n} s +\(\d+ cores\)",
+        "long speed-up": r"long clip speed-up +: +{n}x +\(target >= 1\.7x on 2 cores\)",
+        "rss": r"peak RSS, long clip, 1 worker +: +{n} MB +\(2 s 720p clip \(24 frames\); target < 500 MB\)",
     })
-    assert all(found[k] > 0 for k in ("plain", "avbench", "floor", "speed-up", "cached speed-up", "rss")), found
+    assert found["compared"] == 3, found
+    assert all(value > 0 for label, value in found.items() if label != "end to end"), found
 
 
 def test_frechet_speed(tmp_path):

@@ -48,7 +48,7 @@ FENCE = re.compile(r"^\s*(```|~~~)")  # any line that could open or close a code
 EXPECTED_NOT_RUN = {
     "python3 -m pip install torch==2.13.0 && python3 -m pip install -e . && avbench demo",
     'python3 -m pip install -q torch==2.13.0 && python3 -m pip install -q -e ".[test]" && python3 -m pytest -q',
-    "python benchmarks/av_align_speed.py     # defaults: --clips 24 --frames 96 --long-seconds 120",
+    "python benchmarks/av_align_speed.py     # defaults: --clips 20 --max-frames 120 --long-seconds 120",
     "avbench validate --benchmark landscape --data-root /data/landscape          # your dataset copy",
     "python benchmarks/frechet_speed.py      # defaults: --dim 2048 --samples 10000 --batches 1,4,16 --repeats 3",
     "avbench pack runs/my-model --model-card card.yaml --out my-model.zip [--with-media]",

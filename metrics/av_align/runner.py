@@ -287,6 +287,15 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def _start_pool_server() -> None:
+    """Start the fork server at the first clip that needs measuring, so it loads the clip code
+    while this process hashes the other files and plans the work."""
+    if pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _init_worker() -> None:
     """Worker setup; already loaded (a no-op) in workers forked from the fork server."""
     import_module(f"{__package__}.worker_init")
@@ -379,6 +388,7 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
     out = Measured()
     todo: list[Sample] = []
     flow_cached: set[str] = set()
+    workers = workers or os.cpu_count() or 1
     for sample in samples:
         if sample.sample_id in out.signals or sample.sample_id in out.failures:
             out.failures.setdefault(sample.sample_id, f"{sample.source}: sample id {sample.sample_id!r} listed twice")
@@ -392,13 +402,14 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
         if cached is not None:
             out.signals[sample.sample_id] = cached
             continue
+        if not todo and workers > 1:
+            _start_pool_server()
         todo.append(sample)
         if has_flow:
             flow_cached.add(sample.sample_id)
 
     # Workers store what they measure; a cache that cannot take it is reported once, here.
     store = use_cache and bool(todo) and writable(root)
-    workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(todo), desc="AV-Align", unit="clip", disable=not progress or not todo)
 
     def collect(sample: Sample, outcome: tuple[str, object]) -> None:

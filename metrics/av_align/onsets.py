@@ -1,9 +1,12 @@
-"""The audio side of AV-Align: librosa loading, onset envelope and onset times."""
+"""The audio side of AV-Align: librosa loading, onset envelope and onset times.
+
+librosa is imported where it is called (its onset code takes over a second to load): a run whose
+clips' signals are all cached imports it only to pick the onsets.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-import librosa
 import numpy as np
 
 from ..media.audio import librosa_load
@@ -26,6 +29,8 @@ def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams 
     Use it for audio decoded from a video container, so a wav with the same samples gives the
     same onsets.
     """
+    import librosa
+
     params = params or OnsetParams()
     y = np.asarray(samples, dtype=np.float32)
     if params.mono:
@@ -36,6 +41,8 @@ def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams 
 def onset_envelope(y: np.ndarray, params: OnsetParams | None = None) -> np.ndarray:
     """`librosa.onset.onset_strength` of a waveform at `params.sample_rate` Hz: `(frames,)`
     float32, one value per `params.hop_length` samples."""
+    import librosa
+
     params = params or OnsetParams()
     return librosa.onset.onset_strength(
         y=y, sr=params.sample_rate, n_fft=params.n_fft, hop_length=params.hop_length,
@@ -45,6 +52,8 @@ def onset_envelope(y: np.ndarray, params: OnsetParams | None = None) -> np.ndarr
 
 def onset_times(envelope: np.ndarray, params: OnsetParams | None = None) -> np.ndarray:
     """Onset times in seconds: `onset_detect` on the envelope, then `frames_to_time`."""
+    import librosa
+
     params = params or OnsetParams()
     frames = librosa.onset.onset_detect(
         onset_envelope=envelope, sr=params.sample_rate, hop_length=params.hop_length,

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from .weight_files import MAPPER_DATASETS
-
 NAME = "generate-one"
 HELP = (
     "Generate one video from an audio file with the reference model (TempoTokens): writes OUT.mp4 "
@@ -13,6 +11,8 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .weight_files import MAPPER_DATASETS  # the weights registry: not for `avbench --help`
+
     parser.add_argument("--audio", required=True, help="audio file or video with an audio track")
     parser.add_argument("--out", required=True, help="output video path (.mp4)")
     parser.add_argument("--text", help='text for joint conditioning: "a video of <audio tokens> TEXT"')

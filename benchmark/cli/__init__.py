@@ -3,7 +3,9 @@ the `avbench.cli` entry-point group (this package declares its own the same way,
 packages add theirs there without this module naming them).
 
 A verb is a module defining NAME, HELP, `add_arguments(parser)` and `run(args) -> int`; it
-imports heavy libraries inside `run`.
+imports heavy libraries inside `run`. Only the verb being run gets its arguments added, so
+`avbench --help` and a run of one verb pay for no other verb's `add_arguments` (which may import
+what its choices list: presets, weight files).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import argparse
 import sys
 from importlib.metadata import version
 from types import ModuleType
-from typing import Sequence
+from typing import Collection, Sequence
 
 from avbench.metrics import plugins
 from avbench.metrics.errors import AvbenchError
@@ -37,7 +39,8 @@ def verb_modules() -> list[ModuleType]:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(verbs: Collection[str]) -> argparse.ArgumentParser:
+    """The `avbench` parser, every verb listed, with the arguments of the verbs in `verbs` only."""
     parser = argparse.ArgumentParser(
         prog="avbench", description="Evaluation and benchmark suite for audio-to-video generation."
     )
@@ -45,14 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     for verb in verb_modules():
         verb_parser = sub.add_parser(verb.NAME, help=verb.HELP, description=verb.HELP)
-        verb.add_arguments(verb_parser)
+        if verb.NAME in verbs:
+            verb.add_arguments(verb_parser)
         verb_parser.set_defaults(run=verb.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `avbench` console script; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The verb is the first argument: the options before it (--help, --version) exit.
+    args = build_parser(argv[:1]).parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except AvbenchError as exc:

@@ -18,8 +18,7 @@ HELP = "Score videos with AV-Align (audio onset peaks vs optical-flow peaks)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from avbench.metrics.av_align.presets import DEFAULT_PRESET, PRESETS
-    from avbench.metrics.av_align.runner import TIME_AXES
+    from avbench.metrics.av_align.presets import DEFAULT_PRESET, PRESETS, TIME_AXES
 
     parser.add_argument("paths", nargs="*", metavar="PATH", help="video files or folders (searched recursively)")
     parser.add_argument("--audio-dir", help="folder of audio files paired to videos by stem")

@@ -8,17 +8,34 @@ Modules: `presets`, `flow` and `onsets` (the two signals), `scoring` and `lags` 
 matching, scores, chance correction, offset sweep), `clip` (one clip's signals and result),
 `runner` (many clips: cache and process pool), `metric` (the `AVAlign` metric and
 `av_align_clip`), `report` and `plot` (what `avbench av-align` writes).
-"""
-from .clip import ClipResult, ClipSignals, envelope_rate, score_signals
-from .presets import CANONICAL_PRESETS, DEFAULT_PRESET, PRESETS, AVAlignPreset, ChanceParams, FarnebackParams, OnsetParams, get_preset
-from .flow import FlowTrajectory, VideoFlow
-from .metric import AVAlign, av_align_clip
-from .onsets import conform_waveform, load_audio, onset_envelope, onset_times
-from .scoring import PeakMatch, match_peaks, video_peak_indices
 
-__all__ = [
-    "AVAlign", "ClipResult", "ClipSignals", "av_align_clip", "score_signals", "envelope_rate",
-    "CANONICAL_PRESETS", "DEFAULT_PRESET", "PRESETS", "ChanceParams", "AVAlignPreset", "FarnebackParams",
-    "OnsetParams", "get_preset", "FlowTrajectory", "VideoFlow", "conform_waveform",
-    "load_audio", "onset_envelope", "onset_times", "PeakMatch", "match_peaks", "video_peak_indices",
-]
+Names are imported from their module on first use: importing one light module (`presets` for
+`avbench --help`) loads no OpenCV or librosa.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# Exported name → the module defining it.
+_EXPORTS = {
+    **dict.fromkeys(("ClipResult", "ClipSignals", "envelope_rate", "score_signals"), "clip"),
+    **dict.fromkeys(("CANONICAL_PRESETS", "DEFAULT_PRESET", "PRESETS", "AVAlignPreset", "ChanceParams",
+                     "FarnebackParams", "OnsetParams", "get_preset"), "presets"),
+    **dict.fromkeys(("FlowTrajectory", "VideoFlow"), "flow"),
+    **dict.fromkeys(("AVAlign", "av_align_clip"), "metric"),
+    **dict.fromkeys(("conform_waveform", "load_audio", "onset_envelope", "onset_times"), "onsets"),
+    **dict.fromkeys(("PeakMatch", "match_peaks", "video_peak_indices"), "scoring"),
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:  # a submodule not imported yet is asked for here first: not found
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cache import ArrayCache
 from .presets import AVAlignPreset
 from .lags import chance_corrected
 from .onsets import onset_times
@@ -89,14 +90,16 @@ class ClipResult:
         }
 
 
-def score_signals(signals: ClipSignals, preset: AVAlignPreset, video: str = "", audio: str = "") -> ClipResult:
-    """Peaks and score of one clip's signals under `preset`."""
+def score_signals(signals: ClipSignals, preset: AVAlignPreset, video: str = "", audio: str = "",
+                  onset_cache: ArrayCache | None = None) -> ClipResult:
+    """Peaks and score of one clip's signals under `preset`; its onset times are kept in
+    `onset_cache` where given (`onsets.onset_times`)."""
     span = (0.0, signals.n_frames / signals.fps)
     if preset.audio_span == "clip":
-        audio_peaks = [float(t) for t in onset_times(signals.envelope, preset.onset)]
+        audio_peaks = [float(t) for t in onset_times(signals.envelope, preset.onset, onset_cache)]
     else:
         span = video_peak_span(signals.n_frames, signals.fps, preset)
-        audio_peaks = _onsets_within(signals.envelope, signals.envelope_rate, span, preset)
+        audio_peaks = _onsets_within(signals.envelope, signals.envelope_rate, span, preset, onset_cache)
     video_peaks = video_peak_times(signals.trajectory, signals.fps, preset, signals.timestamps)
     match = match_peaks(audio_peaks, video_peaks, signals.fps, preset)
     score = match.score
@@ -108,13 +111,14 @@ def score_signals(signals: ClipSignals, preset: AVAlignPreset, video: str = "", 
     )
 
 
-def _onsets_within(envelope: np.ndarray, rate: float, span: tuple[float, float], preset: AVAlignPreset) -> list[float]:
+def _onsets_within(envelope: np.ndarray, rate: float, span: tuple[float, float], preset: AVAlignPreset,
+                   cache: ArrayCache | None) -> list[float]:
     """Onset times (seconds) detected on the part of the envelope inside `span` (seconds)."""
     first = max(int(math.ceil(span[0] * rate)), 0)
     last = min(int(math.floor(span[1] * rate)) + 1, envelope.size)
     if last - first < 3:
         return []
-    return [float(t) + first / rate for t in onset_times(envelope[first:last], preset.onset)]
+    return [float(t) + first / rate for t in onset_times(envelope[first:last], preset.onset, cache)]
 
 
 def envelope_rate(preset: AVAlignPreset) -> float:

@@ -2,7 +2,8 @@
 
 Refused (an InputError naming the file): audio with no sample, shorter than one analysis
 window, holding non-finite samples, or so loud that the onset envelope overflows; the official
-code would turn each into a score of 0 or NaN that says nothing about the clip.
+code would turn each into a score of 0 or NaN that says nothing about the clip. A video whose
+container states no frame rate (and no `--fps`) has no time axis and is refused too.
 
 Scored with a named warning, because the official code scores the clip and its number means
 what it always means, but a reader should know (codes in `WARNING_CODES`):
@@ -21,6 +22,7 @@ refuses the clips that have one, naming the same problem.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,13 @@ class ClipWarning:
     def refusal(self) -> InputError:
         """The clip's failure when warnings are not accepted (`strict`)."""
         return InputError(self.path, f"{self.code}: {self.problem} (refused: strict)")
+
+
+def check_fps(path: str | Path, fps: float) -> float:
+    """The container fps as a float, or an InputError when it cannot define a time axis."""
+    if fps is None or not math.isfinite(fps) or fps <= 0:
+        raise InputError(path, f"container reports no frame rate (fps {fps!r}); pass --fps to set it")
+    return float(fps)
 
 
 def check_waveform(path: str | Path, y: np.ndarray, params: OnsetParams) -> None:

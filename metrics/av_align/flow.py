@@ -14,7 +14,6 @@ every value is the all-SIMD result and repeatable.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..media.errors import require_file
+from .clip_checks import check_fps
 from .presets import FarnebackParams
 
 
@@ -96,13 +96,6 @@ class VideoFlow:
     fps: float  # frames per second used for peak times
     n_frames: int
     decoder: str  # "opencv" (canonical) or the fallback that decoded the file
-
-
-def check_fps(path: str | Path, fps: float) -> float:
-    """The container fps as a float, or an InputError when it cannot define a time axis."""
-    if fps is None or not math.isfinite(fps) or fps <= 0:
-        raise InputError(path, f"container reports no frame rate (fps {fps!r}); pass --fps to set it")
-    return float(fps)
 
 
 def opencv_frames(path: str | Path) -> tuple[float, Iterator[np.ndarray]]:

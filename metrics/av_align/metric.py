@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..bootstrap import bootstrap_mean_ci
+from ..cache import ArrayCache
 from ..errors import AvbenchError
 from ..keyed_state import KeyedState
 from ..metric import Features, MapContext, MapResult, Metric, MetricResult, Sample
@@ -51,6 +52,7 @@ class AVAlign(Metric):
         self.options = ClipOptions(fps, time_axis, bool(strict))
         self.fps = fps
         self.seed, self.n_resamples = int(seed), int(n_resamples)
+        self.onset_cache: ArrayCache | None = None  # where `map` keeps the clips' onset times
 
     def describe(self) -> dict[str, Any]:
         # the canonical time axis is left out, so a canonical run's parameters stay the preset's
@@ -71,6 +73,9 @@ class AVAlign(Metric):
     def map(self, samples: Iterable[Sample], context: MapContext | None = None) -> MapResult:
         """Signals of every clip through the cached, parallel runner (`context.workers` processes)."""
         context = context or MapContext()
+        # The onset times of the clips scored next are kept beside their signals (same cache,
+        # same --no-cache): scoring them again, under another preset too, then loads no librosa.
+        self.onset_cache = ArrayCache("av-align/onsets", context.cache_root, context.use_cache)
         o = self.options
         measured = measure_clips(list(samples), self.preset, o.fps, workers=context.workers,
                                  use_cache=context.use_cache, progress=context.progress, cache_root=context.cache_root,
@@ -79,7 +84,7 @@ class AVAlign(Metric):
 
     def clip_result(self, features: Features, video: str = "", audio: str = "") -> ClipResult:
         """Peaks and score of one clip from its features under this preset."""
-        return score_signals(ClipSignals.from_features(features), self.preset, video, audio)
+        return score_signals(ClipSignals.from_features(features), self.preset, video, audio, self.onset_cache)
 
     def state_payload(self, features: Features) -> Features:
         return self._payload(self.clip_result(features))

@@ -1,12 +1,18 @@
-"""The audio side of AV-Align: librosa loading, onset envelope and onset times."""
+"""The audio side of AV-Align: librosa loading, onset envelope and onset times.
+
+librosa is imported where it is called (its onset code takes over a second to load): a run whose
+clips' signals and onset times are all cached loads none of it.
+"""
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
-import librosa
 import numpy as np
 
+from ..cache import ArrayCache, cache_key, content_digest
 from ..media.audio import librosa_load
+from ..versions import library_versions
 from .presets import OnsetParams
 
 
@@ -26,6 +32,8 @@ def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams 
     Use it for audio decoded from a video container, so a wav with the same samples gives the
     same onsets.
     """
+    import librosa
+
     params = params or OnsetParams()
     y = np.asarray(samples, dtype=np.float32)
     if params.mono:
@@ -36,6 +44,8 @@ def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams 
 def onset_envelope(y: np.ndarray, params: OnsetParams | None = None) -> np.ndarray:
     """`librosa.onset.onset_strength` of a waveform at `params.sample_rate` Hz: `(frames,)`
     float32, one value per `params.hop_length` samples."""
+    import librosa
+
     params = params or OnsetParams()
     return librosa.onset.onset_strength(
         y=y, sr=params.sample_rate, n_fft=params.n_fft, hop_length=params.hop_length,
@@ -43,9 +53,27 @@ def onset_envelope(y: np.ndarray, params: OnsetParams | None = None) -> np.ndarr
     )
 
 
-def onset_times(envelope: np.ndarray, params: OnsetParams | None = None) -> np.ndarray:
-    """Onset times in seconds: `onset_detect` on the envelope, then `frames_to_time`."""
+def onset_times(envelope: np.ndarray, params: OnsetParams | None = None, cache: ArrayCache | None = None) -> np.ndarray:
+    """Onset times in seconds: `onset_detect` on the envelope, then `frames_to_time`.
+
+    With a `cache`, the times are kept there by the envelope's content, `params` and librosa's
+    version: a clip scored again (a re-run, another preset with the same onset parameters) gets
+    the very same times without loading librosa, whose import alone is most of a cached run."""
     params = params or OnsetParams()
+    if cache is None:
+        return _detect_onsets(envelope, params)
+    key = cache_key({"kind": "av-align-onsets/1", "envelope": content_digest({"envelope": envelope}),
+                     "onset": asdict(params), "librosa": library_versions()["librosa"]})
+    entry = cache.get(key)
+    if entry is None:
+        entry = {"times": _detect_onsets(envelope, params)}
+        cache.put(key, entry)
+    return entry["times"]
+
+
+def _detect_onsets(envelope: np.ndarray, params: OnsetParams) -> np.ndarray:
+    import librosa
+
     frames = librosa.onset.onset_detect(
         onset_envelope=envelope, sr=params.sample_rate, hop_length=params.hop_length,
         backtrack=params.backtrack, normalize=params.normalize, pre_max=params.pre_max,

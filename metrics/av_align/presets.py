@@ -18,6 +18,8 @@ MATCHING_RULES = ("greedy-one-to-one", "first-match", "both-directions")
 SCORE_FORMULAS = ("iou", "eq9", "pr-iou")
 CHANCE_STATISTICS = ("z", "percentile", "excess", "kappa")
 AUDIO_SPANS = ("clip", "video-peaks")
+# Where a video frame lies in time (`runner.ClipOptions`): index / fps, or its presentation timestamp.
+TIME_AXES = ("frames", "timestamps")
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,10 @@ from ..metric import Sample
 from ..versions import library_versions
 from . import clip_checks as checks
 from .clip import ClipSignals, envelope_rate
-from .presets import AVAlignPreset, FarnebackParams
+from .clip_checks import check_fps
+from .presets import TIME_AXES, AVAlignPreset, FarnebackParams
 from .segments import Segment, SegmentFlow, joined_trajectory, pieces_per_clip, plan_segments, segment_flow, splittable
-from .flow import check_fps, opencv_frames, trajectory_from_frames
 from .onsets import conform_waveform, load_audio, onset_envelope
-
-TIME_AXES = ("frames", "timestamps")
 
 _ENVELOPE_FIELDS = ("sample_rate", "mono", "res_type", "n_fft", "hop_length", "n_mels", "center", "lag", "max_size")
 
@@ -130,6 +128,8 @@ def clip_flow(video: Path, preset: AVAlignPreset, fps: float | None) -> dict[str
     frames decoded, decoder, frames the container lists (0 = unknown) and the frames'
     timestamps. OpenCV as the official code, which reads frames until one fails and scores
     those; PyAV only where OpenCV cannot open the file (recorded as the clip's decoder)."""
+    from .flow import opencv_frames, trajectory_from_frames  # OpenCV: only where a clip is decoded
+
     info = probe(video)
     if not info.has_video:
         raise InputError(video, "the file has no video stream")

@@ -3,8 +3,10 @@
 Workers are forked from that server, so whatever it loads they inherit: OpenCV limited to one
 thread (one clip per core; Farneback gains nothing from OpenCV threads, and setting this before
 any OpenCV call keeps forked children clear of its thread pool), and librosa's lazily imported
-submodules and numba kernels, warmed on a tiny input so no worker pays for them per clip.
+submodules and numba kernels, warmed on a tiny input so no worker pays for them per clip, and
+PyAV (probing, audio tracks), which the clip code imports where it is used.
 """
+import av  # noqa: F401  (loaded once here rather than in every worker)
 import cv2
 import numpy as np
 

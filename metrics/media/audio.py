@@ -1,14 +1,14 @@
-"""Audio loading: files through soundfile/librosa, the audio track of any container through PyAV."""
+"""Audio loading: files through soundfile/librosa, the audio track of any container through PyAV.
+
+Each library is imported where a file is read: finding and pairing files, or a run whose every
+clip is cached, loads none of them (librosa alone takes a second)."""
 from __future__ import annotations
 
 import re
 import warnings
 from pathlib import Path
 
-import av
-import librosa
 import numpy as np
-import soundfile as sf
 
 from ..errors import InputError
 
@@ -27,6 +27,8 @@ def decode_audio_track(path: str | Path, stream_index: int | None = None) -> tup
     that rate. Integer PCM is scaled as libsndfile scales it (x / 2**(bits-1)), so a wav and a
     container holding the same samples decode to the same array.
     """
+    import av
+
     path = require_file(path, "media")
     try:
         container = av.open(str(path))
@@ -65,6 +67,8 @@ def librosa_load(path: str | Path | None, sample_rate: int | None, mono: bool = 
     """`librosa.load(path, sr=sample_rate, mono=mono, res_type=res_type)`: `(samples,)` if mono
     else `(channels, samples)` float32 at `sample_rate` Hz (its own rate if None), and that rate.
     Whatever goes wrong is one InputError naming the file."""
+    import librosa
+
     path = require_file(path, "audio")
     try:
         with warnings.catch_warnings():
@@ -77,6 +81,8 @@ def librosa_load(path: str | Path | None, sample_rate: int | None, mono: bool = 
 
 
 def _read_reason(path: Path, exc: Exception) -> str:
+    import soundfile as sf
+
     # librosa's last resort (audioread) hides libsndfile's reason; ask libsndfile for it.
     try:
         sf.info(str(path))
@@ -94,6 +100,8 @@ def load_audio(path: str | Path | None, sample_rate: int | None = None, mono: bo
 
     wav/flac/ogg/mp3 go through `librosa.load`; anything else through PyAV.
     """
+    import librosa
+
     path = require_file(path, "audio")
     if path.suffix.lower() in AUDIO_FILE_EXTENSIONS:
         return librosa_load(path, sample_rate, mono)
@@ -116,6 +124,8 @@ def missing_audio_data(path: str | Path) -> tuple[int, int] | None:
     """(bytes of samples its header declares, bytes the file holds) when libsndfile finds an
     audio file shorter than its header says, i.e. cut off; None when it is whole, when the
     header declares a streaming writer's unknown length, or when libsndfile cannot read it."""
+    import soundfile as sf
+
     try:
         with sf.SoundFile(str(path)) as fh:
             log = fh.extra_info
@@ -134,6 +144,8 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """`(samples, channels)` float32 waveform at its own sample rate (Hz), without resampling:
     audio files through soundfile (integer PCM scaled by 1/2**(bits-1), as torchvggish reads
     WAVs), anything else through PyAV (its first audio track)."""
+    import soundfile as sf
+
     path = require_file(path, "audio")
     if path.suffix.lower() not in AUDIO_FILE_EXTENSIONS:
         samples, rate = decode_audio_track(path)

@@ -1,11 +1,13 @@
-"""Container probing with PyAV: fps, frame count, duration, size and audio streams."""
+"""Container probing with PyAV: fps, frame count, duration, size and audio streams.
+
+PyAV is imported where a file is opened: a run whose every clip is cached probes nothing and
+loads none of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 from ..errors import InputError
@@ -53,6 +55,8 @@ def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
 
 def probe(path: str | Path) -> MediaInfo:
     """Probe a media file; InputError when it is not a readable container."""
+    import av
+
     if not Path(path).is_file():
         raise InputError(path, "no such file")
     try:
@@ -90,6 +94,8 @@ def frame_timestamps(path: str | Path) -> np.ndarray:
     stream's frames, in presentation order, from its packets' timestamps (demuxed, not decoded).
     Empty when the container has no video stream or its packets carry no timestamps; a damaged
     file gives the times of the packets read before the damage."""
+    import av
+
     times: list[Fraction] = []
     try:
         with av.open(str(path)) as container:

@@ -1,12 +1,12 @@
 """Streaming video frames with PyAV, for containers OpenCV cannot open and for pipelines that
-do not pin OpenCV (the canonical AV-Align path reads with OpenCV: `metrics.av_align.flow`)."""
+do not pin OpenCV (the canonical AV-Align path reads with OpenCV: `metrics.av_align.flow`).
+PyAV is imported where a file is opened: finding and pairing videos loads none of it."""
 from __future__ import annotations
 
 from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
-import av
 import numpy as np
 
 from ..errors import InputError
@@ -19,6 +19,8 @@ VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".m
 def pyav_frames(path: str | Path, pixel_format: str = "rgb24") -> tuple[float | None, Iterator[np.ndarray]]:
     """(average fps or None, iterator of `(H, W, 3) uint8` frames in `pixel_format`, "rgb24" or
     "bgr24"). Frames are decoded one at a time; a decode error mid-stream is an InputError."""
+    import av
+
     try:
         container = av.open(str(path))
         stream = container.streams.video[0]

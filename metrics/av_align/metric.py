@@ -21,6 +21,7 @@ from ..errors import AvbenchError
 from ..keyed_state import KeyedState
 from ..metric import Features, MapContext, MapResult, Metric, MetricResult, Sample
 from .clip import ClipResult, ClipSignals, score_signals
+from .onsets import onset_cache
 from .presets import DEFAULT_PRESET, PRESETS, AVAlignPreset
 from .runner import ClipOptions, measure_clip, measure_clips
 
@@ -75,7 +76,7 @@ class AVAlign(Metric):
         context = context or MapContext()
         # The onset times of the clips scored next are kept beside their signals (same cache,
         # same --no-cache): scoring them again, under another preset too, then loads no librosa.
-        self.onset_cache = ArrayCache("av-align/onsets", context.cache_root, context.use_cache)
+        self.onset_cache = onset_cache(context.cache_root, context.use_cache)
         o = self.options
         measured = measure_clips(list(samples), self.preset, o.fps, workers=context.workers,
                                  use_cache=context.use_cache, progress=context.progress, cache_root=context.cache_root,

@@ -53,6 +53,11 @@ def onset_envelope(y: np.ndarray, params: OnsetParams | None = None) -> np.ndarr
     )
 
 
+def onset_cache(root: str | Path | None = None, enabled: bool = True) -> ArrayCache:
+    """Where `onset_times` keeps the times it picks (`root`: the cache root, default $AVBENCH_CACHE)."""
+    return ArrayCache("av-align/onsets", root, enabled)
+
+
 def onset_times(envelope: np.ndarray, params: OnsetParams | None = None, cache: ArrayCache | None = None) -> np.ndarray:
     """Onset times in seconds: `onset_detect` on the envelope, then `frames_to_time`.
 

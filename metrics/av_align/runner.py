@@ -31,11 +31,11 @@ from ..media.errors import describe
 from ..metric import Sample
 from ..versions import library_versions
 from . import clip_checks as checks
-from .clip import ClipSignals, envelope_rate
+from .clip import ClipSignals, envelope_rate, score_signals
 from .clip_checks import check_fps
 from .presets import TIME_AXES, AVAlignPreset, FarnebackParams
 from .segments import Segment, SegmentFlow, joined_trajectory, pieces_per_clip, plan_segments, segment_flow, splittable
-from .onsets import conform_waveform, load_audio, onset_envelope
+from .onsets import conform_waveform, load_audio, onset_cache, onset_envelope, onset_times
 
 _ENVELOPE_FIELDS = ("sample_rate", "mono", "res_type", "n_fft", "hop_length", "n_mels", "center", "lag", "max_size")
 
@@ -246,7 +246,10 @@ def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: s
 def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str,
             use_cache: bool) -> tuple[str, object]:
     try:
-        return "ok", _measure(sample, preset, options, root, use_cache)
+        signals = _measure(sample, preset, options, root, use_cache)
+        if use_cache:  # pick its onsets here, where librosa is loaded: scoring then reads them
+            score_signals(signals, preset, onset_cache=onset_cache(root))
+        return "ok", signals
     except InputError as exc:
         return "error", str(exc)
     except Exception as exc:  # a batch records every per-clip failure and goes on
@@ -262,6 +265,8 @@ def _envelope_worker(sample: Sample, preset: AVAlignPreset, root: str, use_cache
         if envelope is None:
             envelope = clip_envelope(sample, preset)
             envelopes.put(key, envelope)
+        if use_cache and preset.audio_span == "clip":  # as `_worker`; a span needs the video's length
+            onset_times(envelope["envelope"], preset.onset, onset_cache(root))
         return "ok", envelope
     except InputError as exc:
         return "error", str(exc)

@@ -18,10 +18,11 @@ optflowgf.cpp), on any torch device:
    the flow is upscaled bilinearly (x 1/pyr_scale) to initialise the next finer level.
 
 Differences from OpenCV (measured in tests/test_torch_flow.py and benchmarks/torch_flow.py):
-float32 everywhere as OpenCV except where OpenCV sums in double (the horizontal pass of the
-polynomial expansion, the box filter's running sums), which here are float32 convolutions; the
-2x2 solve is float64 as in OpenCV. Summation order differs (convolutions vs running sums, no FMA
-control), so values agree to float rounding amplified by the iterations, not bit for bit.
+float32 as OpenCV, but the filters are depthwise convolutions where OpenCV runs row buffers, and
+the polynomial expansion's horizontal pass sums in float32 where OpenCV uses double; the box
+window is a float64 running sum and the 2x2 solve float64, as in OpenCV. Summation order differs
+(and FMA use), so values agree to float rounding, not bit for bit; where the 2x2 systems are
+near-singular (flat regions, discontinuous motion) rounding is amplified, for OpenCV too.
 
 Batching several clips: `mean_magnitudes` takes any stack of pairs of one frame size, so a caller
 batches pairs from several clips by stacking their `prev` and `curr` frames along B and splitting
@@ -30,7 +31,6 @@ AV-Align convention (`pair_values_to_trajectory`) per clip.
 """
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from pathlib import Path
@@ -41,7 +41,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InputError
 from ..media import pyav_frames
 from ..media.errors import require_file
 from .presets import FarnebackParams

@@ -24,6 +24,13 @@ def run_script(name: str, args: list[str], tmp_path: Path) -> subprocess.Complet
                           env={**os.environ, "TMPDIR": str(tmp_path)}, timeout=600)
 
 
+def script_output(name: str, args: list[str], tmp_path: Path) -> str:
+    """The standard output of `run_script`, which must have exited 0."""
+    done = run_script(name, args, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def figures(output: str, lines: dict[str, str]) -> dict[str, float]:
     """Per label, the number at `{n}` in the line of `output` that the pattern matches (a regular
     expression from the start of a line; `{x}` is any other number). Every line must be there."""
@@ -38,14 +45,13 @@ def figures(output: str, lines: dict[str, str]) -> dict[str, float]:
 
 def test_every_benchmark_script_is_run_here():
     assert {p.name for p in (REPO / "benchmarks").glob("*.py")} == {
-        "av_align_speed.py", "frechet_speed.py", "harness_overhead.py"}
+        "av_align_speed.py", "frechet_speed.py", "harness_overhead.py", "torch_flow.py"}
 
 
 def test_av_align_speed(tmp_path):
-    done = run_script("av_align_speed.py", ["--clips", "3", "--max-frames", "24", "--long-seconds", "2"], tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"^machine: \d+ cores, ", done.stdout, re.MULTILINE), done.stdout
-    found = figures(done.stdout, {
+    output = script_output("av_align_speed.py", ["--clips", "3", "--max-frames", "24", "--long-seconds", "2"], tmp_path)
+    assert re.search(r"^machine: \d+ cores, ", output, re.MULTILINE), output
+    found = figures(output, {
         "official": r"official restatement, 1 process +: +{n} s$",
         "avbench": r"avbench av-align, cold cache +: +{n} s +\(\d+ workers, default\)",
         "speed-up": r"speed-up vs official +: +{n}x +\(target >= ",
@@ -65,10 +71,9 @@ def test_av_align_speed(tmp_path):
 
 
 def test_frechet_speed(tmp_path):
-    done = run_script("frechet_speed.py", ["--dim", "64", "--samples", "500", "--batches", "1,2", "--repeats", "1"],
-                      tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    found = figures(done.stdout, {
+    output = script_output("frechet_speed.py", ["--dim", "64", "--samples", "500", "--batches", "1,2", "--repeats", "1"],
+                           tmp_path)
+    found = figures(output, {
         "eigh": r"  eigh route +{n} +{x} s \(best of 1\)",
         "sqrtm": r"  scipy sqrtm +{n} +{x} s",
         "difference": r"  relative difference {n}; speed-up {x}x \(target >= 5x\)",
@@ -76,7 +81,7 @@ def test_frechet_speed(tmp_path):
     assert found["difference"] <= 1e-6 and abs(found["eigh"] - found["sqrtm"]) <= 1e-6 * found["sqrtm"], found
     for network, unit in (("I3D", "clips"), ("Inception", "frames")):
         for batch in (1, 2):
-            rate = figures(done.stdout, {network: rf"  {network} batch +{batch}: pipeline +{{n}} {unit}/s, bare forward "
+            rate = figures(output, {network: rf"  {network} batch +{batch}: pipeline +{{n}} {unit}/s, bare forward "
                                                   rf"+{{x}} {unit}/s \(end-to-end overhead +{{x}}%\); preparation "
                                                   rf"alone +{{x}} ms = +{{x}}% of the forward"})
             assert rate[network] > 0
@@ -100,3 +105,23 @@ def test_harness_overhead(tmp_path):
     else:
         assert found["overhead"] >= 10 or found["speed-up"] <= 20, found
     assert found["alone"] > 0 and 0 <= found["mean"] <= 1, found
+
+
+def test_torch_flow(tmp_path):
+    """One 720p pair each way, one synthetic clip, the one real clip with audio under 7 Mpx."""
+    output = script_output("torch_flow.py", ["--pairs", "1", "--batch", "1", "--clips", "1", "--max-megapixels", "7"],
+                           tmp_path)
+    for speed in (r"720p pairs, OpenCV Farneback \(CPU\) : {n} pairs/s", r"720p pairs, torch \(CPU\) +: {n} pairs/s",
+                  r"torch CPU / OpenCV +: {n}x"):
+        assert figures(output, {speed: speed})[speed] > 0
+    assert re.search(r"^(720p pairs, torch \(CUDA\) +: [\d.]+ pairs/s|no GPU was available)", output, re.MULTILINE)
+    for label in ("synthetic clips", r"real clips \(tests/data/media\)"):
+        block = output[re.search(rf"^{label}: 1 clips", output, re.MULTILINE).start():]
+        errors = figures(block, {"abs mean": r"  flow magnitude abs error : mean {n} px",
+                                 "abs max": r"  flow magnitude abs error : mean {x} px, max {n} px",
+                                 "rel mean": r"  flow magnitude rel error : mean {n}",
+                                 "rel max": r"  flow magnitude rel error : mean {x}, max {n}"})
+        assert all(v >= 0 for v in errors.values()), errors
+        for preset in ("tempotokens-2025", "tempotokens-2023", "paper-eq9", "svg-pr"):
+            share = figures(block, {preset: rf"  identical scores, {preset} +: \d+/1 clips = {{n}}%"})[preset]
+            assert 0 <= share <= 100

@@ -29,7 +29,7 @@ from avbench.benchmark.synthetic import SyntheticClip, write_clip
 from avbench.metrics.av_align.flow import flow_value
 from avbench.metrics.av_align.presets import FarnebackParams
 from avbench.metrics.av_align.torch_flow import (default_device, farneback, flow_trajectory, level_sizes,
-                                                 mean_magnitudes, prefetched_gray_frames, trajectories)
+                                                 mean_magnitudes, prefetched_gray_frames, stream_trajectories)
 from avbench.metrics.errors import InputError
 
 # (per-pixel max error px or None, mean error px, relative error of the mean magnitude)
@@ -207,11 +207,24 @@ def test_streaming_batch_size_does_not_change_the_trajectory():
 
 
 def test_pairs_of_several_clips_batch_together():
+    """Consecutive clips share batches (sizes 5, 1 and 4 frames in batches of 3 pairs); a clip of
+    another frame size starts its own; a clip whose decoding fails gets its error and the rest go on."""
     clips = [np.stack(clip_frames(n, seed)) for n, seed in ((5, 12), (1, 13), (4, 14))]
-    together = trajectories(clips, PARAMS["default"], device="cpu", batch_size=3)
-    assert [t.shape for t in together] == [(5,), (0,), (4,)]
-    for clip, traj in zip(clips, together):
-        np.testing.assert_array_equal(traj, flow_trajectory(iter(clip), PARAMS["default"], device="cpu"))
+    other_size = np.stack([f[:-8, :-8].copy() for f in clip_frames(6, 15)])
+
+    def failing():
+        yield from clips[0][:3]
+        raise InputError("broken.mp4", "video decoding failed")
+
+    inputs = [("a", iter(clips[0])), ("b", iter(clips[1])), ("broken", failing()), ("c", iter(clips[2])),
+              ("small", iter(other_size))]
+    together = list(stream_trajectories(inputs, PARAMS["default"], device="cpu", batch_size=3))
+    assert [key for key, _ in together] == ["a", "b", "broken", "c", "small"]
+    got = dict(together)
+    assert isinstance(got["broken"], InputError) and "broken.mp4" in str(got["broken"])
+    assert [got[k].shape for k in ("a", "b", "c", "small")] == [(5,), (0,), (4,), (6,)]
+    for key, clip in (("a", clips[0]), ("b", clips[1]), ("c", clips[2]), ("small", other_size)):
+        np.testing.assert_array_equal(got[key], flow_trajectory(iter(clip), PARAMS["default"], device="cpu"))
 
 
 def test_default_device_is_cuda_only_when_available():
@@ -294,3 +307,59 @@ def test_prefetch_decoder_reports_a_decoding_failure_and_stops(tmp_path, monkeyp
             received.append(frame)
     assert len(received) == 1
     assert not decoder_threads()
+
+
+# --- `avbench av-align --flow torch`, as a user runs it ---------------------------------------
+
+def test_av_align_with_torch_flow_as_a_user_runs_it(tmp_path):
+    """The torch flow path in a fresh `avbench` process: the parameters and notes say it is not
+    canonical; its trajectories agree with the canonical ones to float rounding and, on these
+    clips, every per-clip score is the canonical one; its flow entries do not replace the
+    canonical ones in the cache; a broken clip fails alone, in one line."""
+    import json
+
+    from harness_support import run_installed
+
+    clips = tmp_path / "clips"
+    for k, size in enumerate(((96, 72), (96, 72), (128, 96))):
+        write_clip(SyntheticClip(name=f"clip{k}", n_frames=30, width=size[0], height=size[1], fps=Fraction(12),
+                                 event_frames=(6, 14, 22), seed=k), clips)
+    (clips / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(200))
+    (clips / "broken.wav").write_bytes((clips / "clip0.wav").read_bytes())
+    env = {"AVBENCH_CACHE": str(tmp_path / "cache")}
+    records = {}
+    for flow in ("opencv", "torch", "torch"):  # the second torch run reads its own cache entries
+        out = tmp_path / f"{flow}.json"
+        done = run_installed(["av-align", str(clips), "--flow", flow, "--flow-device", "cpu" if flow == "torch" else "auto",
+                              "--quiet", "--json", str(out)], env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        records.setdefault(flow, []).append((json.loads(out.read_text()), done))
+    canonical, _ = records["opencv"][0]
+    for record, done in records["torch"]:
+        assert record["parameters"]["flow"] == "torch" and record["parameters"]["device"] == "cpu"
+        assert "flow torch: not canonical" in done.stdout
+        failed = [line for line in done.stderr.splitlines() if line.startswith("failed:")]
+        assert len(failed) == 1 and "broken.mp4" in failed[0]
+        assert {c["video"]: c["score"] for c in record["clips"]} == {c["video"]: c["score"] for c in canonical["clips"]}
+    assert "flow" not in canonical["parameters"]
+    assert records["torch"][0][0]["clips"] == records["torch"][1][0]["clips"]
+
+
+def test_torch_flow_trajectories_agree_with_the_canonical_ones(tmp_path):
+    from avbench.metrics.av_align import get_preset
+    from avbench.metrics.av_align.runner import measure_clips
+    from avbench.metrics.media import pair_videos
+
+    for k in range(2):
+        write_clip(SyntheticClip(name=f"c{k}", n_frames=24, width=96, height=72, event_frames=(5, 12, 18), seed=k),
+                   tmp_path)
+    samples = [pair.to_sample() for pair in pair_videos([tmp_path])]
+    canonical = measure_clips(samples, get_preset(), workers=1, use_cache=False, progress=False)
+    torch_run = measure_clips(samples, get_preset(), use_cache=False, progress=False, flow="torch", flow_device="cpu")
+    assert not canonical.failures and not torch_run.failures
+    for sample_id, signals in canonical.signals.items():
+        other = torch_run.signals[sample_id]
+        assert other.decoder == "pyav" and other.n_frames == signals.n_frames and other.fps == signals.fps
+        np.testing.assert_allclose(other.trajectory, signals.trajectory, rtol=2e-3, atol=1e-3)
+        assert np.array_equal(other.envelope, signals.envelope)

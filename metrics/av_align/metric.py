@@ -33,7 +33,9 @@ class AVAlign(Metric):
 
     `fps` replaces every container's frame rate as the time axis; `time_axis` "timestamps"
     places frames at their timestamps instead of index / fps (not canonical); `strict` refuses
-    clips that would be scored with a warning; `seed` and `n_resamples` set the bootstrap.
+    clips that would be scored with a warning; `flow` "torch" computes the optical flow with the
+    torch Farneback on `flow_device` ("auto": a GPU where there is one; not canonical); `seed`
+    and `n_resamples` set the bootstrap.
     Files: each sample is a video and its audio (its own track when `audio` is None). In memory:
     `update(clip_result)` adds a clip scored by `av_align_clip`.
     """
@@ -48,19 +50,21 @@ class AVAlign(Metric):
         return dict(PRESETS)
 
     def __init__(self, preset: Any = None, *, fps: float | None = None, time_axis: str = "frames", strict: bool = False,
-                 seed: int = 0, n_resamples: int = N_RESAMPLES, **kwargs: Any):
+                 flow: str = "opencv", flow_device: str = "auto", seed: int = 0, n_resamples: int = N_RESAMPLES,
+                 **kwargs: Any):
         super().__init__(preset, **kwargs)
-        self.options = ClipOptions(fps, time_axis, bool(strict))
+        self.options = ClipOptions(fps, time_axis, bool(strict), flow, flow_device)
         self.fps = fps
         self.seed, self.n_resamples = int(seed), int(n_resamples)
         self.onset_cache: ArrayCache | None = None  # where `map` keeps the clips' onset times
 
     def describe(self) -> dict[str, Any]:
-        # the canonical time axis is left out, so a canonical run's parameters stay the preset's
+        # the canonical time axis and flow are left out, so a canonical run's parameters stay the preset's
         fps = {} if self.fps is None else {"fps_override": self.fps}
         axis = {} if self.options.time_axis == "frames" else {"time_axis": self.options.time_axis}
+        flow = self.options.flow_description()
         bootstrap = {"n_resamples": self.n_resamples, "seed": self.seed}
-        return {**self.preset.to_dict(), **fps, **axis, "bootstrap": bootstrap}
+        return {**self.preset.to_dict(), **fps, **axis, **flow, "bootstrap": bootstrap}
 
     def sample_key(self, sample: Sample) -> dict[str, Any]:
         """A clip's signals read its video and its audio: both name the features."""
@@ -68,7 +72,8 @@ class AVAlign(Metric):
 
     def sample_features(self, sample: Sample) -> Features:
         o = self.options
-        signals = measure_clip(sample, self.preset, o.fps, use_cache=False, time_axis=o.time_axis, strict=o.strict)
+        signals = measure_clip(sample, self.preset, o.fps, use_cache=False, time_axis=o.time_axis, strict=o.strict,
+                               flow=o.flow, flow_device=o.flow_device)
         return signals.to_features()
 
     def map(self, samples: Iterable[Sample], context: MapContext | None = None) -> MapResult:
@@ -80,7 +85,7 @@ class AVAlign(Metric):
         o = self.options
         measured = measure_clips(list(samples), self.preset, o.fps, workers=context.workers,
                                  use_cache=context.use_cache, progress=context.progress, cache_root=context.cache_root,
-                                 time_axis=o.time_axis, strict=o.strict)
+                                 time_axis=o.time_axis, strict=o.strict, flow=o.flow, flow_device=o.flow_device)
         return MapResult({i: s.to_features() for i, s in measured.signals.items()}, measured.failures)
 
     def clip_result(self, features: Features, video: str = "", audio: str = "") -> ClipResult:
@@ -130,6 +135,9 @@ class AVAlign(Metric):
                          f"...): see the per-sample warnings")
         if self.options.time_axis != "frames":
             notes.append(f"time axis {self.options.time_axis!r}: not canonical (the official code uses frame index / fps)")
+        if self.options.flow != "opencv":
+            notes.append(f"flow {self.options.flow!r}: not canonical (OpenCV's Farneback written in torch; agrees with "
+                         f"OpenCV to float rounding, see docs/av-align.md)")
         return self.result(
             float(np.mean(defined)) if defined else math.nan, len(defined), ci95=ci,
             ci_method=f"bootstrap-percentile-{self.n_resamples}" if ci else None, notes=tuple(notes),
@@ -140,11 +148,13 @@ class AVAlign(Metric):
 
 
 def av_align_clip(video: str | Path, audio: str | Path | None = None, preset: str | AVAlignPreset = DEFAULT_PRESET,
-                  fps: float | None = None, time_axis: str = "frames", strict: bool = False) -> ClipResult:
+                  fps: float | None = None, time_axis: str = "frames", strict: bool = False, flow: str = "opencv",
+                  flow_device: str = "auto") -> ClipResult:
     """AV-Align of one video against one audio file, or its own audio track when `audio` is None
     (no cache, no pairing rules): peaks in seconds, the score and the clip's named warnings
-    (`time_axis` and `strict` as `AVAlign` takes them)."""
+    (`time_axis`, `strict`, `flow` and `flow_device` as `AVAlign` takes them)."""
     preset = AVAlign.resolve_preset(preset)
     sample = Sample(Path(video).stem, Path(video), None if audio is None else Path(audio))
-    signals = measure_clip(sample, preset, fps, use_cache=False, time_axis=time_axis, strict=strict)
+    signals = measure_clip(sample, preset, fps, use_cache=False, time_axis=time_axis, strict=strict, flow=flow,
+                           flow_device=flow_device)
     return score_signals(signals, preset, str(video), "" if audio is None else str(audio))

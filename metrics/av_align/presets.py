@@ -20,6 +20,8 @@ CHANCE_STATISTICS = ("z", "percentile", "excess", "kappa")
 AUDIO_SPANS = ("clip", "video-peaks")
 # Where a video frame lies in time (`runner.ClipOptions`): index / fps, or its presentation timestamp.
 TIME_AXES = ("frames", "timestamps")
+# How the optical flow is computed: OpenCV (canonical) or the same algorithm in torch (`torch_flow`).
+FLOW_METHODS = ("opencv", "torch")
 
 
 @dataclass(frozen=True)

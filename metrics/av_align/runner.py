@@ -33,7 +33,7 @@ from ..versions import library_versions
 from . import clip_checks as checks
 from .clip import ClipSignals, envelope_rate, score_signals
 from .clip_checks import check_fps
-from .presets import TIME_AXES, AVAlignPreset, FarnebackParams
+from .presets import FLOW_METHODS, TIME_AXES, AVAlignPreset, FarnebackParams
 from .segments import Segment, SegmentFlow, joined_trajectory, pieces_per_clip, plan_segments, segment_flow, splittable
 from .onsets import conform_waveform, load_audio, onset_cache, onset_envelope, onset_times
 
@@ -49,15 +49,28 @@ class ClipOptions:
     """How clips are read: `fps` replaces every container's frame rate; `time_axis` "frames"
     puts frame i at i / fps (the canonical presets, as the official code), "timestamps" at its
     presentation timestamp (non-canonical, for variable-frame-rate clips); `strict` refuses a
-    clip that would be scored with a warning."""
+    clip that would be scored with a warning; `flow` "opencv" (canonical) or "torch" (the same
+    algorithm in torch, batched on `flow_device`: "auto" = a GPU where there is one; not canonical)."""
 
     fps: float | None = None
     time_axis: str = "frames"
     strict: bool = False
+    flow: str = "opencv"
+    flow_device: str = "auto"
 
     def __post_init__(self) -> None:
         if self.time_axis not in TIME_AXES:
             raise AvbenchError(f"AV-Align time axis must be one of {', '.join(TIME_AXES)}, got {self.time_axis!r}")
+        if self.flow not in FLOW_METHODS:
+            raise AvbenchError(f"AV-Align flow must be one of {', '.join(FLOW_METHODS)}, got {self.flow!r}")
+
+    def flow_description(self) -> dict:
+        """What, beyond the canonical flow, names a clip's flow (empty for OpenCV)."""
+        if self.flow == "opencv":
+            return {}
+        from .torch_clips import flow_device
+
+        return {"flow": self.flow, "torch": library_versions()["torch"], "device": flow_device(self.flow_device).type}
 
 
 def same_signals(a: AVAlignPreset, b: AVAlignPreset) -> bool:
@@ -65,10 +78,10 @@ def same_signals(a: AVAlignPreset, b: AVAlignPreset) -> bool:
     return a.farneback == b.farneback and _envelope_params(a) == _envelope_params(b)
 
 
-def _flow_key(sample: Sample, preset: AVAlignPreset) -> str:
+def _flow_key(sample: Sample, preset: AVAlignPreset, options: ClipOptions) -> str:
     versions = library_versions()
     return cache_key({"kind": "av-align-flow/2", "video": sample.video_sha256, "farneback": asdict(preset.farneback),
-                      "opencv": versions["opencv"], "av": versions["av"]})
+                      "opencv": versions["opencv"], "av": versions["av"], **options.flow_description()})
 
 
 def _envelope_key(sample: Sample, preset: AVAlignPreset) -> str:
@@ -208,33 +221,52 @@ def checked(sample: Sample) -> Sample:
 
 def measure_clip(sample: Sample, preset: AVAlignPreset, fps: float | None = None,
                  cache_root: str | Path | None = None, use_cache: bool = True, *, time_axis: str = "frames",
-                 strict: bool = False) -> ClipSignals:
+                 strict: bool = False, flow: str = "opencv", flow_device: str = "auto") -> ClipSignals:
     """Signals of one clip, from the cache where present; computes and stores what is missing.
-    `fps`, `time_axis` and `strict` as `ClipOptions` says."""
-    return _measure(sample, preset, ClipOptions(fps, time_axis, strict), cache_root, use_cache)
+    `fps`, `time_axis`, `strict`, `flow` and `flow_device` as `ClipOptions` says."""
+    return _measure(sample, preset, ClipOptions(fps, time_axis, strict, flow, flow_device), cache_root, use_cache)
 
 
 def _measure(sample: Sample, preset: AVAlignPreset, options: ClipOptions, cache_root: str | Path | None,
-             use_cache: bool) -> ClipSignals:
+             use_cache: bool, flow: dict[str, np.ndarray] | None = None) -> ClipSignals:
+    """The clip's signals; its flow entry from `flow` where given, else the cache, else measured."""
     sample = checked(sample)
-    flows, envelopes = _caches(cache_root, use_cache)
-    envelope_key, flow_key = _envelope_key(sample, preset), _flow_key(sample, preset)
+    flows, _ = _caches(cache_root, use_cache)
+    flow_key = _flow_key(sample, preset, options)
     # the video first: a clip with unusable video is reported as such whatever its audio
-    flow = flows.get(flow_key)
     if flow is None:
-        flow = clip_flow(sample.video, preset, options.fps)
+        flow = flows.get(flow_key)
+    if flow is None:
+        flow = clip_flow(sample.video, preset, options.fps) if options.flow == "opencv" else _torch_flow(sample, preset, options)
         flows.put(flow_key, flow)
-    envelope = envelopes.get(envelope_key)
+    return _signals(flow, _envelope(sample, preset, cache_root, use_cache), sample, preset, options)
+
+
+def _envelope(sample: Sample, preset: AVAlignPreset, cache_root: str | Path | None, use_cache: bool) -> dict:
+    """The clip's envelope entry, from the cache or measured (and stored)."""
+    _, envelopes = _caches(cache_root, use_cache)
+    key = _envelope_key(sample, preset)
+    envelope = envelopes.get(key)
     if envelope is None:
         envelope = clip_envelope(sample, preset)
-        envelopes.put(envelope_key, envelope)
-    return _signals(flow, envelope, sample, preset, options)
+        envelopes.put(key, envelope)
+    return envelope
+
+
+def _torch_flow(sample: Sample, preset: AVAlignPreset, options: ClipOptions) -> dict[str, np.ndarray]:
+    from .torch_clips import flow_device, torch_flows
+
+    ((_, flow),) = torch_flows([(sample.sample_id, sample.video)], preset.farneback, options.fps,
+                               flow_device(options.flow_device))
+    if isinstance(flow, InputError):
+        raise flow
+    return flow
 
 
 def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str) -> tuple[ClipSignals | None, bool]:
     """The clip's signals when both its entries are cached, and whether its flow entry is."""
     flows, envelopes = _caches(root, True)
-    flow, envelope = flows.get(_flow_key(sample, preset)), envelopes.get(_envelope_key(sample, preset))
+    flow, envelope = flows.get(_flow_key(sample, preset, options)), envelopes.get(_envelope_key(sample, preset))
     if flow is None or envelope is None:
         return None, flow is not None
     try:
@@ -244,9 +276,9 @@ def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: s
 
 
 def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str,
-            use_cache: bool) -> tuple[str, object]:
+            use_cache: bool, flow: dict[str, np.ndarray] | None = None) -> tuple[str, object]:
     try:
-        signals = _measure(sample, preset, options, root, use_cache)
+        signals = _measure(sample, preset, options, root, use_cache, flow)
         if use_cache:  # pick its onsets here, where librosa is loaded: scoring then reads them
             score_signals(signals, preset, onset_cache=onset_cache(root))
         return "ok", signals
@@ -258,13 +290,8 @@ def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: s
 
 def _envelope_worker(sample: Sample, preset: AVAlignPreset, root: str, use_cache: bool) -> tuple[str, object]:
     """The envelope entry of a clip whose flow is measured in segments."""
-    envelopes = ArrayCache("av-align/envelope", root, use_cache)
-    key = _envelope_key(sample, preset)
     try:
-        envelope = envelopes.get(key)
-        if envelope is None:
-            envelope = clip_envelope(sample, preset)
-            envelopes.put(key, envelope)
+        envelope = _envelope(sample, preset, root, use_cache)
         if use_cache and preset.audio_span == "clip":  # as `_worker`; a span needs the video's length
             onset_times(envelope["envelope"], preset.onset, onset_cache(root))
         return "ok", envelope
@@ -378,15 +405,17 @@ def _split_plan(todo: list[Sample], flow_cached: set[str], workers: int) -> tupl
 
 def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | None = None, workers: int | None = None,
                   use_cache: bool = True, progress: bool = True, cache_root: str | Path | None = None, *,
-                  time_axis: str = "frames", strict: bool = False) -> Measured:
+                  time_axis: str = "frames", strict: bool = False, flow: str = "opencv",
+                  flow_device: str = "auto") -> Measured:
     """Measure every clip: cached signals are read in this process, the rest run in a pool of
     `workers` processes (default: one per core; 1 = in this process), a clip too long for its
-    share of the pool in segments across workers (`segments`); `fps`, `time_axis` and
-    `strict` as `ClipOptions` says. Call it under `if __name__ == "__main__":` in a script: the
+    share of the pool in segments across workers (`segments`); with `flow` "torch" every flow
+    in this process, batched on `flow_device`; `fps`, `time_axis`, `strict`, `flow` and
+    `flow_device` as `ClipOptions` says. Call it under `if __name__ == "__main__":` in a script: the
     pool starts worker processes."""
     from tqdm import tqdm
 
-    options = ClipOptions(fps, time_axis, strict)
+    options = ClipOptions(fps, time_axis, strict, flow, flow_device)
     # Resolved here: pool workers fork from a server started earlier, with the environment
     # ($AVBENCH_CACHE) of that moment, not of this call.
     root = str(default_cache_root() if cache_root is None else cache_root)
@@ -407,7 +436,7 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
         if cached is not None:
             out.signals[sample.sample_id] = cached
             continue
-        if not todo and workers > 1:
+        if not todo and workers > 1 and options.flow == "opencv":
             _start_pool_server()
         todo.append(sample)
         if has_flow:
@@ -425,6 +454,10 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
             out.failures[sample.sample_id] = value  # type: ignore[assignment]
         bar.update()
 
+    if options.flow == "torch":
+        _measure_with_torch(todo, flow_cached, preset, options, root, store, collect)
+        bar.close()
+        return out
     splits, costs = _split_plan(todo, flow_cached, workers) if workers > 1 and todo else ({}, {})
     if workers == 1 or (len(todo) <= 1 and not splits):
         for sample in todo:
@@ -494,9 +527,30 @@ def _run_pool(todo: list[Sample], splits: dict[str, _SplitClip], costs: dict[str
                     collect(sample, (status, envelope))
                     continue
                 if store:
-                    ArrayCache("av-align/flow", root, True).put(_flow_key(sample, preset), flow)
+                    ArrayCache("av-align/flow", root, True).put(_flow_key(sample, preset, options), flow)
                 try:
                     collect(sample, ("ok", _signals(flow, envelope, sample, preset, options)))
                     out.segments[sample.sample_id] = len(split.segments)
                 except InputError as exc:
                     collect(sample, ("error", str(exc)))
+
+
+def _measure_with_torch(todo: list[Sample], flow_cached: set[str], preset: AVAlignPreset, options: ClipOptions,
+                        root: str, store: bool, collect) -> None:
+    """The torch flow path, in this process: the flows of every clip not cached, their frame pairs
+    batched together on one device (`torch_clips`), then each clip's envelope and signals."""
+    from .torch_clips import flow_device, torch_flows
+
+    samples = {sample.sample_id: sample for sample in todo}
+    for sample in todo:
+        if sample.sample_id in flow_cached:
+            collect(sample, _worker(sample, preset, options, root, store))
+    videos = [(sample.sample_id, sample.video) for sample in todo if sample.sample_id not in flow_cached]
+    flows = ArrayCache("av-align/flow", root, store)
+    for sample_id, flow in torch_flows(videos, preset.farneback, options.fps, flow_device(options.flow_device)):
+        sample = samples[sample_id]
+        if isinstance(flow, InputError):
+            collect(sample, ("error", str(flow)))
+            continue
+        flows.put(_flow_key(sample, preset, options), flow)
+        collect(sample, _worker(sample, preset, options, root, store, flow))

@@ -24,23 +24,25 @@ window is a float64 running sum and the 2x2 solve float64, as in OpenCV. Summati
 (and FMA use), so values agree to float rounding, not bit for bit; where the 2x2 systems are
 near-singular (flat regions, discontinuous motion) rounding is amplified, for OpenCV too.
 
-Batching several clips: `mean_magnitudes` takes any stack of pairs of one frame size, so a caller
-batches pairs from several clips by stacking their `prev` and `curr` frames along B and splitting
-the `(B,)` result per clip; `trajectories` does exactly that for whole clips and applies the
-AV-Align convention (`pair_values_to_trajectory`) per clip.
+Batching several clips: `mean_magnitudes` takes any stack of pairs of one frame size;
+`stream_trajectories` streams many clips through it, the pairs of consecutive clips of one frame
+size in the same batches, and applies the AV-Align convention (`pair_values_to_trajectory`) per
+clip.
 """
 from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Generic, Iterable, Iterator, TypeVar
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..errors import InputError
 from ..media import pyav_frames
 from ..media.errors import require_file
 from .presets import FarnebackParams
@@ -51,6 +53,7 @@ _REGULARISER = 1e-3  # added to det(G) in the solve, as OpenCV does
 # The two frames' quadratic coefficients are averaged; the cross term also halves OpenCV's factor 2.
 _QUAD_WEIGHTS = torch.tensor([0.5, 0.5, 0.25])[None, :, None, None]
 _FIXED_GAUSSIAN_3 = (0.25, 0.5, 0.25)  # getGaussianKernel(3, sigma <= 0): a fixed table, not exp()
+K = TypeVar("K")
 
 
 def default_device() -> torch.device:
@@ -332,40 +335,66 @@ def flow_trajectory(gray_frames: Iterable[np.ndarray], params: FarnebackParams,
     """A clip's `(N,)` float64 mean-flow trajectory (pixels per frame) from its `(H, W)` uint8
     grayscale frames, `[m(f0,f1), m(f0,f1), m(f1,f2), ..., m(f_{N-2},f_{N-1})]`, empty if N < 2.
     Frames stream through in batches of `batch_size` pairs, so memory does not grow with N."""
+    ((_, trajectory),) = stream_trajectories([(None, gray_frames)], params, device, batch_size)
+    if isinstance(trajectory, BaseException):
+        raise trajectory
+    return trajectory
+
+
+@dataclass
+class _Clip(Generic[K]):
+    key: K
+    values: list[float] = field(default_factory=list)
+    error: InputError | None = None
+    read: bool = False  # every frame read
+
+
+def stream_trajectories(clips: Iterable[tuple[K, Iterable[np.ndarray]]], params: FarnebackParams,
+                        device: torch.device | str | None = None,
+                        batch_size: int = 16) -> Iterator[tuple[K, np.ndarray | InputError]]:
+    """`(key, trajectory)` of each `(key, gray frames)` clip, in order, as `flow_trajectory`
+    computes it, with the pairs of consecutive clips of one frame size batched together
+    (`batch_size` pairs per call): short clips fill a batch between them, and memory holds one
+    batch whatever the clips' lengths. A clip whose frames raise an InputError gets that error
+    instead of a trajectory; the others go on."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     device = torch.device(device) if device is not None else default_device()
-    values: list[np.ndarray] = []
-    window: list[np.ndarray] = []  # the last frame of the previous batch, then this batch's frames
+    prev: list[np.ndarray] = []
+    curr: list[np.ndarray] = []
+    owners: list[_Clip[K]] = []  # the clip of each pending pair
+    waiting: list[_Clip[K]] = []  # clips not yet yielded, in order
 
-    def flush() -> None:
-        frames = torch.from_numpy(np.stack(window)).to(device)
-        values.append(mean_magnitudes(frames[:-1], frames[1:], params).cpu().numpy())
-        del window[:-1]
+    def flush() -> Iterator[tuple[K, np.ndarray | InputError]]:
+        if owners:
+            values = mean_magnitudes(torch.from_numpy(np.stack(prev)).to(device),
+                                     torch.from_numpy(np.stack(curr)).to(device), params).tolist()
+            for owner, value in zip(owners, values):
+                owner.values.append(value)
+            prev.clear(), curr.clear(), owners.clear()
+        while waiting and waiting[0].read:
+            clip = waiting.pop(0)
+            yield clip.key, clip.error if clip.error is not None else pair_values_to_trajectory(np.asarray(clip.values))
 
-    for frame in gray_frames:
-        window.append(frame)
-        if len(window) == batch_size + 1:
-            flush()
-    if len(window) > 1:
-        flush()
-    return pair_values_to_trajectory(np.concatenate(values) if values else np.empty(0))
-
-
-def trajectories(clips: Sequence[np.ndarray], params: FarnebackParams, device: torch.device | str | None = None,
-                 batch_size: int = 16) -> list[np.ndarray]:
-    """Trajectories (as `flow_trajectory`) of several clips `(N_i, H, W)` uint8 of one frame size,
-    their pairs batched together across clips, `batch_size` pairs per call."""
-    device = torch.device(device) if device is not None else default_device()
-    pairs = [(c, i) for c, clip in enumerate(clips) for i in range(1, len(clip))]
-    values: list[list[float]] = [[] for _ in clips]
-    for start in range(0, len(pairs), batch_size):
-        chunk = pairs[start:start + batch_size]
-        prev = torch.from_numpy(np.stack([clips[c][i - 1] for c, i in chunk])).to(device)
-        curr = torch.from_numpy(np.stack([clips[c][i] for c, i in chunk])).to(device)
-        for (c, _), value in zip(chunk, mean_magnitudes(prev, curr, params).tolist()):
-            values[c].append(value)
-    return [pair_values_to_trajectory(np.asarray(v)) for v in values]
+    for key, frames in clips:
+        clip = _Clip(key)
+        waiting.append(clip)
+        last: np.ndarray | None = None
+        try:
+            for frame in frames:
+                if last is not None:
+                    if prev and prev[0].shape != frame.shape:  # a batch holds one frame size
+                        yield from flush()
+                    prev.append(last), curr.append(frame), owners.append(clip)
+                    if len(owners) == batch_size:
+                        yield from flush()
+                last = frame
+        except InputError as exc:
+            clip.error = exc
+            keep = [i for i, owner in enumerate(owners) if owner is not clip]
+            prev[:], curr[:], owners[:] = [prev[i] for i in keep], [curr[i] for i in keep], [owners[i] for i in keep]
+        clip.read = True
+    yield from flush()
 
 
 _END = object()

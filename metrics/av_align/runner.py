@@ -6,8 +6,12 @@ by the audio's — and one extraction serves every preset, every pairing of the 
 other audio (the `shuffled-audio` control, the validity study's negatives) and every rerun.
 Each entry also keeps the facts the clip's checks read (frames listed, frame timestamps, audio
 length and peak; `clip_checks`), so a cached clip gets the same warnings as a computed one.
-Clips run in a process pool (one single-threaded OpenCV worker per core by default); a clip that
-fails is recorded with a one-line reason and the batch goes on.
+Clips run in a process pool (one single-threaded OpenCV worker per core by default), costliest
+first; a clip costing more than its share of the pool runs in segments across workers
+(`segments`), and a clip that fails is recorded with a one-line reason and the batch goes on.
+Workers pick each clip's onsets where librosa is loaded and keep them in the onset cache, so
+scoring (and a cached re-run) loads no librosa; a fully cached run starts no pool. With `flow`
+"torch" the flows are measured in this process instead, batched on one device (`torch_clips`).
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from hypothesis import given, strategies as st
 
 from avbench.benchmark.synthetic import SyntheticClip
 from avbench.metrics.av_align import CANONICAL_PRESETS, get_preset, score_signals
-from avbench.metrics.av_align.runner import _flow_key, clip_flow, measure_clips
+from avbench.metrics.av_align.runner import ClipOptions, _flow_key, clip_flow, measure_clips
 from avbench.metrics.av_align.segments import (MIN_SEGMENT_PAIRS, Segment, SegmentFlow, joined_trajectory,
                                                pieces_per_clip, plan_segments, splittable)
 from avbench.metrics.cache import ArrayCache
@@ -84,7 +84,7 @@ def test_the_cache_entry_of_a_segmented_clip_is_the_sequential_one(tmp_path):
     sample, measured = _measure_one(video, workers=2, cache_root=tmp_path / "cache")
     assert measured.segments
     preset = get_preset()
-    entry = ArrayCache("av-align/flow", tmp_path / "cache").get(_flow_key(sample.with_hashes(), preset))
+    entry = ArrayCache("av-align/flow", tmp_path / "cache").get(_flow_key(sample.with_hashes(), preset, ClipOptions()))
     sequential = clip_flow(video, preset, None)
     assert entry is not None and set(entry) == set(sequential)
     for name, value in sequential.items():

@@ -229,8 +229,8 @@ def test_score_files_metric_options_reach_the_metric_or_stop_in_one_line(tiny, t
             ("fps=12", "metric option fps=12 is not METRIC.KEY=VALUE (e.g. av_align.fps=12)"),
             ("av_allign.fps=12", "options for unknown metric 'av_allign'; known: av_align, fvd,"),
             ("fvd.preset=fvd/videogpt", "options for metric fvd, which is not among the metrics av_align:"),
-            ("av_align.fsp=12", "metric av_align: unknown option 'fsp'; its options: batch_size, device, fps, "
-                                "n_resamples, preset, seed, strict, time_axis, weights")]:
+            ("av_align.fsp=12", "metric av_align: unknown option 'fsp'; its options: batch_size, device, flow, "
+                                "flow_device, fps, n_resamples, preset, seed, strict, time_axis, weights")]:
         refused = _score_files(folder, tmp_path / "cache", "--metric-option", option)
         assert refused.returncode == 2, (option, refused.stderr)
         (line,) = refused.stderr.splitlines()

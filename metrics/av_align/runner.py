@@ -9,9 +9,10 @@ length and peak; `clip_checks`), so a cached clip gets the same warnings as a co
 Clips run in a process pool (one single-threaded OpenCV worker per core by default), costliest
 first; a clip costing more than its share of the pool runs in segments across workers
 (`segments`), and a clip that fails is recorded with a one-line reason and the batch goes on.
-Workers pick each clip's onsets where librosa is loaded and keep them in the onset cache, so
-scoring (and a cached re-run) loads no librosa; a fully cached run starts no pool. With `flow`
-"torch" the flows are measured in this process instead, batched on one device (`torch_clips`).
+Workers measure flow only; the driver measures the envelopes meanwhile, so librosa loads once,
+in the driver, while the workers already compute. A fully cached run starts no pool and loads no
+librosa (onset times are cached too: `onsets.onset_times`). With `flow` "torch" the flows are
+measured in this process instead, batched on one device (`torch_clips`).
 """
 from __future__ import annotations
 
@@ -35,11 +36,11 @@ from ..media.errors import describe
 from ..metric import Sample
 from ..versions import library_versions
 from . import clip_checks as checks
-from .clip import ClipSignals, envelope_rate, score_signals
+from .clip import ClipSignals, envelope_rate
 from .clip_checks import check_fps
 from .presets import FLOW_METHODS, TIME_AXES, AVAlignPreset, FarnebackParams
 from .segments import Segment, SegmentFlow, joined_trajectory, pieces_per_clip, plan_segments, segment_flow, splittable
-from .onsets import conform_waveform, load_audio, onset_cache, onset_envelope, onset_times
+from .onsets import conform_waveform, load_audio, onset_envelope
 
 _ENVELOPE_FIELDS = ("sample_rate", "mono", "res_type", "n_fft", "hop_length", "n_mels", "center", "lag", "max_size")
 
@@ -282,27 +283,24 @@ def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: s
 def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str,
             use_cache: bool, flow: dict[str, np.ndarray] | None = None) -> tuple[str, object]:
     try:
-        signals = _measure(sample, preset, options, root, use_cache, flow)
-        if use_cache:  # pick its onsets here, where librosa is loaded: scoring then reads them
-            score_signals(signals, preset, onset_cache=onset_cache(root))
-        return "ok", signals
+        return "ok", _measure(sample, preset, options, root, use_cache, flow)
     except InputError as exc:
         return "error", str(exc)
     except Exception as exc:  # a batch records every per-clip failure and goes on
         return "error", f"{sample.video}: unexpected {type(exc).__name__}: {describe(exc)}"
 
 
-def _envelope_worker(sample: Sample, preset: AVAlignPreset, root: str, use_cache: bool) -> tuple[str, object]:
-    """The envelope entry of a clip whose flow is measured in segments."""
+def _flow_worker(video: Path, preset: AVAlignPreset, fps: float | None, key: str, root: str,
+                 use_cache: bool) -> tuple[str, object]:
+    """("ok", a whole clip's flow entry, stored under `key`) or ("error", why it has none): a pool job."""
     try:
-        envelope = _envelope(sample, preset, root, use_cache)
-        if use_cache and preset.audio_span == "clip":  # as `_worker`; a span needs the video's length
-            onset_times(envelope["envelope"], preset.onset, onset_cache(root))
-        return "ok", envelope
+        flow = clip_flow(video, preset, fps)
+        ArrayCache("av-align/flow", root, use_cache).put(key, flow)
+        return "ok", flow
     except InputError as exc:
         return "error", str(exc)
     except Exception as exc:
-        return "error", f"{audio_source(sample)}: unexpected {type(exc).__name__}: {describe(exc)}"
+        return "error", f"{video}: unexpected {type(exc).__name__}: {describe(exc)}"
 
 
 def _segment_worker(video: Path, segment: Segment, params: FarnebackParams) -> SegmentFlow | None:
@@ -358,10 +356,6 @@ class _SplitClip:
     timestamps: np.ndarray
     segments: list[Segment]
     flows: dict[int, SegmentFlow | None] = field(default_factory=dict)
-    envelope: tuple[str, object] | None = None
-
-    def done(self) -> bool:
-        return len(self.flows) == len(self.segments) and self.envelope is not None
 
     def flow_entry(self, fps: float | None) -> dict[str, np.ndarray] | None:
         """The clip's flow cache entry, exactly as `clip_flow` would have made it, or None when
@@ -467,18 +461,27 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
         for sample in todo:
             collect(sample, _worker(sample, preset, options, root, store))
     else:
-        _run_pool(todo, splits, costs, preset, options, root, store, workers, collect, out)
+        _run_pool(todo, flow_cached, splits, costs, preset, options, root, store, workers, collect, out)
     bar.close()
     return out
 
 
-def _run_pool(todo: list[Sample], splits: dict[str, _SplitClip], costs: dict[str, float], preset: AVAlignPreset,
-              options: ClipOptions, root: str, store: bool, workers: int, collect, out: Measured) -> None:
-    """Run whole clips, segments and their envelopes in a process pool, costliest first; join
-    each split clip when its last part is back, measuring it whole where its segments do not
-    prove its trajectory."""
+def _run_pool(todo: list[Sample], flow_cached: set[str], splits: dict[str, _SplitClip], costs: dict[str, float],
+              preset: AVAlignPreset, options: ClipOptions, root: str, store: bool, workers: int, collect,
+              out: Measured) -> None:
+    """Flows in a process pool, costliest first, a split clip's in segments; meanwhile this
+    process measures the envelopes (so librosa loads once, here, while the workers already compute
+    flow). A clip is joined when both are in; a split clip whose segments do not prove its
+    trajectory is measured whole. As on one worker, a clip whose video fails is reported as such
+    whatever its audio."""
+    flow_cache = ArrayCache("av-align/flow", root, True)
+    flows: dict[str, tuple[str, object]] = {}
+    envelopes: dict[str, tuple[str, object]] = {}
     jobs: list[tuple[float, tuple]] = []
     for sample in todo:
+        if sample.sample_id in flow_cached:
+            flows[sample.sample_id] = ("ok", flow_cache.get(_flow_key(sample, preset, options)))
+            continue
         split = splits.get(sample.sample_id)
         if split is None:
             jobs.append((costs.get(sample.sample_id, math.inf), (sample, "clip", None)))
@@ -487,56 +490,78 @@ def _run_pool(todo: list[Sample], splits: dict[str, _SplitClip], costs: dict[str
         for k, segment in enumerate(split.segments):
             n_pairs = (split.n_frames if segment.stop is None else segment.stop) - segment.start
             jobs.append((per_pair * n_pairs, (sample, "segment", k)))
-        jobs.append((0.0, (sample, "envelope", None)))
     jobs.sort(key=lambda job: job[0], reverse=True)
-    n_jobs = min(workers, len(jobs))
-    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=pool_context(), initializer=_init_worker) as pool:
+    unfinished = {sample.sample_id: sample for sample in todo}
+
+    def finish(sample: Sample) -> None:
+        """Join a clip whose flow and envelope are both in."""
+        sample_id = sample.sample_id
+        if sample_id not in unfinished or sample_id not in flows or sample_id not in envelopes:
+            return
+        del unfinished[sample_id]
+        (flow_status, flow), (envelope_status, envelope) = flows[sample_id], envelopes[sample_id]
+        if flow_status != "ok" or envelope_status != "ok":
+            collect(sample, (flow_status, flow) if flow_status != "ok" else (envelope_status, envelope))
+            return
+        try:
+            collect(sample, ("ok", _signals(flow, envelope, sample, preset, options)))  # type: ignore[arg-type]
+        except InputError as exc:
+            collect(sample, ("error", str(exc)))
+
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=pool_context(),
+                             initializer=_init_worker) as pool:
 
         def submit(sample: Sample, kind: str, k: int | None):
             if kind == "clip":
-                return pool.submit(_worker, sample, preset, options, root, store)
-            if kind == "envelope":
-                return pool.submit(_envelope_worker, sample, preset, root, store)
+                return pool.submit(_flow_worker, sample.video, preset, options.fps, _flow_key(sample, preset, options),
+                                   root, store)
             return pool.submit(_segment_worker, sample.video, splits[sample.sample_id].segments[k], preset.farneback)
 
         pending = {submit(*job): job for _, job in jobs}
-        broken: set[str] = set()
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        to_envelope = list(todo)
+        while pending or to_envelope:
+            if to_envelope:  # one envelope between looks at the pool
+                sample = to_envelope.pop(0)
+                envelopes[sample.sample_id] = _envelope_outcome(sample, preset, root, store)
+                finish(sample)
+                finished = [future for future in pending if future.done()]
+            else:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 sample, kind, k = pending.pop(future)
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
-                    if sample.sample_id not in broken:
-                        broken.add(sample.sample_id)
-                        collect(sample, ("error", f"{sample.video}: the worker process died while decoding it"))
+                    flows[sample.sample_id] = ("error", f"{sample.video}: the worker process died while decoding it")
+                    finish(sample)
                     continue
                 if kind == "clip":
-                    collect(sample, outcome)
+                    flows[sample.sample_id] = outcome
+                    finish(sample)
                     continue
                 split = splits[sample.sample_id]
-                if kind == "envelope":
-                    split.envelope = outcome
-                else:
-                    split.flows[k] = outcome
-                if not split.done() or sample.sample_id in broken:
+                split.flows[k] = outcome
+                if len(split.flows) < len(split.segments) or sample.sample_id in flows:
                     continue
                 flow = split.flow_entry(options.fps)
                 if flow is None:  # not proven: the sequential read decides
                     pending[submit(sample, "clip", None)] = (sample, "clip", None)
                     continue
-                status, envelope = split.envelope
-                if status != "ok":
-                    collect(sample, (status, envelope))
-                    continue
                 if store:
-                    ArrayCache("av-align/flow", root, True).put(_flow_key(sample, preset, options), flow)
-                try:
-                    collect(sample, ("ok", _signals(flow, envelope, sample, preset, options)))
-                    out.segments[sample.sample_id] = len(split.segments)
-                except InputError as exc:
-                    collect(sample, ("error", str(exc)))
+                    flow_cache.put(_flow_key(sample, preset, options), flow)
+                flows[sample.sample_id] = ("ok", flow)
+                out.segments[sample.sample_id] = len(split.segments)
+                finish(sample)
+
+
+def _envelope_outcome(sample: Sample, preset: AVAlignPreset, root: str, use_cache: bool) -> tuple[str, object]:
+    """("ok", the clip's envelope entry) or ("error", why it has none)."""
+    try:
+        return "ok", _envelope(sample, preset, root, use_cache)
+    except InputError as exc:
+        return "error", str(exc)
+    except Exception as exc:  # a batch records every per-clip failure and goes on
+        return "error", f"{audio_source(sample)}: unexpected {type(exc).__name__}: {describe(exc)}"
 
 
 def _measure_with_torch(todo: list[Sample], flow_cached: set[str], preset: AVAlignPreset, options: ClipOptions,

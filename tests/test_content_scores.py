@@ -123,7 +123,8 @@ def test_metric_options_reach_the_metric_or_are_refused():
             (["av_align"], {"fvd": {"batch_size": 2}}, "options for metric fvd, which is not among the metrics av_align:"),
             (["av_align"], {"fps": 12}, "metric option fps=12 is not METRIC.KEY=VALUE"),
             (["av_align"], {"av_align": {"fsp": 12}}, "metric av_align: unknown option 'fsp'; its options: batch_size, "
-                                                      "device, fps, n_resamples, preset, seed, strict, time_axis, "
+                                                      "device, flow, flow_device, fps, n_resamples, preset, seed, "
+                                                      "strict, time_axis, "
                                                       "weights"),
             (["av_align"], {"av_align": {"fps": 12}, "av-align": {"fps": 24}}, "metric av_align: option 'fps' given twice"),
             (["fvd"], {"fvd": {"preset": "fvd/videogpt"}}, "metric fvd: a preset is chosen with --preset")]:

@@ -32,7 +32,10 @@ def _args(root: Path, out: Path) -> list[str]:
 
 
 def _cache_files(cache: Path) -> dict[Path, int]:
-    return {p: p.stat().st_mtime_ns for p in (cache / "av-align").rglob("*.npz")} if (cache / "av-align").is_dir() else {}
+    """The clips' measured signals in the cache (flow and onset envelope entries; the onset times
+    picked from them at scoring are kept apart)."""
+    folders = [cache / "av-align" / kind for kind in ("flow", "envelope")]
+    return {p: p.stat().st_mtime_ns for folder in folders if folder.is_dir() for p in folder.rglob("*.npz")}
 
 
 def _finish_and_compare(root: Path, out: Path, cache: Path, reference: dict) -> None:

@@ -51,6 +51,7 @@ EXPECTED_NOT_RUN = {
     "python benchmarks/av_align_speed.py     # defaults: --clips 20 --max-frames 120 --long-seconds 120",
     "avbench validate --benchmark landscape --data-root /data/landscape          # your dataset copy",
     "python benchmarks/frechet_speed.py      # defaults: --dim 2048 --samples 10000 --batches 1,4,16 --repeats 3",
+    "python benchmarks/torch_flow.py         # defaults: --pairs 8 --batch 4 --gpu-batch 32 --clips 10 --max-megapixels 100",
     "avbench pack runs/my-model --model-card card.yaml --out my-model.zip [--with-media]",
     "python3 -m pip install torch   # a CUDA build on a GPU machine",
     "# audio only (the paper's Table 1): 24 frames, 12 fps, 384x384, seed 0",

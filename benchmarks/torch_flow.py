@@ -6,8 +6,9 @@ in one run.
    also torch on the GPU in batches of `--gpu-batch` (target >= 1000 pairs/s) with its peak
    memory. Frames: a smooth random texture moved by a few pixels.
 2. Agreement, per canonical preset (default Farneback parameters): every clip's canonical signals
-   (`measure_clip`, OpenCV decoding and flow, no cache) are scored as they are and with the torch
-   trajectory (PyAV prefetch decoder + torch flow) substituted. Printed: the per-frame error of
+   (`measure_clip`, OpenCV decoding and flow, no cache) are scored beside its signals with
+   `flow="torch"` on the CPU (what `avbench av-align --flow torch` measures: PyAV prefetch decoder
+   + torch flow, same audio). Printed: the per-frame error of
    the mean flow magnitude (absolute in pixels, relative to OpenCV's; mean and max over frames)
    and the share of clips whose score is identical. On `--clips` synthetic clips and on the real
    clips with audio in tests/data/media (clips over `--max-megapixels` frames x pixels are left
@@ -36,9 +37,9 @@ from avbench.metrics.av_align import CANONICAL_PRESETS, get_preset, score_signal
 from avbench.metrics.av_align.clip import ClipSignals
 from avbench.metrics.av_align.presets import FarnebackParams
 from avbench.metrics.av_align.runner import measure_clip
-from avbench.metrics.av_align.torch_flow import flow_trajectory, mean_magnitudes, prefetched_gray_frames
+from avbench.metrics.av_align.torch_flow import mean_magnitudes
 from avbench.metrics.errors import AvbenchError
-from avbench.metrics.media import pair_videos
+from avbench.metrics.media import frame_timestamps, pair_videos
 
 MEDIA = Path(__file__).resolve().parents[1] / "tests" / "data" / "media"
 SIZE = (720, 1280)  # (H, W)
@@ -123,7 +124,7 @@ def media_clips(max_megapixels: float) -> list:
         cap = cv2.VideoCapture(str(pair.video))
         pixels = cap.get(cv2.CAP_PROP_FRAME_WIDTH) * cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
         cap.release()
-        frames = sum(1 for _ in prefetched_gray_frames(pair.video))  # webm headers may give no count
+        frames = frame_timestamps(pair.video).size  # packets, demuxed: webm headers may give no count
         if frames * pixels / 1e6 > max_megapixels:
             print(f"  skipped {pair.video.name}: {frames} frames x {pixels / 1e6:.2f} Mpx over "
                   f"--max-megapixels {max_megapixels:g}")
@@ -132,8 +133,9 @@ def media_clips(max_megapixels: float) -> list:
     return samples
 
 
-def agreement(label: str, samples: list, batch: int) -> None:
-    """Score every sample under each canonical preset with OpenCV's and torch's trajectory."""
+def agreement(label: str, samples: list) -> None:
+    """Score every sample under each canonical preset as `avbench av-align` measures it by default
+    and with `--flow torch --flow-device cpu`."""
     presets = [get_preset(name) for name in CANONICAL_PRESETS]
     # The canonical presets share decoding, flow and onsets: one measurement serves them all.
     assert len({(p.farneback, p.onset, p.video_decoder) for p in presets}) == 1
@@ -141,15 +143,15 @@ def agreement(label: str, samples: list, batch: int) -> None:
     for sample in samples:
         try:
             canonical = measure_clip(sample, presets[0], use_cache=False)
+            torch_signals = measure_clip(sample, presets[0], use_cache=False, flow="torch", flow_device="cpu")
         except AvbenchError as exc:
             print(f"  skipped: {exc}")
             continue
-        traj = flow_trajectory(prefetched_gray_frames(sample.video), presets[0].farneback, batch_size=batch)
-        if traj.shape != canonical.trajectory.shape:
-            print(f"  {Path(sample.video).name}: PyAV decoded {len(traj)} frames, OpenCV "
-                  f"{len(canonical.trajectory)}; counted as differing")
-            traj = np.full(canonical.trajectory.shape, np.nan)
-        measured.append((canonical, replace(canonical, trajectory=traj)))
+        if torch_signals.n_frames != canonical.n_frames:
+            print(f"  {Path(sample.video).name}: PyAV decoded {torch_signals.n_frames} frames, OpenCV "
+                  f"{canonical.n_frames}; counted as differing")
+            torch_signals = replace(canonical, trajectory=np.full(canonical.trajectory.shape, np.nan))
+        measured.append((canonical, torch_signals))
     if not measured:
         print(f"{label}: no clip measured")
         return
@@ -176,7 +178,7 @@ def agreement(label: str, samples: list, batch: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=8, help="720p pairs timed per implementation")
-    parser.add_argument("--batch", type=int, default=4, help="pairs per torch call on CPU (speed and agreement)")
+    parser.add_argument("--batch", type=int, default=4, help="pairs per torch call on CPU (speed)")
     parser.add_argument("--gpu-batch", type=int, default=32, help="pairs per torch call on CUDA")
     parser.add_argument("--clips", type=int, default=10, help="synthetic clips")
     parser.add_argument("--max-megapixels", type=float, default=100.0,
@@ -184,8 +186,8 @@ def main() -> None:
     args = parser.parse_args()
     speed(args)
     with tempfile.TemporaryDirectory() as tmp:
-        agreement("synthetic clips", synthetic_clips(Path(tmp), args.clips), args.batch)
-    agreement("real clips (tests/data/media)", media_clips(args.max_megapixels), args.batch)
+        agreement("synthetic clips", synthetic_clips(Path(tmp), args.clips))
+    agreement("real clips (tests/data/media)", media_clips(args.max_megapixels))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from importlib import import_module
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -166,9 +167,17 @@ def clip_flow(video: Path, preset: AVAlignPreset, fps: float | None) -> dict[str
     # Where the container states no rate, OpenCV invents one from the time base: not an fps.
     container_fps = float(container_fps or 0.0) if states_fps else 0.0
     flow = trajectory_from_frames(video, frames, container_fps if fps is None else fps, decoder, preset.farneback)
-    return {"trajectory": flow.trajectory, "container_fps": np.float64(container_fps),
-            "n_frames": np.int64(flow.n_frames), "decoder": np.str_(flow.decoder),
-            "n_listed": np.int64(info.n_frames or 0), "timestamps": frame_timestamps(video)}
+    return flow_entry(flow.trajectory, container_fps, flow.decoder, info.n_frames or 0, frame_timestamps(video))
+
+
+def flow_entry(trajectory: np.ndarray, container_fps: float, decoder: str, n_listed: int,
+               timestamps: np.ndarray) -> dict[str, np.ndarray]:
+    """A clip's flow cache entry, whichever route measured it: the `(N,)` trajectory (N frames
+    decoded), the container's fps (0 when it states none), the decoder, the frames the container
+    lists (0 = unknown) and the `(frames,)` timestamps of its packets (seconds)."""
+    return {"trajectory": trajectory, "container_fps": np.float64(container_fps),
+            "n_frames": np.int64(trajectory.size), "decoder": np.str_(decoder),
+            "n_listed": np.int64(n_listed), "timestamps": timestamps}
 
 
 def _decoded_timestamps(flow: dict) -> np.ndarray | None:
@@ -268,39 +277,45 @@ def _torch_flow(sample: Sample, preset: AVAlignPreset, options: ClipOptions) -> 
     return flow
 
 
-def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str) -> tuple[ClipSignals | None, bool]:
-    """The clip's signals when both its entries are cached, and whether its flow entry is."""
+def _cached(sample: Sample, preset: AVAlignPreset, options: ClipOptions,
+            root: str) -> tuple[ClipSignals | None, dict[str, np.ndarray] | None]:
+    """The clip's signals when both its entries are cached, and its flow entry when that is."""
     flows, envelopes = _caches(root, True)
     flow, envelope = flows.get(_flow_key(sample, preset, options)), envelopes.get(_envelope_key(sample, preset))
     if flow is None or envelope is None:
-        return None, flow is not None
+        return None, flow
     try:
-        return _signals(flow, envelope, sample, preset, options), True
+        return _signals(flow, envelope, sample, preset, options), flow
     except InputError:
-        return None, True  # let the worker report it
+        return None, flow  # let the worker report it
+
+
+def _outcome(source: str | Path, measure: Callable[[], object]) -> tuple[str, object]:
+    """("ok", what `measure` returns) or ("error", one line naming `source`): a batch records
+    every per-clip failure and goes on."""
+    try:
+        return "ok", measure()
+    except InputError as exc:
+        return "error", str(exc)
+    except Exception as exc:
+        return "error", f"{source}: unexpected {type(exc).__name__}: {describe(exc)}"
 
 
 def _worker(sample: Sample, preset: AVAlignPreset, options: ClipOptions, root: str,
             use_cache: bool, flow: dict[str, np.ndarray] | None = None) -> tuple[str, object]:
-    try:
-        return "ok", _measure(sample, preset, options, root, use_cache, flow)
-    except InputError as exc:
-        return "error", str(exc)
-    except Exception as exc:  # a batch records every per-clip failure and goes on
-        return "error", f"{sample.video}: unexpected {type(exc).__name__}: {describe(exc)}"
+    return _outcome(sample.video, lambda: _measure(sample, preset, options, root, use_cache, flow))
 
 
 def _flow_worker(video: Path, preset: AVAlignPreset, fps: float | None, key: str, root: str,
                  use_cache: bool) -> tuple[str, object]:
-    """("ok", a whole clip's flow entry, stored under `key`) or ("error", why it has none): a pool job."""
-    try:
+    """A pool job: a whole clip's flow entry, stored under `key`, as an `_outcome`."""
+
+    def measure() -> dict[str, np.ndarray]:
         flow = clip_flow(video, preset, fps)
-        ArrayCache("av-align/flow", root, use_cache).put(key, flow)
-        return "ok", flow
-    except InputError as exc:
-        return "error", str(exc)
-    except Exception as exc:
-        return "error", f"{video}: unexpected {type(exc).__name__}: {describe(exc)}"
+        _caches(root, use_cache)[0].put(key, flow)
+        return flow
+
+    return _outcome(video, measure)
 
 
 def _segment_worker(video: Path, segment: Segment, params: FarnebackParams) -> SegmentFlow | None:
@@ -365,14 +380,13 @@ class _SplitClip:
         container_fps = flows[0].fps if flows[0] is not None else 0.0
         if trajectory is None or (fps is None and not (math.isfinite(container_fps) and container_fps > 0)):
             return None
-        return {"trajectory": trajectory, "container_fps": np.float64(container_fps),
-                "n_frames": np.int64(trajectory.size), "decoder": np.str_("opencv"),
-                "n_listed": np.int64(self.n_listed), "timestamps": self.timestamps}
+        return flow_entry(trajectory, container_fps, "opencv", self.n_listed, self.timestamps)
 
 
-def _split_plan(todo: list[Sample], flow_cached: set[str], workers: int) -> tuple[dict[str, _SplitClip], dict[str, float]]:
-    """Which clips to measure in segments, and every clip's cost (frames × pixels; clips the
-    container says too little about count as the costliest, so they start first)."""
+def _split_plan(todo: list[Sample], workers: int) -> tuple[dict[str, _SplitClip], dict[str, float]]:
+    """Which of the clips whose flow is to measure to measure in segments, and every one's cost
+    (frames × pixels; clips the container says too little about count as the costliest, so
+    they start first)."""
     costs: dict[str, float] = {}
     infos = {}
     for sample in todo:
@@ -390,7 +404,7 @@ def _split_plan(todo: list[Sample], flow_cached: set[str], workers: int) -> tupl
     pieces = pieces_per_clip([costs[s.sample_id] for s in finite], workers)
     splits = {}
     for sample, n_pieces in zip(finite, pieces):
-        if n_pieces < 2 or sample.sample_id in flow_cached:
+        if n_pieces < 2:
             continue
         info = infos[sample.sample_id]
         timestamps = frame_timestamps(sample.video)
@@ -419,7 +433,8 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
     root = str(default_cache_root() if cache_root is None else cache_root)
     out = Measured()
     todo: list[Sample] = []
-    flow_cached: set[str] = set()
+    flow_cached: dict[str, dict[str, np.ndarray]] = {}  # the flow entries of clips whose envelope is to measure
+    server_started = False
     workers = workers or os.cpu_count() or 1
     for sample in samples:
         if sample.sample_id in out.signals or sample.sample_id in out.failures:
@@ -430,15 +445,16 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
         except InputError as exc:
             out.failures[sample.sample_id] = str(exc)
             continue
-        cached, has_flow = _cached(sample, preset, options, root) if use_cache else (None, False)
+        cached, cached_flow = _cached(sample, preset, options, root) if use_cache else (None, None)
         if cached is not None:
             out.signals[sample.sample_id] = cached
             continue
-        if not todo and workers > 1 and options.flow == "opencv":
-            _start_pool_server()
         todo.append(sample)
-        if has_flow:
-            flow_cached.add(sample.sample_id)
+        if cached_flow is not None:
+            flow_cached[sample.sample_id] = cached_flow
+        elif not server_started and workers > 1 and options.flow == "opencv":
+            _start_pool_server()  # at the first clip whose flow the pool will measure
+            server_started = True
 
     # Workers store what they measure; a cache that cannot take it is reported once, here.
     store = use_cache and bool(todo) and writable(root)
@@ -452,21 +468,20 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
             out.failures[sample.sample_id] = value  # type: ignore[assignment]
         bar.update()
 
+    to_flow = [sample for sample in todo if sample.sample_id not in flow_cached]
+    splits, costs = _split_plan(to_flow, workers) if workers > 1 and options.flow == "opencv" else ({}, {})
     if options.flow == "torch":
         _measure_with_torch(todo, flow_cached, preset, options, root, store, collect)
-        bar.close()
-        return out
-    splits, costs = _split_plan(todo, flow_cached, workers) if workers > 1 and todo else ({}, {})
-    if workers == 1 or (len(todo) <= 1 and not splits):
+    elif workers == 1 or (len(to_flow) <= 1 and not splits):
         for sample in todo:
-            collect(sample, _worker(sample, preset, options, root, store))
+            collect(sample, _worker(sample, preset, options, root, store, flow_cached.get(sample.sample_id)))
     else:
         _run_pool(todo, flow_cached, splits, costs, preset, options, root, store, workers, collect, out)
     bar.close()
     return out
 
 
-def _run_pool(todo: list[Sample], flow_cached: set[str], splits: dict[str, _SplitClip], costs: dict[str, float],
+def _run_pool(todo: list[Sample], flow_cached: dict[str, dict[str, np.ndarray]], splits: dict[str, _SplitClip], costs: dict[str, float],
               preset: AVAlignPreset, options: ClipOptions, root: str, store: bool, workers: int, collect,
               out: Measured) -> None:
     """Flows in a process pool, costliest first, a split clip's in segments; meanwhile this
@@ -474,13 +489,13 @@ def _run_pool(todo: list[Sample], flow_cached: set[str], splits: dict[str, _Spli
     flow). A clip is joined when both are in; a split clip whose segments do not prove its
     trajectory is measured whole. As on one worker, a clip whose video fails is reported as such
     whatever its audio."""
-    flow_cache = ArrayCache("av-align/flow", root, True)
+    flow_cache, _ = _caches(root, store)
     flows: dict[str, tuple[str, object]] = {}
     envelopes: dict[str, tuple[str, object]] = {}
     jobs: list[tuple[float, tuple]] = []
     for sample in todo:
         if sample.sample_id in flow_cached:
-            flows[sample.sample_id] = ("ok", flow_cache.get(_flow_key(sample, preset, options)))
+            flows[sample.sample_id] = ("ok", flow_cached[sample.sample_id])
             continue
         split = splits.get(sample.sample_id)
         if split is None:
@@ -522,7 +537,8 @@ def _run_pool(todo: list[Sample], flow_cached: set[str], splits: dict[str, _Spli
         while pending or to_envelope:
             if to_envelope:  # one envelope between looks at the pool
                 sample = to_envelope.pop(0)
-                envelopes[sample.sample_id] = _envelope_outcome(sample, preset, root, store)
+                envelopes[sample.sample_id] = _outcome(audio_source(sample),
+                                                       lambda: _envelope(sample, preset, root, store))
                 finish(sample)
                 finished = [future for future in pending if future.done()]
             else:
@@ -547,24 +563,13 @@ def _run_pool(todo: list[Sample], flow_cached: set[str], splits: dict[str, _Spli
                 if flow is None:  # not proven: the sequential read decides
                     pending[submit(sample, "clip", None)] = (sample, "clip", None)
                     continue
-                if store:
-                    flow_cache.put(_flow_key(sample, preset, options), flow)
+                flow_cache.put(_flow_key(sample, preset, options), flow)
                 flows[sample.sample_id] = ("ok", flow)
                 out.segments[sample.sample_id] = len(split.segments)
                 finish(sample)
 
 
-def _envelope_outcome(sample: Sample, preset: AVAlignPreset, root: str, use_cache: bool) -> tuple[str, object]:
-    """("ok", the clip's envelope entry) or ("error", why it has none)."""
-    try:
-        return "ok", _envelope(sample, preset, root, use_cache)
-    except InputError as exc:
-        return "error", str(exc)
-    except Exception as exc:  # a batch records every per-clip failure and goes on
-        return "error", f"{audio_source(sample)}: unexpected {type(exc).__name__}: {describe(exc)}"
-
-
-def _measure_with_torch(todo: list[Sample], flow_cached: set[str], preset: AVAlignPreset, options: ClipOptions,
+def _measure_with_torch(todo: list[Sample], flow_cached: dict[str, dict[str, np.ndarray]], preset: AVAlignPreset, options: ClipOptions,
                         root: str, store: bool, collect) -> None:
     """The torch flow path, in this process: the flows of every clip not cached, their frame pairs
     batched together on one device (`torch_clips`), then each clip's envelope and signals."""
@@ -573,9 +578,9 @@ def _measure_with_torch(todo: list[Sample], flow_cached: set[str], preset: AVAli
     samples = {sample.sample_id: sample for sample in todo}
     for sample in todo:
         if sample.sample_id in flow_cached:
-            collect(sample, _worker(sample, preset, options, root, store))
+            collect(sample, _worker(sample, preset, options, root, store, flow_cached[sample.sample_id]))
     videos = [(sample.sample_id, sample.video) for sample in todo if sample.sample_id not in flow_cached]
-    flows = ArrayCache("av-align/flow", root, store)
+    flows, _ = _caches(root, store)
     for sample_id, flow in torch_flows(videos, preset.farneback, options.fps, flow_device(options.flow_device)):
         sample = samples[sample_id]
         if isinstance(flow, InputError):

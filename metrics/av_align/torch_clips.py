@@ -18,6 +18,7 @@ from ..errors import AvbenchError, InputError
 from ..media import frame_timestamps, probe
 from .clip_checks import check_fps
 from .presets import FarnebackParams
+from .runner import flow_entry
 from .torch_flow import default_device, prefetched_gray_frames, stream_trajectories
 
 K = TypeVar("K", bound=Hashable)
@@ -70,6 +71,4 @@ def torch_flows(videos: list[tuple[K, Path]], params: FarnebackParams, fps: floa
         elif trajectory.size < 2:
             yield key, InputError(video, "fewer than 2 decodable frames; AV-Align needs at least 2")
         else:
-            yield key, {"trajectory": trajectory, "container_fps": np.float64(info.fps or 0.0),
-                        "n_frames": np.int64(trajectory.size), "decoder": np.str_(DECODER),
-                        "n_listed": np.int64(info.n_frames or 0), "timestamps": frame_timestamps(video)}
+            yield key, flow_entry(trajectory, info.fps or 0.0, DECODER, info.n_frames or 0, frame_timestamps(video))

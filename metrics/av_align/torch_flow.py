@@ -371,7 +371,9 @@ def stream_trajectories(clips: Iterable[tuple[K, Iterable[np.ndarray]]], params:
                                      torch.from_numpy(np.stack(curr)).to(device), params).tolist()
             for owner, value in zip(owners, values):
                 owner.values.append(value)
-            prev.clear(), curr.clear(), owners.clear()
+            prev.clear()
+            curr.clear()
+            owners.clear()
         while waiting and waiting[0].read:
             clip = waiting.pop(0)
             yield clip.key, clip.error if clip.error is not None else pair_values_to_trajectory(np.asarray(clip.values))
@@ -385,7 +387,9 @@ def stream_trajectories(clips: Iterable[tuple[K, Iterable[np.ndarray]]], params:
                 if last is not None:
                     if prev and prev[0].shape != frame.shape:  # a batch holds one frame size
                         yield from flush()
-                    prev.append(last), curr.append(frame), owners.append(clip)
+                    prev.append(last)
+                    curr.append(frame)
+                    owners.append(clip)
                     if len(owners) == batch_size:
                         yield from flush()
                 last = frame

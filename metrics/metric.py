@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Mapping, Protocol
+from typing import Any, ClassVar, Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -68,14 +68,23 @@ class Sample:
         return None if self.video_sha256 is None else f"{self.video_sha256}#audio-track"
 
 
+class MapBackend(Protocol):
+    """Where a metric's feature step runs when not on this machine (`benchmark.ray_backend`):
+    it returns what `metric.map(samples, context)` would, computed elsewhere."""
+
+    def map(self, metric: "Metric", samples: Sequence[Sample], context: "MapContext") -> "MapResult": ...
+
+
 @dataclass
 class MapContext:
-    """How a feature step may run: worker processes, progress bars, the content cache."""
+    """How a feature step may run: worker processes, progress bars, the content cache, and the
+    backend (None: this machine, `workers` processes)."""
 
     workers: int | None = None
     progress: bool = True
     use_cache: bool = True
     cache_root: Path | None = None
+    backend: MapBackend | None = None
 
 
 @dataclass
@@ -213,6 +222,10 @@ class Metric(ABC):
         caption, the label or the sample id names them too (e.g. `{"audio": sample.audio_key()}`),
         else a sample gets the cached features of another sample with the same video."""
         return {"video": sample.video_sha256}
+
+    def prepare(self, context: MapContext) -> None:
+        """Keep what the steps after the feature step need of `context` (on the driver, whatever
+        backend maps the samples). Nothing by default."""
 
     @abstractmethod
     def sample_features(self, sample: Sample) -> Features:

@@ -66,6 +66,15 @@ class ScoreReport:
                 "failures": [asdict(f) for f in self.failures]}
 
 
+def map_features(metric: Metric, samples: Sequence[Sample], context: MapContext) -> MapResult:
+    """The features of `samples` (and a reason for each unusable one): `metric.map` on this
+    machine, or the same step on `context.backend`."""
+    metric.prepare(context)
+    if context.backend is None:
+        return metric.map(samples, context)
+    return context.backend.map(metric, samples, context)
+
+
 def map_metrics(metrics: Mapping[str, Metric], samples: Sequence[Sample], context: MapContext,
                 on_mapped: Callable[[str], None] | None = None) -> tuple[dict[str, dict[str, Features]], list[Failure]]:
     """Every metric's features of `samples` (by metric key, then sample id) and every failure;
@@ -81,7 +90,9 @@ def map_metrics(metrics: Mapping[str, Metric], samples: Sequence[Sample], contex
     for key, metric in metrics.items():
         pipeline = cache_key({**metric.feature_key(), "inputs": [metric.sample_key(s) for s in samples]})
         if pipeline not in mapped_by_pipeline:
-            mapped_by_pipeline[pipeline] = metric.map(samples, context)
+            mapped_by_pipeline[pipeline] = map_features(metric, samples, context)
+        else:
+            metric.prepare(context)
         mapped = mapped_by_pipeline[pipeline]
         features[key] = mapped.features
         failures += [Failure(sample_id, key, error) for sample_id, error in sorted(mapped.failures.items())]
@@ -99,7 +110,7 @@ def add_samples(metric: Metric, features: Mapping[str, Features], sample_ids: It
 
 def fill_reference(metric: Metric, samples: Sequence[Sample], context: MapContext) -> dict[str, str]:
     """Map `samples` and add every usable one to the metric's reference set; the failures by id."""
-    mapped = metric.map(samples, context)
+    mapped = map_features(metric, samples, context)
     add_samples(metric, mapped.features, mapped.features, reference=True)
     return mapped.failures
 

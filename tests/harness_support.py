@@ -158,6 +158,18 @@ def networks_prelude(folder: Path) -> str:
             f"install_test_networks(pytest.MonkeyPatch(), pathlib.Path({str(folder)!r}))")
 
 
+def install_test_networks_from_env() -> None:
+    """A Ray worker's set-up hook (`worker_process_setup_hook`): the test networks written into
+    `$AVBENCH_TEST_NETWORKS`, installed as `networks_prelude` installs them in a driver."""
+    import pytest
+    import threadpoolctl
+    import torch
+
+    torch.set_num_threads(1)
+    threadpoolctl.threadpool_limits(1)
+    install_test_networks(pytest.MonkeyPatch(), Path(os.environ["AVBENCH_TEST_NETWORKS"]))
+
+
 def write_c3d_files(folder: Path) -> None:
     """A default-initialised C3D (torch state dict, seed 0) and one random UCF-101 mean clip as
     both mean files (`isv/tgan2`, `isv/tgan`), under their registered file names in `folder`."""

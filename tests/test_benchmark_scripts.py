@@ -45,7 +45,7 @@ def figures(output: str, lines: dict[str, str]) -> dict[str, float]:
 
 def test_every_benchmark_script_is_run_here():
     assert {p.name for p in (REPO / "benchmarks").glob("*.py")} == {
-        "av_align_speed.py", "frechet_speed.py", "harness_overhead.py", "torch_flow.py"}
+        "av_align_speed.py", "frechet_speed.py", "harness_overhead.py", "ray_backend.py", "torch_flow.py"}
 
 
 def test_av_align_speed(tmp_path):
@@ -68,6 +68,22 @@ def test_av_align_speed(tmp_path):
     })
     assert found["compared"] == 3, found
     assert all(value > 0 for label, value in found.items() if label != "end to end"), found
+
+
+def test_ray_backend(tmp_path):
+    output = script_output("ray_backend.py", ["--clips", "3", "--seconds", "1", "--size", "160x120", "--repeats", "1"],
+                           tmp_path)
+    same = r" +{x} clips/s  samples\.parquet identical to local"
+    found = figures(output, {
+        "local": r"  local +{n} s" + same,
+        "ray": r"  ray cluster +{n} s" + same,
+        "ray, 1 CPU": r"  ray cluster 1 CPU +{n} s" + same,
+        "started by the run": r"  ray started by the run +{n} s" + same,
+        "overhead": r"overhead, Ray cluster vs local: {n}% \({x} s; target <= \+15%\)",
+        "overhead, started": r"overhead, Ray started by the run vs local: {n}% \({x} s\)",
+        "scaling": r"scaling, Ray \d+ CPUs vs 1 CPU: {n}x",
+    })
+    assert all(found[k] > 0 for k in ("local", "ray", "ray, 1 CPU", "started by the run", "scaling")), found
 
 
 def test_frechet_speed(tmp_path):

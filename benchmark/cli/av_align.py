@@ -6,6 +6,8 @@ import math
 import sys
 from typing import TYPE_CHECKING, Mapping, Sequence
 
+from .common import add_backend_arguments, backend_from_args
+
 if TYPE_CHECKING:  # imported where used: `avbench --help` stays fast
     from avbench.metrics.av_align.clip import ClipResult
     from avbench.metrics.av_align.lags import OffsetEstimate
@@ -53,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the signal cache")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_arguments(parser)
 
 
 def format_summary(result, n_failed: int, time_axis: str = "frames", flow: str = "opencv") -> str:
@@ -121,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     from avbench.metrics.errors import AvbenchError
     from avbench.metrics.media import pair_videos
     from avbench.metrics.metric import MapContext
+    from avbench.metrics.scoring import map_features
 
     if not args.paths and not args.manifest:
         raise AvbenchError("give video files or folders, or --manifest")
@@ -136,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     samples = [pair.to_sample() for pair in pairs if pair.problem is None]
     metric = AVAlign(args.preset, fps=args.fps, time_axis=args.time_axis, strict=args.strict, flow=args.flow,
                      flow_device=args.flow_device, seed=args.seed)
-    mapped = metric.map(samples, MapContext(workers=args.workers, use_cache=not args.no_cache, progress=not args.quiet))
+    context = MapContext(workers=args.workers, use_cache=not args.no_cache, progress=not args.quiet,
+                         backend=backend_from_args(args))
+    mapped = map_features(metric, samples, context)
     results, failures = score_mapped(metric, samples, mapped)
     failures = unusable + failures
     summary = metric.compute()

@@ -56,6 +56,35 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the per-sample work runs: this machine, or a Ray cluster (`ray_backend`)."""
+    parser.add_argument("--backend", choices=("local", "ray"), default="local",
+                        help="where per-sample work runs: local = processes on this machine (default); ray = a Ray "
+                             "cluster, same numbers (needs pip install \"avbench[ray]\"; see docs/scale-out.md)")
+    parser.add_argument("--address", metavar="auto|HOST:PORT",
+                        help="the Ray cluster to join (default: $RAY_ADDRESS, else a local cluster for this run)")
+    parser.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
+                        help="GPUs of each Ray worker that runs a network (with --device cuda; default 0)")
+    parser.add_argument("--samples-per-batch", type=int, default=16, metavar="N",
+                        help="samples per call of a Ray worker that runs a network (default %(default)s)")
+
+
+def backend_from_args(args: argparse.Namespace) -> Any:
+    """The `MapBackend` the arguments ask for (None: this machine)."""
+    from avbench.metrics.errors import AvbenchError
+
+    if args.backend == "local":
+        given = [flag for flag, value in (("--address", args.address), ("--gpus-per-worker", args.gpus_per_worker),
+                                          ("--samples-per-batch", args.samples_per_batch != 16)) if value]
+        if given:
+            raise AvbenchError(f"{', '.join(given)}: for --backend ray only")
+        return None
+    from ..ray_backend import RayBackend
+
+    return RayBackend(address=args.address, workers=args.workers, gpus_per_worker=args.gpus_per_worker,
+                      batch_size=args.samples_per_batch)
+
+
 def add_weights_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
                         help="use this file for registered weights NAME (repeatable; see `avbench weights list`)")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_benchmark_arguments, add_run_arguments, benchmark_from_args, parse_assignments, parse_weights
+from .common import (add_backend_arguments, add_benchmark_arguments, add_run_arguments, backend_from_args,
+                     benchmark_from_args, parse_assignments, parse_weights)
 
 NAME = "score"
 HELP = "Score generated videos against a benchmark (resumable, shardable) into a run directory."
@@ -26,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", metavar="i/N", help="score only shard i of N; combine shards with `avbench merge`")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N items (marks the run non-reportable)")
     add_run_arguments(parser)
+    add_backend_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         reference=Path(args.reference) if args.reference else None,
         ref_stats={k: Path(v) for k, v in parse_assignments(args.ref_stats, "--ref-stats").items()},
         shard=args.shard, limit=args.limit, workers=args.workers, device=args.device, use_cache=not args.no_cache,
-        progress=not args.quiet, weights=parse_weights(args.weights))
+        progress=not args.quiet, weights=parse_weights(args.weights), backend=backend_from_args(args))
     from ..report.summary import summary_lines
 
     print("\n".join(summary_lines(results, Path(args.out))))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from .common import add_backend_arguments, backend_from_args
+
 NAME = "validity"
 HELP = ("Measure how well each AV-Align preset separates synced audio-video pairs from shifted and "
         "mismatched ones (AUROC with CIs, accuracy, per shift size and fps; tables and plots).")
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the flow cache")
     parser.add_argument("--no-plots", action="store_true", help="tables only")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_backend_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_validity(samples, args.out, title, presets, settings, ablation=args.ablation, fps=args.fps,
                            segment_frames=args.segment_frames, segment_audio=args.segment_audio,
                            workers=args.workers or os.cpu_count() or 1, use_cache=not args.no_cache,
-                           progress=not args.quiet, plots=not args.no_plots)
+                           progress=not args.quiet, plots=not args.no_plots, backend=backend_from_args(args))
     for error in outcome.failures.values():
         print(f"skipped: {error}", file=sys.stderr)
     overall = outcome.summary[outcome.summary["facet"] == "all"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from avbench.metrics.catalogue import canonical
 from avbench.metrics.errors import AvbenchError, InputError
-from avbench.metrics.metric import MapContext
+from avbench.metrics.metric import MapBackend, MapContext
 
 from ..definition import Benchmark
 from ..generate import GENERATE_RECORD
@@ -32,12 +32,14 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
               output: dict[str, Any] | None = None, reference: Path | None = None,
               ref_stats: dict[str, Path] | None = None, shard: str | Shard | None = None, limit: int | None = None,
               workers: int | None = None, device: str = "cpu", use_cache: bool = True,
-              progress: bool = True, weights: dict[str, str] | None = None) -> dict[str, Any]:
+              progress: bool = True, weights: dict[str, str] | None = None,
+              backend: MapBackend | None = None) -> dict[str, Any]:
     """Score `inputs` (a generated run folder or manifest CSV) on `benchmark` into `out`.
     `metric_options`: metric → option → value, for metrics among `metric_names` (default: the
     benchmark's); `ref_stats`: metric → a reference state file (`avbench stats build`), for
     metrics of the run that compare two sets; `weights`: registry name → file, for every metric
-    (`--weights NAME=PATH`). A metric name, option or statistics file that fits none of these is
+    (`--weights NAME=PATH`); `backend`: where the feature steps run (None: this machine, `workers`
+    processes; `ray_backend.RayBackend`: a Ray cluster, same numbers). A metric name, option or statistics file that fits none of these is
     an AvbenchError before any work."""
     generation = read_generation(inputs)
     if generation is not None:
@@ -55,6 +57,6 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
         model=model_record({"name": model_name} if model_name else {}, benchmark, generation, output),
         reference_inputs=reference, reference_stats={canonical(k): Path(v) for k, v in (ref_stats or {}).items()},
         shard=Shard.parse(shard) if isinstance(shard, str) else shard, limit=limit,
-        context=MapContext(workers=workers, progress=progress, use_cache=use_cache),
+        context=MapContext(workers=workers, progress=progress, use_cache=use_cache, backend=backend),
     )
     return score(request)

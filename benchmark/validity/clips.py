@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from avbench.metrics.av_align import AVAlignPreset, get_preset
-from avbench.metrics.av_align.runner import clip_waveform, measure_clips
+from avbench.metrics.av_align import AVAlign, AVAlignPreset, get_preset
+from avbench.metrics.av_align.clip import ClipSignals
+from avbench.metrics.av_align.runner import clip_waveform
 from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.fileio import cache_root
-from avbench.metrics.metric import Sample
-from avbench.metrics.scoring import folder_samples
+from avbench.metrics.metric import MapBackend, MapContext, Sample
+from avbench.metrics.scoring import folder_samples, map_features
 
 from ..synthetic import VALIDITY_VERSION, validity_clips, write_clip
 
@@ -76,16 +77,20 @@ def segment(clip: StudyClip, frames: int, sample_rate: int, audio: str = "time")
 
 def load_clips(samples: list[Sample], preset: AVAlignPreset | None = None, fps: float | None = None,
                workers: int | None = None, use_cache: bool = True, progress: bool = True,
-               segment_frames: int | None = None, segment_audio: str = "time") -> tuple[list[StudyClip], dict[str, str]]:
-    """Study clips of `samples` (flow from the AV-Align cache or computed once per video) and the
-    one-line reason for every sample that could not be used."""
-    preset = preset or get_preset()
-    measured = measure_clips(samples, preset, fps=fps, workers=workers, use_cache=use_cache, progress=progress)
-    clips, failures = [], dict(measured.failures)
+               segment_frames: int | None = None, segment_audio: str = "time",
+               backend: MapBackend | None = None) -> tuple[list[StudyClip], dict[str, str]]:
+    """Study clips of `samples` (flow from the AV-Align cache or computed once per video, on
+    `backend` when given) and the one-line reason for every sample that could not be used."""
+    metric = AVAlign(preset or get_preset(), fps=fps)
+    preset = metric.preset
+    context = MapContext(workers=workers, progress=progress, use_cache=use_cache, backend=backend)
+    mapped = map_features(metric, samples, context)
+    clips, failures = [], dict(mapped.failures)
     for sample in samples:
-        signals = measured.signals.get(sample.sample_id)
-        if signals is None:
+        features = mapped.features.get(sample.sample_id)
+        if features is None:
             continue
+        signals = ClipSignals.from_features(features)
         try:
             waveform = clip_waveform(sample, preset)
         except InputError as exc:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from avbench.metrics.catalogue import metric_class
 from avbench.metrics.errors import AvbenchError
-from avbench.metrics.metric import Sample
+from avbench.metrics.metric import MapBackend, Sample
 
 from .ablation import ablation_rows, ablation_table
 from .clips import load_clips
@@ -37,14 +37,17 @@ class ValidityOutcome:
 def run_validity(samples: Sequence[Sample], out: str | Path, title: str, presets: Sequence[str] | None = None,
                  settings: StudySettings = StudySettings(), ablation: bool = False, fps: float | None = None,
                  segment_frames: int | None = None, segment_audio: str = "time", workers: int = 1,
-                 use_cache: bool = True, progress: bool = True, plots: bool = True) -> ValidityOutcome:
+                 use_cache: bool = True, progress: bool = True, plots: bool = True,
+                 backend: MapBackend | None = None) -> ValidityOutcome:
     """Score every sample's positive and negatives with every preset of AV-Align (`presets`:
-    names; default all), summarise, and write the report, tables and plots into `out`."""
+    names; default all), summarise, and write the report, tables and plots into `out`. The
+    clips' signals are measured on `backend` when given (a Ray cluster), the study in `workers`
+    processes here."""
     av_align = metric_class("av_align")
     chosen = [av_align.resolve_preset(name) for name in (presets or av_align.presets())]
     samples = list(samples)
     clips, failures = load_clips(samples, fps=fps, workers=workers, use_cache=use_cache, progress=progress,
-                                 segment_frames=segment_frames, segment_audio=segment_audio)
+                                 segment_frames=segment_frames, segment_audio=segment_audio, backend=backend)
     if len(clips) < 2:
         raise AvbenchError(f"the study needs at least 2 clips with audio; {len(clips)} usable, {len(failures)} failed")
     rows = ablation_rows() if ablation else []

@@ -76,12 +76,15 @@ class AVAlign(Metric):
                                flow=o.flow, flow_device=o.flow_device)
         return signals.to_features()
 
-    def map(self, samples: Iterable[Sample], context: MapContext | None = None) -> MapResult:
-        """Signals of every clip through the cached, parallel runner (`context.workers` processes)."""
-        context = context or MapContext()
+    def prepare(self, context: MapContext) -> None:
         # The onset times of the clips scored next are kept beside their signals (same cache,
         # same --no-cache): scoring them again, under another preset too, then loads no librosa.
         self.onset_cache = onset_cache(context.cache_root, context.use_cache)
+
+    def map(self, samples: Iterable[Sample], context: MapContext | None = None) -> MapResult:
+        """Signals of every clip through the cached, parallel runner (`context.workers` processes)."""
+        context = context or MapContext()
+        self.prepare(context)
         o = self.options
         measured = measure_clips(list(samples), self.preset, o.fps, workers=context.workers,
                                  use_cache=context.use_cache, progress=context.progress, cache_root=context.cache_root,

@@ -56,8 +56,8 @@ class _WorkerSettings:
 class RayBackend:
     """Ray as the backend of the feature step (`MapContext.backend`).
 
-    `address`: the cluster to join ("auto", "HOST:PORT"; None: `$RAY_ADDRESS`, else a local
-    cluster started for this process); `workers`: at most this many tasks or actors at once
+    `address`: the cluster to join ("auto", "HOST:PORT"; None: `$RAY_ADDRESS`, else the cluster
+    `ray start` last started on this machine, else a local cluster for this process); `workers`: at most this many tasks or actors at once
     (default: as many as the cluster's CPUs, or its GPUs over `gpus_per_worker`, allow);
     `gpus_per_worker`: GPUs of each network actor (networks then run with `--device cuda`);
     `batch_size`: samples per call of a network actor."""
@@ -86,9 +86,8 @@ class RayBackend:
                 unique[sample.sample_id] = sample
         if not unique:
             return out
+        self.check(metric)
         network = isinstance(metric, NetworkMetric)
-        if network:
-            self._check_device(metric)
         ray = self._connect()
         root = Path(context.cache_root) if context.cache_root is not None else cache_root()
         attempts = root / "ray-attempts" / uuid.uuid4().hex
@@ -124,7 +123,11 @@ class RayBackend:
             shutil.rmtree(attempts, ignore_errors=True)
         return out
 
-    def _check_device(self, metric: Metric) -> None:
+    def check(self, metric: Metric) -> None:
+        """Raise before any work when `metric` cannot run on this backend as set up (a network
+        on a GPU without GPUs for its workers, or the other way round)."""
+        if not isinstance(metric, NetworkMetric):
+            return
         on_gpu = str(metric.device).startswith("cuda")
         if self.gpus_per_worker > 0 and not on_gpu:
             raise AvbenchError(f"--gpus-per-worker {self.gpus_per_worker:g} gives each network worker GPUs, but "

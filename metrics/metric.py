@@ -70,7 +70,11 @@ class Sample:
 
 class MapBackend(Protocol):
     """Where a metric's feature step runs when not on this machine (`benchmark.ray_backend`):
-    it returns what `metric.map(samples, context)` would, computed elsewhere."""
+    `map` returns what `metric.map(samples, context)` would, computed elsewhere (and checks
+    first); `check` raises when the metric cannot run there, for callers to check every metric
+    before any work."""
+
+    def check(self, metric: "Metric") -> None: ...
 
     def map(self, metric: "Metric", samples: Sequence[Sample], context: "MapContext") -> "MapResult": ...
 

@@ -133,6 +133,8 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     _check_reference_stats(request.reference_stats, metrics)
     for metric in metrics.values():
         metric.check_ready()  # e.g. missing weights: one message before any work
+        if request.context.backend is not None:
+            request.context.backend.check(metric)  # e.g. a GPU network without GPUs on the cluster
     with writing(out):  # bad options or weights leave an earlier run's files as they are
         return _score(request, metrics, started)
 

@@ -41,6 +41,28 @@ def cli_command(args: list[str], prelude: str = "") -> list[str]:
     return [sys.executable, "-c", code]
 
 
+def measured_signals(cache: Path) -> dict[Path, int]:
+    """The clips' measured signals in the cache (flow and onset envelope entries; the onset times
+    picked from them at scoring are kept apart), with their modification times (ns)."""
+    folders = [cache / "av-align" / kind for kind in ("flow", "envelope")]
+    return {p: p.stat().st_mtime_ns for folder in folders if folder.is_dir() for p in folder.rglob("*.npz")}
+
+
+def kill_while_measuring(args: list[str], env: dict[str, str], cache: Path, count: int, timeout: float = 60) -> None:
+    """Start `avbench ARGS` (with `env` added) in a process group of its own and SIGKILL the group
+    once `cache` holds `count` measured signals, as an out-of-memory kill or a pre-emption would."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(cli_command(args), env={**os.environ, **env}, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while len(measured_signals(cache)) < count and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
 def declare_generator(monkeypatch, name: str, value: str) -> None:
     """Declare generator `name` as `module:factory`, as a distribution's `avbench.generators` entry
     point would, for one test."""

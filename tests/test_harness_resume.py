@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from avbench.benchmark.faults import ENV as CRASH_ENV
-from harness_support import cli_command, read_results, run_cli, score_tiny_real, stable
+from harness_support import (cli_command, kill_while_measuring, measured_signals, read_results, run_cli,
+                             score_tiny_real, stable)
 
 pytestmark = pytest.mark.slow
 
@@ -31,20 +32,13 @@ def _args(root: Path, out: Path) -> list[str]:
             "--workers", "1", "--quiet"]
 
 
-def _cache_files(cache: Path) -> dict[Path, int]:
-    """The clips' measured signals in the cache (flow and onset envelope entries; the onset times
-    picked from them at scoring are kept apart)."""
-    folders = [cache / "av-align" / kind for kind in ("flow", "envelope")]
-    return {p: p.stat().st_mtime_ns for folder in folders if folder.is_dir() for p in folder.rglob("*.npz")}
-
-
 def _finish_and_compare(root: Path, out: Path, cache: Path, reference: dict) -> None:
     assert not (out / "results.json").exists()  # a killed run never looks finished
-    before = _cache_files(cache)
+    before = measured_signals(cache)
     done = run_cli(_args(root, out), env={"AVBENCH_CACHE": str(cache)})
     assert done.returncode == 0, done.stderr
     assert stable(read_results(out)) == stable(reference)
-    after = _cache_files(cache)
+    after = measured_signals(cache)
     assert {p: after[p] for p in before} == before  # cached entries were read, not recomputed
     assert len(after) == 12  # flow + onset envelope of each of the 6 clips
 
@@ -61,15 +55,8 @@ def test_resume_after_sigkill_at_a_crash_point(inputs, tmp_path, point):
 def test_resume_after_sigkill_in_the_middle_of_measuring(inputs, tmp_path):
     root, reference = inputs
     cache, out = tmp_path / "cache", tmp_path / "run"
-    env = {**os.environ, "AVBENCH_CACHE": str(cache)}
-    proc = subprocess.Popen(cli_command(_args(root, out)), env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(_cache_files(cache)) < 5 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.005)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert 0 < len(_cache_files(cache)) < 12, "the kill did not land while clips were being measured"
+    kill_while_measuring(_args(root, out), {"AVBENCH_CACHE": str(cache)}, cache, 5)
+    assert 0 < len(measured_signals(cache)) < 12, "the kill did not land while clips were being measured"
     _finish_and_compare(root, out, cache, reference)
 
 

@@ -6,9 +6,6 @@ every time fails alone; a killed driver resumes from the cache; `av-align` and `
 the local numbers; bad set-ups are one line each."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,8 +13,8 @@ import pytest
 import yaml
 
 from avbench.benchmark.faults import ENV as CRASH_ENV
-from harness_support import (TEST_PRESETS, cli_command, generate_tiny_sets, install_test_networks, networks_prelude,
-                             read_results, run_cli, run_installed, stable)
+from harness_support import (TEST_PRESETS, generate_tiny_sets, install_test_networks, kill_while_measuring,
+                             measured_signals, networks_prelude, read_results, run_cli, run_installed, stable)
 from ray_support import RAY_ENV, ray_cluster
 
 pytestmark = pytest.mark.slow
@@ -75,12 +72,6 @@ def _env(cluster, cache: Path, **extra: str) -> dict[str, str]:
     return {**cluster.env, "AVBENCH_CACHE": str(cache), **extra}
 
 
-def _signal_files(cache: Path) -> dict[Path, int]:
-    """The clips' measured signals in the cache (flow and onset envelope entries)."""
-    folders = [cache / "av-align" / kind for kind in ("flow", "envelope")]
-    return {p: p.stat().st_mtime_ns for folder in folders if folder.is_dir() for p in folder.rglob("*.npz")}
-
-
 def _config(run: Path) -> dict:
     """config.yaml less where the synthetic benchmark's YAML lies (in each run's own cache)."""
     config = yaml.safe_load((run / "config.yaml").read_text())
@@ -106,11 +97,11 @@ def test_score_on_ray_writes_the_local_run_directory_and_cache(cluster, inputs, 
     failures = (out / "failures.csv").read_text()
     assert "clip0003" in failures and "clip0003.wav" in failures  # refused alone, its file named
     assert done.stderr.strip() == ""  # Ray's own logging stays in the cluster's log files
-    measured = _signal_files(cache)
+    measured = measured_signals(cache)
     assert len(measured) == 12  # flow and envelope of each of the 6 clips, written by the workers
     here = run_installed(_score_args(inputs, tmp_path / "local", "--workers", "2"), env={"AVBENCH_CACHE": str(cache)})
     assert here.returncode == 0, here.stderr
-    assert _signal_files(cache) == measured  # the local backend reads the workers' entries: nothing measured again
+    assert measured_signals(cache) == measured  # the local backend reads the workers' entries: nothing measured again
     _same_run(tmp_path / "local", local_run)
 
 
@@ -137,20 +128,14 @@ def test_worker_deaths_lose_nothing_and_a_clip_that_kills_every_time_fails_alone
 def test_a_killed_driver_resumes_from_the_cache(cluster, inputs, local_run, tmp_path):
     cache, out = tmp_path / "cache", tmp_path / "run"
     args = _score_args(inputs, out, "--backend", "ray", "--address", cluster.address)
-    driver = subprocess.Popen(cli_command(args), env={**os.environ, **_env(cluster, cache)}, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(_signal_files(cache)) < 4 and time.monotonic() < deadline and driver.poll() is None:
-        time.sleep(0.01)
-    os.killpg(driver.pid, signal.SIGKILL)
-    driver.wait()
+    kill_while_measuring(args, _env(cluster, cache), cache, 4, timeout=120)
     time.sleep(2)  # the job's workers are stopped with their driver; one may still be storing a clip
-    before = _signal_files(cache)
+    before = measured_signals(cache)
     assert 0 < len(before) < 12, "the kill did not land while clips were being measured"
     assert not (out / "results.json").exists()
     done = run_installed(args, env=_env(cluster, cache))
     assert done.returncode == 0, done.stderr
-    after = _signal_files(cache)
+    after = measured_signals(cache)
     assert {p: after[p] for p in before} == before and len(after) == 12
     _same_run(out, local_run)
 

@@ -54,9 +54,9 @@ def mono_16k(audio: np.ndarray, sample_rate: int, target: int = SAMPLE_RATE, sou
     if audio.ndim != 1 or audio.size == 0:
         raise InputError(source, f"expected (N,) or (N, channels) audio, got shape {audio.shape}")
     if sample_rate != target:
-        import librosa
+        from .librosa_loader import load_librosa
 
-        audio = librosa.resample(audio, orig_sr=sample_rate, target_sr=target).astype(np.float32)
+        audio = load_librosa().resample(audio, orig_sr=sample_rate, target_sr=target).astype(np.float32)
     return audio
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cache import ArrayCache, cache_key, content_digest
+from ..librosa_loader import load_librosa
 from ..media.audio import librosa_load
 from ..versions import library_versions
 from .presets import OnsetParams
@@ -32,8 +33,7 @@ def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams 
     Use it for audio decoded from a video container, so a wav with the same samples gives the
     same onsets.
     """
-    import librosa
-
+    librosa = load_librosa()
     params = params or OnsetParams()
     y = np.asarray(samples, dtype=np.float32)
     if params.mono:
@@ -44,8 +44,7 @@ def conform_waveform(samples: np.ndarray, sample_rate: int, params: OnsetParams 
 def onset_envelope(y: np.ndarray, params: OnsetParams | None = None) -> np.ndarray:
     """`librosa.onset.onset_strength` of a waveform at `params.sample_rate` Hz: `(frames,)`
     float32, one value per `params.hop_length` samples."""
-    import librosa
-
+    librosa = load_librosa()
     params = params or OnsetParams()
     return librosa.onset.onset_strength(
         y=y, sr=params.sample_rate, n_fft=params.n_fft, hop_length=params.hop_length,
@@ -77,8 +76,7 @@ def onset_times(envelope: np.ndarray, params: OnsetParams | None = None, cache: 
 
 
 def _detect_onsets(envelope: np.ndarray, params: OnsetParams) -> np.ndarray:
-    import librosa
-
+    librosa = load_librosa()
     frames = librosa.onset.onset_detect(
         onset_envelope=envelope, sr=params.sample_rate, hop_length=params.hop_length,
         backtrack=params.backtrack, normalize=params.normalize, pre_max=params.pre_max,

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..librosa_loader import load_librosa
 
 from .errors import describe, require_file
 
@@ -67,8 +68,7 @@ def librosa_load(path: str | Path | None, sample_rate: int | None, mono: bool = 
     """`librosa.load(path, sr=sample_rate, mono=mono, res_type=res_type)`: `(samples,)` if mono
     else `(channels, samples)` float32 at `sample_rate` Hz (its own rate if None), and that rate.
     Whatever goes wrong is one InputError naming the file."""
-    import librosa
-
+    librosa = load_librosa()
     path = require_file(path, "audio")
     try:
         with warnings.catch_warnings():
@@ -100,8 +100,7 @@ def load_audio(path: str | Path | None, sample_rate: int | None = None, mono: bo
 
     wav/flac/ogg/mp3 go through `librosa.load`; anything else through PyAV.
     """
-    import librosa
-
+    librosa = load_librosa()
     path = require_file(path, "audio")
     if path.suffix.lower() in AUDIO_FILE_EXTENSIONS:
         return librosa_load(path, sample_rate, mono)

@@ -62,27 +62,28 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where per-sample work runs: local = processes on this machine (default); ray = a Ray "
                              "cluster, same numbers (needs pip install \"avbench[ray]\"; see docs/scale-out.md)")
     parser.add_argument("--address", metavar="auto|HOST:PORT",
-                        help="the Ray cluster to join (default: $RAY_ADDRESS, else a local cluster for this run)")
-    parser.add_argument("--gpus-per-worker", type=float, default=0.0, metavar="G",
+                        help="the Ray cluster to join (default: $RAY_ADDRESS, else the cluster `ray start` last "
+                             "started on this machine, else a local cluster for this run)")
+    parser.add_argument("--gpus-per-worker", type=float, metavar="G",
                         help="GPUs of each Ray worker that runs a network (with --device cuda; default 0)")
-    parser.add_argument("--samples-per-batch", type=int, default=16, metavar="N",
-                        help="samples per call of a Ray worker that runs a network (default %(default)s)")
+    parser.add_argument("--samples-per-batch", type=int, metavar="N",
+                        help="samples per call of a Ray worker that runs a network (default 16)")
 
 
 def backend_from_args(args: argparse.Namespace) -> Any:
     """The `MapBackend` the arguments ask for (None: this machine)."""
     from avbench.metrics.errors import AvbenchError
 
+    options = {"gpus_per_worker": args.gpus_per_worker, "batch_size": args.samples_per_batch}
     if args.backend == "local":
         given = [flag for flag, value in (("--address", args.address), ("--gpus-per-worker", args.gpus_per_worker),
-                                          ("--samples-per-batch", args.samples_per_batch != 16)) if value]
+                                          ("--samples-per-batch", args.samples_per_batch)) if value is not None]
         if given:
             raise AvbenchError(f"{', '.join(given)}: for --backend ray only")
         return None
     from ..ray_backend import RayBackend
 
-    return RayBackend(address=args.address, workers=args.workers, gpus_per_worker=args.gpus_per_worker,
-                      batch_size=args.samples_per_batch)
+    return RayBackend(address=args.address, workers=args.workers, **{k: v for k, v in options.items() if v is not None})
 
 
 def add_weights_argument(parser: argparse.ArgumentParser) -> None:

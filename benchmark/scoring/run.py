@@ -39,8 +39,8 @@ def score_run(benchmark: Benchmark, inputs: Path, out: Path, metric_names: list[
     benchmark's); `ref_stats`: metric → a reference state file (`avbench stats build`), for
     metrics of the run that compare two sets; `weights`: registry name → file, for every metric
     (`--weights NAME=PATH`); `backend`: where the feature steps run (None: this machine, `workers`
-    processes; `ray_backend.RayBackend`: a Ray cluster, same numbers). A metric name, option or statistics file that fits none of these is
-    an AvbenchError before any work."""
+    processes; `ray_backend.RayBackend`: a Ray cluster, same numbers). A metric name, option or
+    statistics file that fits none of these is an AvbenchError before any work."""
     generation = read_generation(inputs)
     if generation is not None:
         made_for = generation.get("benchmark", {})

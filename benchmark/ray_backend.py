@@ -23,7 +23,7 @@ import logging
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,7 +31,7 @@ import numpy as np
 
 from avbench.metrics.errors import AvbenchError
 from avbench.metrics.fileio import cache_root
-from avbench.metrics.metric import Features, MapContext, MapResult, Metric, NetworkMetric, Sample
+from avbench.metrics.metric import Features, MapContext, MapResult, Metric, NetworkMetric, Sample, first_listings
 
 from .faults import crash_point
 
@@ -57,8 +57,9 @@ class RayBackend:
     """Ray as the backend of the feature step (`MapContext.backend`).
 
     `address`: the cluster to join ("auto", "HOST:PORT"; None: `$RAY_ADDRESS`, else the cluster
-    `ray start` last started on this machine, else a local cluster for this process); `workers`: at most this many tasks or actors at once
-    (default: as many as the cluster's CPUs, or its GPUs over `gpus_per_worker`, allow);
+    `ray start` last started on this machine, else a local cluster for this process);
+    `workers`: at most this many tasks or actors at once (default: as many as the cluster's
+    CPUs, or its GPUs over `gpus_per_worker`, allow);
     `gpus_per_worker`: GPUs of each network actor (networks then run with `--device cuda`);
     `batch_size`: samples per call of a network actor."""
 
@@ -77,13 +78,8 @@ class RayBackend:
 
     def map(self, metric: Metric, samples: Sequence[Sample], context: MapContext) -> MapResult:
         """What `metric.map(samples, context)` returns, computed on the cluster."""
-        out = MapResult()
-        unique: dict[str, Sample] = {}
-        for sample in samples:  # the local runner's rule: the first listing of an id counts
-            if sample.sample_id in unique:
-                out.failures.setdefault(sample.sample_id, f"{sample.source}: sample id {sample.sample_id!r} listed twice")
-            else:
-                unique[sample.sample_id] = sample
+        unique, repeated = first_listings(samples)
+        out = MapResult(failures=repeated)
         if not unique:
             return out
         self.check(metric)
@@ -93,7 +89,7 @@ class RayBackend:
         attempts = root / "ray-attempts" / uuid.uuid4().hex
         env = {k: v for k, v in os.environ.items() if k.startswith("AVBENCH_")}
         settings = _WorkerSettings(context.use_cache, str(root.absolute()), str(attempts.absolute()), os.getcwd(), env)
-        rows = [{"sample": _sample_json(s)} for s in unique.values()]
+        rows = [{"sample": _sample_json(s)} for s in unique]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
         if network:
             mapped = dataset.map_batches(
@@ -133,7 +129,8 @@ class RayBackend:
             raise AvbenchError(f"--gpus-per-worker {self.gpus_per_worker:g} gives each network worker GPUs, but "
                                f"{metric.name} runs on {metric.device}: add --device cuda")
         if on_gpu and self.gpus_per_worker <= 0:
-            raise AvbenchError(f"{metric.name} runs on {metric.device}: give its Ray workers GPUs with --gpus-per-worker")
+            raise AvbenchError(f"{metric.name} runs on {metric.device}: give its Ray workers GPUs with "
+                               f"--gpus-per-worker")
         if on_gpu and str(metric.device) != "cuda":
             raise AvbenchError(f"on Ray, a worker sees only its own GPUs: use --device cuda, not {metric.device}")
 
@@ -253,10 +250,7 @@ def _count_attempt(counter: Path) -> int:
 
 
 def _sample_json(sample: Sample) -> str:
-    fields = {"sample_id": sample.sample_id, "label": sample.label, "text": sample.text,
-              "video_sha256": sample.video_sha256, "audio_sha256": sample.audio_sha256}
-    paths = {k: None if getattr(sample, k) is None else str(getattr(sample, k)) for k in ("video", "audio")}
-    return json.dumps({**fields, **paths})
+    return json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in asdict(sample).items()})
 
 
 def _sample_from_json(text: str) -> Sample:

@@ -91,6 +91,19 @@ class MapContext:
     backend: MapBackend | None = None
 
 
+def first_listings(samples: Iterable[Sample]) -> tuple[list[Sample], dict[str, str]]:
+    """The first listing of each sample id, and for each id listed again the one-line reason the
+    later listings are refused (a feature step maps an id once)."""
+    unique: dict[str, Sample] = {}
+    repeated: dict[str, str] = {}
+    for sample in samples:
+        if sample.sample_id in unique:
+            repeated.setdefault(sample.sample_id, f"{sample.source}: sample id {sample.sample_id!r} listed twice")
+        else:
+            unique[sample.sample_id] = sample
+    return list(unique.values()), repeated
+
+
 @dataclass
 class MapResult:
     """Features of every usable sample and a one-line reason for every other one, by sample id."""
@@ -228,8 +241,8 @@ class Metric(ABC):
         return {"video": sample.video_sha256}
 
     def prepare(self, context: MapContext) -> None:
-        """Keep what the steps after the feature step need of `context` (on the driver, whatever
-        backend maps the samples). Nothing by default."""
+        """Keep what the steps after the feature step need of `context`: `map` calls it, and so
+        does the driver of a run whose samples another backend maps. Nothing by default."""
 
     @abstractmethod
     def sample_features(self, sample: Sample) -> Features:
@@ -241,6 +254,7 @@ class Metric(ABC):
         from tqdm import tqdm
 
         context = context or MapContext()
+        self.prepare(context)
         samples = list(samples)
         out = MapResult()
         cache = ArrayCache("features", context.cache_root, context.use_cache)

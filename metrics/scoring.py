@@ -69,9 +69,9 @@ class ScoreReport:
 def map_features(metric: Metric, samples: Sequence[Sample], context: MapContext) -> MapResult:
     """The features of `samples` (and a reason for each unusable one): `metric.map` on this
     machine, or the same step on `context.backend`."""
-    metric.prepare(context)
     if context.backend is None:
         return metric.map(samples, context)
+    metric.prepare(context)
     return context.backend.map(metric, samples, context)
 
 

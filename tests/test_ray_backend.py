@@ -163,16 +163,18 @@ def test_set_metrics_on_ray_equal_the_local_backend(cluster, inputs, weights, tm
 
 
 def test_av_align_on_a_cluster_started_by_the_run(inputs, tmp_path):
-    """No --address and no $RAY_ADDRESS: the run starts a local Ray cluster of its own."""
-    videos = inputs / "real"
-    local = run_installed(["av-align", str(videos), "--csv", str(tmp_path / "local.csv"), "--quiet", "--no-cache"])
+    """No --address and no $RAY_ADDRESS: the run starts a local Ray cluster of its own. One clip
+    is listed twice: scored once, the repeat recorded, as locally."""
+    clips = [str(inputs / "real"), str(inputs / "real" / "clip0000.mp4")]
+    local = run_installed(["av-align", *clips, "--csv", str(tmp_path / "local.csv"), "--quiet", "--no-cache"])
     assert local.returncode == 0, local.stderr
     env = {**RAY_ENV, "RAY_ADDRESS": "", "AVBENCH_CACHE": str(tmp_path / "cache")}
-    on_ray = run_installed(["av-align", str(videos), "--csv", str(tmp_path / "ray.csv"), "--quiet", "--backend", "ray",
+    on_ray = run_installed(["av-align", *clips, "--csv", str(tmp_path / "ray.csv"), "--quiet", "--backend", "ray",
                             "--workers", "2"], env=env)
     assert on_ray.returncode == 0, on_ray.stderr
     assert (tmp_path / "ray.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert on_ray.stdout == local.stdout
+    assert "sample id 'clip0000' listed twice" in (tmp_path / "ray.csv").read_text()
 
 
 def test_validity_on_ray_equals_local(cluster, inputs, tmp_path):

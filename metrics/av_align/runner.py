@@ -34,7 +34,7 @@ from ..fileio import cache_root as default_cache_root
 from ..media import AUDIO_FILE_EXTENSIONS, decode_audio_track, entry_problem, frame_timestamps, probe, pyav_frames
 from ..media.audio import missing_audio_data
 from ..media.errors import describe
-from ..metric import Sample
+from ..metric import Sample, first_listings
 from ..versions import library_versions
 from . import clip_checks as checks
 from .clip import ClipSignals, envelope_rate
@@ -251,7 +251,8 @@ def _measure(sample: Sample, preset: AVAlignPreset, options: ClipOptions, cache_
     if flow is None:
         flow = flows.get(flow_key)
     if flow is None:
-        flow = clip_flow(sample.video, preset, options.fps) if options.flow == "opencv" else _torch_flow(sample, preset, options)
+        flow = (clip_flow(sample.video, preset, options.fps) if options.flow == "opencv"
+                else _torch_flow(sample, preset, options))
         flows.put(flow_key, flow)
     return _signals(flow, _envelope(sample, preset, cache_root, use_cache), sample, preset, options)
 
@@ -436,10 +437,8 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
     flow_cached: dict[str, dict[str, np.ndarray]] = {}  # the flow entries of clips whose envelope is to measure
     server_started = False
     workers = workers or os.cpu_count() or 1
+    samples, out.failures = first_listings(samples)
     for sample in samples:
-        if sample.sample_id in out.signals or sample.sample_id in out.failures:
-            out.failures.setdefault(sample.sample_id, f"{sample.source}: sample id {sample.sample_id!r} listed twice")
-            continue
         try:
             sample = checked(sample)
         except InputError as exc:
@@ -481,9 +480,9 @@ def measure_clips(samples: list[Sample], preset: AVAlignPreset, fps: float | Non
     return out
 
 
-def _run_pool(todo: list[Sample], flow_cached: dict[str, dict[str, np.ndarray]], splits: dict[str, _SplitClip], costs: dict[str, float],
-              preset: AVAlignPreset, options: ClipOptions, root: str, store: bool, workers: int, collect,
-              out: Measured) -> None:
+def _run_pool(todo: list[Sample], flow_cached: dict[str, dict[str, np.ndarray]], splits: dict[str, _SplitClip],
+              costs: dict[str, float], preset: AVAlignPreset, options: ClipOptions, root: str, store: bool,
+              workers: int, collect, out: Measured) -> None:
     """Flows in a process pool, costliest first, a split clip's in segments; meanwhile this
     process measures the envelopes (so librosa loads once, here, while the workers already compute
     flow). A clip is joined when both are in; a split clip whose segments do not prove its
@@ -569,8 +568,8 @@ def _run_pool(todo: list[Sample], flow_cached: dict[str, dict[str, np.ndarray]],
                 finish(sample)
 
 
-def _measure_with_torch(todo: list[Sample], flow_cached: dict[str, dict[str, np.ndarray]], preset: AVAlignPreset, options: ClipOptions,
-                        root: str, store: bool, collect) -> None:
+def _measure_with_torch(todo: list[Sample], flow_cached: dict[str, dict[str, np.ndarray]], preset: AVAlignPreset,
+                        options: ClipOptions, root: str, store: bool, collect) -> None:
     """The torch flow path, in this process: the flows of every clip not cached, their frame pairs
     batched together on one device (`torch_clips`), then each clip's envelope and signals."""
     from .torch_clips import flow_device, torch_flows

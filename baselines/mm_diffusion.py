@@ -53,7 +53,7 @@ FLAGS = (
 
 
 class MMDiffusionGenerator(BaselineGenerator):
-    """MM-Diffusion through the user's checkout and environment (see the README section on baselines)."""
+    """MM-Diffusion through the user's checkout and environment (see docs/baselines.md)."""
 
     name = "mm-diffusion"
     PACKAGE = "mm_diffusion"

@@ -41,7 +41,7 @@ def upstream_save_dir(save: Path, top_k: int, top_p: float) -> Path:
 
 
 class TatsGenerator(BaselineGenerator):
-    """TATS through the user's checkout and environment (see the README section on baselines)."""
+    """TATS through the user's checkout and environment (see docs/baselines.md)."""
 
     name = "tats"
     PACKAGE = "tats"

@@ -5,7 +5,7 @@ Upstream (TempoTokens' `inference.py`) cuts the first 2 s at the native rate and
 when the rate is not 16 kHz, and averages stereo to mono. Here the cut and the wav are the same;
 resampling goes through librosa (the preset's `resampler`, by default "polyphase", i.e. scipy's
 `resample_poly`, the closest to torchaudio's of librosa's choices) and any channel count is
-averaged to mono. the README (Reference model) gives the measured differences.
+averaged to mono. docs/reference-model.md gives the measured differences.
 """
 from __future__ import annotations
 

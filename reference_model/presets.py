@@ -24,7 +24,7 @@ class ReferencePreset:
     Table 2 form); audio-only conditioning uses the six placeholder tokens alone. The audio
     segment lasts `num_frames / fps` seconds. `resampler` is the librosa `res_type` that brings
     audio to 16 kHz: "polyphase" (scipy's `resample_poly`) is, of librosa's resamplers, the
-    closest to upstream's torchaudio `Resample` (measurements in the README, Reference model).
+    closest to upstream's torchaudio `Resample` (measurements in docs/reference-model.md).
     """
 
     name: str = "tempotokens-cli"

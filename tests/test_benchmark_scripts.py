@@ -1,4 +1,4 @@
-"""Every script in benchmarks/ runs as the README documents it (`python benchmarks/NAME.py`: a
+"""Every script in benchmarks/ runs as the documentation (docs/) describes it (`python benchmarks/NAME.py`: a
 fresh interpreter, the installed avbench, no PYTHONPATH), here with small arguments, and prints
 each of its figures. The figures' values are not held to the targets: at these sizes, on a
 shared machine, they are noise; the scripts measure at full size."""

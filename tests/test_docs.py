@@ -1,18 +1,20 @@
-"""Every command the README documents, run as a user runs it: each shell command of its `bash`
+"""Every command the README and the documentation site (`docs/`, the pages of mkdocs.yml's nav, in
+its order after the README) document, run as a user runs it: each shell command of their `bash`
 blocks and each `python` block in a fresh process (the installed `avbench`, offline), in one
 working folder that the commands share as a user's would, on generated media, with random-weight
 files in the canonical layouts where weights are needed. A command succeeds, or fails with the
-message the README documents for it; a block the README marks as not runnable here (an install,
+message the page documents for it; a block a page marks as not runnable here (an install,
 downloaded weights, a dataset, another project's checkout, a full-size measurement) is listed by
 name with its reason, never passed over silently, and a fence this test would not read (indented,
-`~~~`, longer than three backticks) fails it.
+`~~~`, longer than three backticks) fails it. The site itself is built with `mkdocs build
+--strict` (a broken link or a page missing from the nav fails it).
 
 One thing in the commands' processes is not as a user has it: the Inception weights file (registry
 entries `inception-torch-fidelity` and `inception-pytorch-fid`) has a published sha256 and the
 VGGish file's torch.hub name a sha256 prefix, and avbench refuses a file that does not match
 them, as no random file can. So every command's process starts with a `sitecustomize.py` (on the
 commands' PYTHONPATH) that registers the random files' sha256 for `inception-torch-fidelity` and
-`vggish`, the entries the README's commands use. Every other weights file has no published
+`vggish`, the entries the documented commands use. Every other weights file has no published
 sha256 and is used as a user's copy is (its measured sha256 recorded)."""
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from avbench.benchmark.definition import load_benchmark
 from avbench.benchmark.generate import generate
@@ -41,14 +44,18 @@ from random_networks import NETWORKS, random_state_dict, write_wav2clip_checkpoi
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-NOT_RUN = re.compile(r"<!-- not run by the README test: (?P<reason>.+?) -->")
+ROOT = Path(__file__).resolve().parents[1]
+NOT_RUN = re.compile(r"<!-- not run by the docs test: (?P<reason>.+?) -->")
 FENCE = re.compile(r"^\s*(```|~~~)")  # any line that could open or close a code block
-# The blocks the README marks as not runnable here, by their first line.
+# The blocks the pages mark as not runnable here, by their first line.
 EXPECTED_NOT_RUN = {
     "python3 -m pip install torch==2.13.0 && python3 -m pip install -e . && avbench demo",
     'python3 -m pip install -q torch==2.13.0 && python3 -m pip install -q -e ".[test,ray]" && python3 -m pytest -q',
-    'python3 -m pip install -e ".[ray]"',
+    'python3 -m pip install -e ".[ray]"        # from a clone; `pip install "avbench[ray]"` from a package index',
+    "export AVBENCH_CACHE=/shared/avbench-cache AVBENCH_WEIGHTS=/shared/avbench-weights AVBENCH_OFFLINE=1",
+    "#!/bin/bash",
+    "#SBATCH --array=0-31 --cpus-per-task=16",
+    "avbench validity --out docs/validity/synthetic --ablation",
     "python benchmarks/av_align_speed.py     # defaults: --clips 20 --max-frames 120 --long-seconds 120",
     "avbench validate --benchmark landscape --data-root /data/landscape          # your dataset copy",
     "python benchmarks/frechet_speed.py      # defaults: --dim 2048 --samples 10000 --batches 1,4,16 --repeats 3",
@@ -59,48 +66,71 @@ EXPECTED_NOT_RUN = {
     "# TATS on AudioSet-Drums, driver mode",
 }
 # What the test runs: the shell commands of the unmarked bash blocks, and the python blocks.
-RUNNABLE_COMMANDS, PYTHON_BLOCKS = 35, 1
+RUNNABLE_COMMANDS, PYTHON_BLOCKS = 37, 1
 # Commands whose documented outcome is a failure: (exit code, what the output says).
 DOCUMENTED_FAILURES = {"avbench weights verify": (1, "MISSING")}
 CLIP_MODELS = ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14")
 
 
+def pages() -> list[Path]:
+    """The README, then the site's pages in the order of mkdocs.yml's nav."""
+    def walk(nav) -> list[str]:
+        if isinstance(nav, str):
+            return [nav]
+        if isinstance(nav, dict):
+            return [page for value in nav.values() for page in walk(value)]
+        return [page for entry in nav for page in walk(entry)]
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    return [ROOT / "README.md"] + [ROOT / config["docs_dir"] / page for page in walk(config["nav"])]
+
+
 @dataclasses.dataclass
 class Block:
+    page: Path
     language: str
     text: str
     line: int
-    not_run: str | None  # why the README says it is not run here
+    not_run: str | None  # why the page says it is not run here
 
     @property
     def first(self) -> str:
         return self.text.splitlines()[0]
 
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)} line {self.line}"
 
-def readme_blocks() -> list[Block]:
-    """The README's fenced code blocks: ```` ```lang ```` at the start of a line up to a line that
+
+def page_blocks(page: Path) -> list[Block]:
+    """A page's fenced code blocks: ```` ```lang ```` at the start of a line up to a line that
     is exactly ```` ``` ````. Any other line that looks like a fence stops the test, so that no
     block can escape it by a form this reader does not know."""
-    blocks, lines = [], README.read_text(encoding="utf-8").splitlines()
+    blocks, lines = [], page.read_text(encoding="utf-8").splitlines()
+    name = page.relative_to(ROOT)
     i = 0
     while i < len(lines):
         match = re.match(r"^```(\w*)$", lines[i])
         if not match:
-            assert not FENCE.match(lines[i]), f"README line {i + 1}: a fence this test does not read: {lines[i]!r}"
+            assert not FENCE.match(lines[i]), f"{name} line {i + 1}: a fence this test does not read: {lines[i]!r}"
             i += 1
             continue
         start, body = i, []
         i += 1
         while i < len(lines) and lines[i] != "```":
-            assert not FENCE.match(lines[i]), f"README line {i + 1}: a fence this test does not read: {lines[i]!r}"
+            assert not FENCE.match(lines[i]), f"{name} line {i + 1}: a fence this test does not read: {lines[i]!r}"
             body.append(lines[i])
             i += 1
-        assert i < len(lines), f"README line {start + 1}: the block is never closed"
+        assert i < len(lines), f"{name} line {start + 1}: the block is never closed"
         before = next((lines[k] for k in range(start - 1, -1, -1) if lines[k].strip()), "")
         reason = NOT_RUN.match(before)
-        blocks.append(Block(match.group(1), "\n".join(body), start + 1, reason and reason.group("reason")))
+        blocks.append(Block(page, match.group(1), "\n".join(body), start + 1, reason and reason.group("reason")))
         i += 1
     return blocks
+
+
+def doc_blocks() -> list[Block]:
+    return [block for page in pages() for block in page_blocks(page)]
 
 
 def commands(script: str) -> list[str]:
@@ -138,6 +168,17 @@ def _install_clip(hub: Path, repo_id: str, model: Path) -> None:
     (repo / "refs" / "main").write_text("0" * 40)
 
 
+def _write_model_videos(scratch: Path, folder: Path) -> None:
+    """A model's videos for the tiny benchmark as a user has them: a plain folder of
+    `<item_id>.mp4` with same-stem wavs (the `shifted` control's output, without its run files)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AVBENCH_CACHE", str(scratch / "cache"))
+        generate("shifted", load_benchmark("synthetic:tiny"), scratch / "gen-shifted", progress=False)
+    folder.mkdir()
+    for path in sorted((scratch / "gen-shifted").glob("*.mp4")) + sorted((scratch / "gen-shifted").glob("*.wav")):
+        shutil.copy(path, folder / path.name)
+
+
 def _write_finished_runs(scratch: Path, runs: Path, names: tuple[str, ...]) -> None:
     """Finished runs (results.json and all) under `runs/<name>`, as a user's runs of the paper's
     models would be there: the tiny benchmark's `real` control scored with AV-Align."""
@@ -153,6 +194,7 @@ def _write_finished_runs(scratch: Path, runs: Path, names: tuple[str, ...]) -> N
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory, tiny_clip_dir):
     """A user's working folder in a clone: `generated/` and `real/` (videos with same-stem wavs),
+    `my-videos/` (a model's videos for the tiny benchmark, named by item id),
     `clips/` (videos with audio tracks), `a.mp4`/`b.mp4` with `wavs/`, `pairs.csv`, `labels.csv`,
     finished runs `runs/tempotokens` and `runs/mmd`, the repository's `tests/data/media`; the
     weights folder, a Hugging Face cache and the process environment the commands run with."""
@@ -169,8 +211,8 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
     (work / "pairs.csv").write_text("sample_id,video_path,audio_path\n" + "".join(
         f"clip{i},generated/clip{i}.mp4,generated/clip{i}.wav\n" for i in range(4)))
     (work / "labels.csv").write_text("stem,label\nclip0,dog barking\nclip1,rain\nclip2,dog barking\nclip3,drums\n")
-    (work / "tests" / "data").mkdir(parents=True)  # the README's clone-relative paths (the real media)
-    (work / "tests" / "data" / "media").symlink_to(README.parent / "tests" / "data" / "media")
+    (work / "tests" / "data").mkdir(parents=True)  # the pages' clone-relative paths (the real media)
+    (work / "tests" / "data" / "media").symlink_to(ROOT / "tests" / "data" / "media")
 
     folder = root / "weights"  # random weights in the canonical layouts, where avbench looks for them
     folder.mkdir()
@@ -182,6 +224,7 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
     for repo_id in CLIP_MODELS:
         _install_clip(root / "hub", repo_id, tiny_clip_dir)
     _write_finished_runs(root / "finished", work / "runs", ("tempotokens", "mmd"))
+    _write_model_videos(root / "finished", work / "my-videos")
     # The Inception file's published sha256 and the VGGish name's prefix, which no random file can
     # match: each command's process registers the random files' sha256 instead (see the module docstring).
     site = root / "site"
@@ -198,21 +241,34 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
 
 
 def test_every_block_is_run_or_marked_with_a_reason():
-    blocks = readme_blocks()
-    assert {b.language for b in blocks} <= {"bash", "python", "toml"}
-    assert all(b.not_run or b.language in ("bash", "python") for b in blocks)  # a toml block is only marked
+    blocks = doc_blocks()
+    # bash and python blocks are commands; a block of another language or none is text (a diagram, a config)
+    assert {b.language for b in blocks} <= {"bash", "python", "toml", ""}
     not_run = {b.first: b.not_run for b in blocks if b.not_run}
-    assert set(not_run) == EXPECTED_NOT_RUN and len(not_run) == sum(1 for b in blocks if b.not_run)
+    assert set(not_run) == EXPECTED_NOT_RUN and len(not_run) == sum(1 for b in blocks if b.not_run), \
+        set(not_run) ^ EXPECTED_NOT_RUN
     assert all(len(reason) > 10 for reason in not_run.values())
     runnable = [c for b in blocks if b.language == "bash" and not b.not_run for c in commands(b.text)]
     assert len(runnable) == RUNNABLE_COMMANDS and all(c.startswith(("avbench ", "for ")) for c in runnable), runnable
     assert sum(1 for b in blocks if b.language == "python" and not b.not_run) == PYTHON_BLOCKS
+    # a page outside the nav would be neither in the site nor run here
+    listed = set(pages())
+    assert not [p for p in (ROOT / "docs").rglob("*.md") if p not in listed and page_blocks(p)]
 
 
-def test_every_readme_command_runs_as_documented(sandbox):
+def test_the_documentation_site_builds_strictly(tmp_path):
+    """`mkdocs build --strict`: every page in the nav, no broken link or anchor."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "scale-out" / "index.html").is_file()
+
+
+def test_every_documented_command_runs_as_documented(sandbox):
     work, env = sandbox
     ran = 0
-    for block in readme_blocks():
+    for block in doc_blocks():
         if block.not_run or block.language not in ("bash", "python"):
             continue
         steps = commands(block.text) if block.language == "bash" else [block.text]
@@ -221,7 +277,7 @@ def test_every_readme_command_runs_as_documented(sandbox):
             done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=900)
             output = done.stdout + done.stderr
             expected = next((v for k, v in DOCUMENTED_FAILURES.items() if step.split("#")[0].strip() == k), (0, ""))
-            where = f"README line {block.line}: {step}\n{output[-3000:]}"
+            where = f"{block.where}: {step}\n{output[-3000:]}"
             assert done.returncode == expected[0], where
             assert expected[1] in output and "Traceback" not in output, where
             ran += 1

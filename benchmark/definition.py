@@ -20,6 +20,7 @@ from avbench.metrics.csv_files import read_csv
 from avbench.metrics.errors import AvbenchError, InputError
 
 from .generators import BenchmarkItem
+from .sources import SourceSpec
 from .yaml_files import read_yaml_mapping
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
@@ -106,6 +107,7 @@ class Benchmark:
     data_root: Path | None
     label_join: tuple[str, ...] = ()
     notes: dict[str, str] = field(default_factory=dict)
+    sources: SourceSpec | None = None  # where the clips come from (`avbench data prepare`)
 
     @property
     def id(self) -> str:
@@ -343,6 +345,7 @@ def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None
     layout = dict(data["layout"])
     for key in ("video", "audio"):
         _template_fields(path, f"layout.{key}", layout.get(key), set(rows[0]), f"the columns of the items {source_path}")
+    sources = SourceSpec.from_definition(data["sources"], path) if data.get("sources") else None
     text_template = str(data.get("text_template", "a video of {label}"))
     if "label" not in _template_fields(path, "text_template", text_template, {"label"}, "the fields of a caption"):
         raise InputError(path, f"text_template: {text_template!r} does not name {{label}}: every item's caption "
@@ -356,5 +359,5 @@ def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None
         metrics=_metric_options(path, data["metrics"]), layout=layout, text_template=text_template, rows=tuple(rows),
         items_sha256=digest,
         definition_path=str(path), data_root=root, label_join=join,
-        notes={k: str(data[k]) for k in ("source", "duplicates") if k in data},
+        notes={k: str(data[k]) for k in ("source", "duplicates") if k in data}, sources=sources,
     )

@@ -59,6 +59,7 @@ def validate_dataset(benchmark: Benchmark, decode: bool = True, progress: bool =
     from tqdm import tqdm
 
     items = benchmark.items()
+    _check_data_root(benchmark)
     report = ItemReport(len(items))
     for item in tqdm(items, desc=f"validate {benchmark.name}", unit="item", disable=not progress):
         if item.video_path is None:
@@ -70,6 +71,22 @@ def validate_dataset(benchmark: Benchmark, decode: bool = True, progress: bool =
         if check.problems:
             report.problems.append(Failure(item.item_id, check.stage, "; ".join(check.problems)))
     return report
+
+
+def _check_data_root(benchmark: Benchmark) -> None:
+    """One InputError when the data root is missing or holds none of the layout's folders (else
+    every item would report the same absence)."""
+    root = benchmark.data_root
+    if root is None:
+        return
+    folders = sorted({Path(t).parts[0] for t in benchmark.layout.values()
+                      if t and not Path(t).is_absolute() and len(Path(t).parts) > 1 and "{" not in Path(t).parts[0]})
+    if root.is_dir() and (not folders or any((root / f).is_dir() for f in folders)):
+        return
+    problem = "does not exist" if not root.is_dir() else f"holds no {' or '.join(f + '/' for f in folders)} folder"
+    hint = (f" (build it from your download: avbench data prepare {benchmark.name} --source DIR --root {root})"
+            if benchmark.sources is not None else "")
+    raise InputError(root, f"{problem}: it is no copy of {benchmark.id}{hint}")
 
 
 def _close(a: float | None, b: float | None, rel: float) -> bool:

@@ -483,6 +483,7 @@ def test_validate_a_dataset_copy(tiny, tmp_path, capsys):
 
     report = validate_dataset(tiny.bench, progress=False)
     assert report.checked == 6 and report.problems == []
+    (tmp_path / "video").mkdir()  # a copy begun: each item is checked (no copy at all is one line)
     missing = validate_dataset(load_benchmark("landscape", data_root=tmp_path), progress=False)
     assert missing.checked == 101 and missing.ok == 0
     assert all("video file does not exist" in p.error for p in missing.problems)

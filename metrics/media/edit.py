@@ -68,6 +68,23 @@ def write_wav(samples: np.ndarray, rate: int, dst: str | Path, subtype: str = "P
         fh.write(encoded.getbuffer())
 
 
+def _seek_before(container: av.container.InputContainer, stream: av.VideoStream, start: float) -> bool:
+    """Seek to the keyframe at or before `start` seconds (a long source need not be decoded from
+    its beginning); False, with the container rewound, when the first frame after the seek is
+    later than `start` (a bad index) or the container cannot seek."""
+    if start <= 0 or stream.time_base is None:
+        return False
+    try:
+        container.seek(int(start / stream.time_base), stream=stream, backward=True)
+        first = next(container.decode(stream), None)
+        landed = first is not None and first.pts is not None and float(first.pts * stream.time_base) <= start + 1e-6
+        container.seek(first.pts if landed else 0, stream=stream, backward=True)
+        return landed
+    except av.FFmpegError:
+        container.seek(0, stream=stream, backward=True)
+        return False
+
+
 def write_video_segment(src: str | Path, dst: str | Path, start: float, duration: float) -> int:
     """Re-encode the frames of `src` whose timestamps fall in [start, start + duration) seconds
     into `dst` (H.264, CRF 12, the source's frame rate and size, no audio). Returns the frame count."""
@@ -88,7 +105,10 @@ def write_video_segment(src: str | Path, dst: str | Path, start: float, duration
             ostream.pix_fmt = "yuv444p" if ostream.width % 2 or ostream.height % 2 else "yuv420p"
             ostream.options = {"crf": "12", "preset": "veryfast"}
             try:
+                seeked = _seek_before(container, stream, start)
                 for index, frame in enumerate(container.decode(stream)):
+                    if frame.pts is None and seeked:
+                        raise InputError(src, "a frame has no timestamp: cannot place it after seeking")
                     t = float(frame.pts * stream.time_base) if frame.pts is not None else index / float(rate)
                     if t < start - 1e-6:
                         continue

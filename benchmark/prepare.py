@@ -4,7 +4,7 @@ Each item's source is a media file under the source folder named `<item_id>.<ext
 item's clip: taken from 0 s) or `<source id>.<ext>` (a whole video, e.g. `<ytid>.mp4` as yt-dlp
 names it: cut at the item's start and end). The video is re-encoded to the segment at the
 source's frame rate and size (an `.mp4` that already is the segment is linked or copied), and
-the audio is written as 16-bit mono WAV at the protocol's sample rate. A file already in the
+the audio is written as 16-bit mono WAV at its track's own sample rate. A file already in the
 layout and valid is kept, so a rerun (or a killed run run again) does only what is left; every
 write is atomic. Items that cannot be prepared are listed in `missing.csv` in the data root.
 """
@@ -110,13 +110,13 @@ def _video_ready(path: Path, duration: float | None) -> MediaInfo | None:
     return info if long_enough else None
 
 
-def _audio_ready(path: Path, duration: float | None, rate: int, tolerance: float) -> bool:
-    """Whether `path` is mono audio at `rate` Hz lasting `duration` seconds but for `tolerance`."""
+def _audio_ready(path: Path, duration: float | None, tolerance: float) -> bool:
+    """Whether `path` is mono audio lasting `duration` seconds but for `tolerance`."""
     try:
         streams = probe(path).audio_streams
     except InputError:
         return False
-    if len(streams) != 1 or streams[0].sample_rate != rate or streams[0].channels != 1:
+    if len(streams) != 1 or streams[0].channels != 1:
         return False
     return duration is None or (streams[0].duration is not None and streams[0].duration >= duration - tolerance - 1e-3)
 
@@ -134,10 +134,12 @@ def _write_video(item: BenchmarkItem, src: Path, start: float, duration: float |
         raise ItemMissing(TOO_SHORT, f"{src}: fewer frames than the segment's {duration} s from {start:g} s")
 
 
-def _write_audio(dst: Path, src: Path, start: float, duration: float | None, rate: int, tolerance: float) -> None:
-    """Seconds [start, start + duration) of `src`'s audio, mono, at `rate` Hz, as 16-bit WAV;
-    refused when the source's audio ends more than `tolerance` seconds before the segment does."""
-    samples, _ = load_audio(src, sample_rate=rate, mono=True)
+def _write_audio(dst: Path, src: Path, start: float, duration: float | None, tolerance: float) -> None:
+    """Seconds [start, start + duration) of `src`'s audio, mono, at the track's own rate, as 16-bit
+    WAV; refused when the source's audio ends more than `tolerance` seconds before the segment
+    does. Not resampled: AV-Align's onsets (at 22.05 kHz) use content above the 8 kHz a 16 kHz
+    file would keep, and each generator resamples its conditioning itself."""
+    samples, rate = load_audio(src, sample_rate=None, mono=True)
     first = round(start * rate)
     count = samples.shape[0] - first if duration is None else round(duration * rate)
     segment = samples[first:first + count]
@@ -148,14 +150,13 @@ def _write_audio(dst: Path, src: Path, start: float, duration: float | None, rat
     write_wav(segment, rate, dst)
 
 
-def prepare_item(item: BenchmarkItem, segment: Segment, files: dict[str, list[Path]], folder: Path,
-                 rate: int) -> bool:
+def prepare_item(item: BenchmarkItem, segment: Segment, files: dict[str, list[Path]], folder: Path) -> bool:
     """Write the item's video and audio where the layout says, from its source under `folder`;
     a file already there and valid is kept. True when anything was written; ItemMissing (or an
     InputError naming the source) when the item cannot be prepared."""
     video, audio = Path(item.video_path), Path(item.audio_path)  # type: ignore[arg-type]
     done = _video_ready(video, segment.duration)
-    if done is not None and _audio_ready(audio, segment.duration, rate, _frame(done.fps)):
+    if done is not None and _audio_ready(audio, segment.duration, _frame(done.fps)):
         return False
     src, start, duration = _source(segment, files, folder)
     try:
@@ -169,8 +170,8 @@ def prepare_item(item: BenchmarkItem, segment: Segment, files: dict[str, list[Pa
         raise ItemMissing(TOO_SHORT, f"{src}: {info.duration:.2f} s long, the segment ends at {start + duration:g} s")
     if done is None:
         _write_video(item, src, start, duration)
-    if not _audio_ready(audio, segment.duration, rate, frame):
-        _write_audio(audio, src, start, duration, rate, frame)
+    if not _audio_ready(audio, segment.duration, frame):
+        _write_audio(audio, src, start, duration, frame)
     return True
 
 
@@ -187,9 +188,6 @@ def prepare_dataset(benchmark: Benchmark, source: str | Path, progress: bool = T
     if not folder.is_dir():
         raise InputError(folder, "is no folder (give the folder of your downloaded videos as --source)")
     benchmark.sources.require_columns(set(benchmark.rows[0]), benchmark.id)
-    rate = benchmark.protocol.audio_sample_rate
-    if rate is None:
-        raise AvbenchError(f"benchmark {benchmark.name} pins no audio_sample_rate: nothing says what rate to write")
     items = benchmark.items()
     if any(i.video_path is None or i.audio_path == i.video_path for i in items):
         raise AvbenchError(f"benchmark {benchmark.name}: its layout must name a video and an audio file per item")
@@ -202,7 +200,7 @@ def prepare_dataset(benchmark: Benchmark, source: str | Path, progress: bool = T
             segment = None
             try:
                 segment = benchmark.sources.segment(row)
-                wrote = prepare_item(item, segment, files, folder, rate)
+                wrote = prepare_item(item, segment, files, folder)
             except ItemMissing as exc:
                 report.missing.append(Missing(item.item_id, segment.source_id, exc.reason, str(exc), segment.url))
                 continue

@@ -27,7 +27,7 @@ from malformed_support import assert_clear_error
 
 FPS = 10
 EVENTS = (5, 17, 33, 45)  # visual event frames of the long source (6 s)
-RATE = 16000  # the VGGSound protocol's audio_sample_rate
+RATE = 22050  # the sources' audio rate, which the prepared wavs keep
 HEADER = "item_id,ytid,yt_start,yt_end\n"
 
 
@@ -109,6 +109,8 @@ def test_prepare_cuts_reports_skips_and_validates(sources, tmp_path):
     info = sf.info(audio)
     assert (rate, info.channels, info.subtype, samples.shape[0]) == (RATE, 1, "PCM_16", int(2.5 * RATE))
     source, source_rate = track(sources / "aaaaaaaaaaa.mp4")
+    assert source_rate == RATE  # not resampled: the segment's samples, 16-bit
+    assert np.abs(samples - source[RATE:RATE + samples.shape[0]]).max() <= 1 / 32768 + 1e-6
     expected = [t - 1.0 for t in clicks(source, source_rate) if 1.0 <= t < 3.5]
     assert len(expected) == 2 and np.allclose(clicks(samples, rate), expected, atol=1e-3)
 

@@ -4,9 +4,11 @@ the re-run starts no worker process; its scores are a fresh computation's."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +109,14 @@ def test_cached_onset_times_are_librosa_s_without_librosa(preset, tmp_path, monk
     reversed_envelope = ClipSignals(signals.trajectory, envelope[::-1].copy(), 24.0, 48, signals.envelope_rate)
     with pytest.raises(AssertionError, match="although cached"):  # another envelope, another entry
         score_signals(reversed_envelope, PRESETS[preset], onset_cache=cache)
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`avbench data ids vggsound --urls | head -n 1`: about 0.6 MB for a pipe buffer of 64 KiB, so
+    the pipe closes under avbench, which stops quietly as a Unix filter does."""
+    done = subprocess.run(["bash", "-c", "avbench data ids vggsound --urls | head -n 1; echo \"${PIPESTATUS[0]}\""],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("https://") and lines[1] == "141", done.stdout
+    assert done.stderr == ""

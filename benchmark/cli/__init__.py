@@ -10,6 +10,7 @@ what its choices list: presets, weight files).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib.metadata import version
 from types import ModuleType
@@ -60,7 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The verb is the first argument: the options before it (--help, --version) exit.
     args = build_parser(argv[:1]).parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # inside the try: a reader that has gone (`| head`) fails here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader closed the pipe: stop as a Unix filter does, with no traceback; stdout goes to
+        # /dev/null so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE: what a shell reports for a filter the signal stopped
     except AvbenchError as exc:
         print(f"avbench {args.verb}: error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ def summary_lines(results: dict[str, Any], run_dir: Path) -> list[str]:
     shard = f", shard {results['shard']['index']}/{results['shard']['count']}" if results["shard"] else ""
     lines = [f"{m.get('label') or m['name']} on {b['name']}@{b['version']}{shard}: {counts['scored']} of "
              f"{counts['expected']} samples scored, {counts['failed']} failed -> {run_dir}"]
-    for name, record in results["metrics"].items():
+    for record in results["metrics"].values():
         lines.append(f"  {metric_label(record)}: {format_score(Score.from_dict(record))}  (n={record['n']})")
         lines += [f"    note: {note}" for note in record["notes"]]  # e.g. samples scored with warnings
     if not flags["reportable"]:

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics", help="comma-separated metric names (default: the benchmark's list)")
     parser.add_argument("--metric-option", action="append", metavar="METRIC.KEY=VALUE",
                         help="override a metric option, e.g. fvd.preset=fvd/videogpt (repeatable)")
-    parser.add_argument("--model", help="model name to record when the inputs have no generate.json")
+    parser.add_argument("--model", help="the same as --name")
     parser.add_argument("--output-spec", action="append", metavar="KEY=VALUE",
                         help="expected output (fps, frames, width, height, duration) instead of the protocol's")
     parser.add_argument("--reference", metavar="RUN", help="generated real clips for the set metrics' reference "
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
     benchmark = benchmark_from_args(args)
     inputs, name, folder = _inputs(args)
-    out = Path(args.out) if args.out else Path("runs") / (name or inputs.resolve().name)
+    default = inputs.resolve() if inputs.is_dir() else inputs.resolve().parent  # a CSV: its run folder
+    out = Path(args.out) if args.out else Path("runs") / (name or default.name)
     output = parse_assignments(args.output_spec, "--output-spec")
     notes: list[str] = []
     if folder is not None:

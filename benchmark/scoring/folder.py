@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from avbench.metrics.errors import InputError
+from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.media.pairing import video_entries
 
 from ..definition import Benchmark
@@ -56,6 +56,8 @@ def link_folder(benchmark: Benchmark, folder: Path, run_dir: Path, output: dict[
     folder = folder.resolve()
     if not folder.is_dir():
         raise InputError(folder, "no such folder of videos")
+    if run_dir.resolve() == folder:
+        raise AvbenchError(f"--out {run_dir} is the folder of videos: give the scored run its own folder")
     inputs = run_dir / INPUTS
     with writing(inputs):  # an earlier pairing is dropped: this one lists the folder as it is now
         (inputs / MANIFEST).unlink(missing_ok=True)

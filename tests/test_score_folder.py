@@ -57,6 +57,7 @@ def test_score_dir_names_the_model_and_records_the_missing_item(scored):
     assert results["counts"] == {**results["counts"], "expected": 6, "scored": 5, "failed": 1}
     failures = pd.read_csv(run / "failures.csv")
     assert failures["sample_id"].tolist() == [missing]
+    assert f"no video for item {missing}" in failures["error"][0]  # the pairing's reason reaches the run
     assert "1 item(s) have no video" in done.stderr and "not-an-item.mp4" in done.stderr
     assert "Traceback" not in done.stderr
 

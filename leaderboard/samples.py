@@ -108,7 +108,7 @@ def build_sample_browser(entry: Entry, store: Path, site: Path, max_peak_plots: 
                                   "video": files["video"], "audio": files.get("audio"), "peak_plot": None, "av_align": None}
         result = results.get(sid)
         if result is not None:
-            plot_clip(result, plots_out / f"{k:05d}.png")
+            plot_clip(result, plots_out / f"{k:05d}.png", sid)
             submitted = values.get(sid, {}).get("av_align")
             recomputed = None if result.undefined else float(result.score)
             agrees = (submitted is None and recomputed is None) or (

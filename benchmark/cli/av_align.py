@@ -10,10 +10,11 @@ from .common import add_backend_arguments, backend_from_args
 
 if TYPE_CHECKING:  # imported where used: `avbench --help` stays fast
     from avbench.metrics.av_align.clip import ClipResult
+    from avbench.benchmark.report.terminal import MetricLine
     from avbench.metrics.av_align.lags import OffsetEstimate
     from avbench.metrics.av_align.metric import AVAlign
     from avbench.metrics.av_align.report import ClipFailure
-    from avbench.metrics.metric import MapResult, Sample
+    from avbench.metrics.metric import MapResult, MetricResult, Sample
 
 NAME = "av-align"
 HELP = "Score videos with AV-Align (audio onset peaks vs optical-flow peaks)."
@@ -52,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "its confidence (z-score of that score among the sweep)")
     parser.add_argument("--max-offset", type=float, default=1.0, metavar="S",
                         help="offset sweep range in seconds, each way (default %(default)s)")
+    parser.add_argument("--segment-frames", type=int, metavar="N",
+                        help="score every video as consecutive N-frame samples (a sample sheet, e.g. 17 for "
+                        "MM-Diffusion's), each named <sample id>#000, #001, ... with the audio of its time span; "
+                        "a remainder shorter than N frames is dropped (as `avbench validity --segment-frames`)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the signal cache")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -85,6 +90,18 @@ def format_offsets(results: Mapping[str, ClipResult], offsets: Mapping[str, Offs
     return "audio offset (positive = audio later than video; confidence = z-score of the best score in the sweep)\n" + "\n".join(lines)
 
 
+def summary_line(summary: MetricResult, results: Mapping[str, ClipResult], n_failed: int) -> MetricLine:
+    """The terminal table's line of a run: the summary's score, failures, lowest and highest clips."""
+    from avbench.benchmark.report.summary import metric_label
+    from avbench.benchmark.report.table import Score
+    from avbench.benchmark.report.terminal import MetricLine, extremes
+
+    score = Score(None if math.isnan(summary.value) else summary.value, summary.higher_is_better, summary.ci95,
+                  summary.n, summary.preset, summary.version, summary.title)
+    ends = extremes({sample_id: r.score for sample_id, r in results.items()})
+    return MetricLine(metric_label(vars(summary)), score, n_failed, *(ends or (None, None)))
+
+
 def plot_file(sample_id: str) -> str:
     """The PNG name of a sample's plot: its id percent-encoded, so an id holding `/` stays one
     file and two ids never share a name."""
@@ -116,10 +133,62 @@ def score_mapped(metric: AVAlign, samples: Sequence[Sample],
     return results, failures
 
 
+def score_segments(metric: AVAlign, samples: Sequence[Sample], mapped: MapResult,
+                   frames: int) -> tuple[dict[str, ClipResult], list[ClipFailure]]:
+    """`score_mapped` for sample sheets: every listed sample cut into consecutive `frames`-frame
+    segments (`validity.clips.segment`: the trajectory as if each segment were its own file, the
+    audio of its time span), each scored and added to `metric` as sample `<id>#<k:03d>`. A
+    segment whose audio AV-Align refuses (silent, too short) fails on its own."""
+    from avbench.benchmark.validity.clips import StudyClip, segment
+    from avbench.metrics.av_align.clip import ClipSignals
+    from avbench.metrics.av_align.clip_checks import check_envelope, check_waveform
+    from avbench.metrics.av_align.onsets import onset_envelope
+    from avbench.metrics.av_align.report import ClipFailure
+    from avbench.metrics.av_align.runner import audio_source, clip_waveform
+    from avbench.metrics.errors import InputError
+
+    import numpy as np
+
+    results: dict[str, ClipResult] = {}
+    failures: list[ClipFailure] = []
+    onset = metric.preset.onset
+    cut: set[str] = set()
+    for sample in samples:
+        audio = "" if sample.audio is None else str(sample.audio)
+        features = mapped.features.get(sample.sample_id)
+        if features is None or sample.sample_id in cut:  # a repeated id: the runner refused the later listings
+            failures.append(ClipFailure(sample.sample_id, str(sample.video), audio, mapped.failures[sample.sample_id]))
+            continue
+        cut.add(sample.sample_id)
+        whole = ClipSignals.from_features(features)
+        try:
+            waveform = clip_waveform(sample, metric.preset)
+        except InputError as exc:
+            failures.append(ClipFailure(sample.sample_id, str(sample.video), audio, str(exc)))
+            continue
+        clip = StudyClip(sample.sample_id, str(sample.video), whole.trajectory, whole.fps, waveform)
+        for piece in segment(clip, frames, onset.sample_rate):
+            try:
+                check_waveform(f"{audio_source(sample)} ({piece.name})", piece.waveform, onset)
+                with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+                    envelope = onset_envelope(piece.waveform, onset)
+                check_envelope(audio_source(sample), envelope, float(np.max(np.abs(piece.waveform))))
+            except InputError as exc:
+                failures.append(ClipFailure(piece.name, str(sample.video), audio, str(exc)))
+                continue
+            signals = ClipSignals(piece.trajectory, envelope, whole.fps, piece.n_frames, whole.envelope_rate,
+                                  whole.decoder, None, whole.warnings)
+            result = metric.clip_result(signals.to_features(), str(sample.video), audio)
+            metric.update(result, piece.name)
+            results[piece.name] = result
+    return results, failures
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from avbench.metrics.av_align.metric import AVAlign
+    from avbench.benchmark.report.terminal import print_table
     from avbench.metrics.av_align.report import ClipFailure, run_record, write_csv, write_json
     from avbench.metrics.errors import AvbenchError
     from avbench.metrics.media import pair_videos
@@ -130,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
         raise AvbenchError("give video files or folders, or --manifest")
     if args.fps is not None and not (args.fps > 0 and math.isfinite(args.fps)):
         raise AvbenchError(f"--fps must be a positive number, got {args.fps}")
+    if args.segment_frames is not None and args.time_axis != "frames":
+        raise AvbenchError("--segment-frames cuts by frame index: it takes the frames time axis only")
     if not (args.max_offset > 0 and math.isfinite(args.max_offset)):
         raise AvbenchError(f"--max-offset must be a positive number of seconds, got {args.max_offset}")
     pairs = pair_videos(args.paths, audio_dir=args.audio_dir, manifest=args.manifest)
@@ -143,7 +214,10 @@ def run(args: argparse.Namespace) -> int:
     context = MapContext(workers=args.workers, use_cache=not args.no_cache, progress=not args.quiet,
                          backend=backend_from_args(args))
     mapped = map_features(metric, samples, context)
-    results, failures = score_mapped(metric, samples, mapped)
+    if args.segment_frames is None:
+        results, failures = score_mapped(metric, samples, mapped)
+    else:
+        results, failures = score_segments(metric, samples, mapped, args.segment_frames)
     failures = unusable + failures
     summary = metric.compute()
     offsets = None
@@ -161,11 +235,12 @@ def run(args: argparse.Namespace) -> int:
         from avbench.metrics.av_align.plot import plot_clip
 
         for sample_id, result in results.items():
-            plot_clip(result, Path(args.plot) / plot_file(sample_id), sample_id)
+            plot_clip(result, Path(args.plot) / plot_file(sample_id), sample_id, metric.preset)
 
     print(format_summary(summary, len(failures), args.time_axis, args.flow))
     if offsets:
         print(format_offsets(results, offsets))
+    print_table([summary_line(summary, results, len(failures))])
     for sample_id, result in results.items():
         for warning in result.warnings:
             print(f"warning: {sample_id}: {warning}", file=sys.stderr)

@@ -15,6 +15,7 @@ from typing import Callable
 
 import av
 
+from avbench.metrics.csv_files import read_csv
 from avbench.metrics.errors import InputError
 from avbench.metrics.fileio import sha256_file
 from avbench.metrics.media import MediaInfo, entry_problem, parse_manifest
@@ -25,6 +26,7 @@ from avbench.metrics.metric import Sample
 from avbench.metrics.scoring import Failure
 
 from ..definition import Benchmark, OutputSpec
+from ..generate import FAILURES as GENERATE_FAILURES
 
 MANIFEST = "manifest.csv"
 
@@ -112,6 +114,7 @@ def collect(benchmark: Benchmark, inputs: str | Path, expected: list[str], spec:
         elif problem.sample_id in wanted:
             rejected.setdefault(problem.sample_id, f"{path}: {problem.problem}")
     by_id = {pair.sample_id: pair for pair in pairs}
+    generation_failures = _generation_failures(root)
     found.unexpected = sorted(set(by_id) - set(rows))
     found.listed = len(wanted & (set(by_id) | {p.sample_id for p in problems if p.sample_id}))
     for sample_id in sorted(wanted):
@@ -120,7 +123,8 @@ def collect(benchmark: Benchmark, inputs: str | Path, expected: list[str], spec:
             continue
         pair = by_id.get(sample_id)
         if pair is None:
-            found.failures.append(Failure(sample_id, "inputs", f"missing: {sample_id} is not in {path}"))
+            why = f" (generating it failed: {generation_failures[sample_id]})" if sample_id in generation_failures else ""
+            found.failures.append(Failure(sample_id, "inputs", f"missing: {sample_id} is not in {path}{why}"))
             continue
         error = _check_pair(pair.video, pair.audio, root, spec, decode, found, sample_id)
         if error is not None:
@@ -133,6 +137,15 @@ def collect(benchmark: Benchmark, inputs: str | Path, expected: list[str], spec:
             label=row.get("label") or pair.label, text=row.get("text") or pair.text,
         )
     return found
+
+
+def _generation_failures(root: Path) -> dict[str, str]:
+    """Item id → why `avbench generate` made no sample of it, from the run's generate_failures.csv."""
+    path = root / GENERATE_FAILURES
+    if not path.is_file():
+        return {}
+    return {row.values["sample_id"]: row.values.get("error") or "" for row in
+            read_csv(path, "generation failures").rows(required=("sample_id",)) if row.values.get("sample_id")}
 
 
 @dataclass

@@ -108,10 +108,12 @@ def config_hash(config: dict[str, Any]) -> str:
 def model_record(request_model: dict[str, Any], benchmark: Benchmark, generation: dict[str, Any] | None,
                  output: dict[str, Any] | None) -> dict[str, Any]:
     """The model section of config and results: the adapter `name` (from the inputs'
-    `generate.json` when present), the `label` a report shows, options and output spec."""
+    `generate.json` when present; for the `folder` adapter, which only links videos another
+    model made, the requested name), the `label` a report shows, options and output spec."""
     generation = generation or {}
     spec = OutputSpec(**generation["output_spec"]) if "output_spec" in generation else OutputSpec.of_protocol(benchmark.protocol)
-    name = generation.get("model") or request_model.get("name") or "unknown"
+    adapter = generation.get("model")
+    name = (request_model.get("name") if adapter == "folder" else None) or adapter or request_model.get("name") or "unknown"
     return {
         "name": name,
         "label": request_model.get("label") or request_model.get("name") or name,

@@ -64,9 +64,13 @@ EXPECTED_NOT_RUN = {
     "python3 -m pip install torch   # a CUDA build on a GPU machine",
     "# audio only (the paper's Table 1): 24 frames, 12 fps, 384x384, seed 0",
     "# TATS on AudioSet-Drums, driver mode",
+    'avbench score my-videos/ --benchmark vggsound --name "My Model"',
+    "yt-dlp -a landscape-urls.txt -P ~/downloads/landscape -o '%(id)s.%(ext)s' \\",
+    "avbench data ids landscape --sections | while IFS=$'\\t' read -r item url start end; do",
+    "avbench data prepare landscape --source ~/downloads/landscape --root /data/landscape",
 }
 # What the test runs: the shell commands of the unmarked bash blocks, and the python blocks.
-RUNNABLE_COMMANDS, PYTHON_BLOCKS = 37, 1
+RUNNABLE_COMMANDS, PYTHON_BLOCKS = 41, 1
 # Commands whose documented outcome is a failure: (exit code, what the output says).
 DOCUMENTED_FAILURES = {"avbench weights verify": (1, "MISSING")}
 CLIP_MODELS = ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14")
@@ -243,7 +247,7 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
 def test_every_block_is_run_or_marked_with_a_reason():
     blocks = doc_blocks()
     # bash and python blocks are commands; a block of another language or none is text (a diagram, a config)
-    assert {b.language for b in blocks} <= {"bash", "python", "toml", ""}
+    assert {b.language for b in blocks} <= {"bash", "python", "toml", "text", ""}
     not_run = {b.first: b.not_run for b in blocks if b.not_run}
     assert set(not_run) == EXPECTED_NOT_RUN and len(not_run) == sum(1 for b in blocks if b.not_run), \
         set(not_run) ^ EXPECTED_NOT_RUN

@@ -31,16 +31,23 @@ def git(args: list[str], cwd: str | Path | None = None, what: str = "git") -> st
     return done.stdout
 
 
+def has_identity(cwd: Path) -> bool:
+    """Whether git has an author and a committer identity to commit with in `cwd`."""
+    try:
+        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            git(["var", who], cwd)
+    except AvbenchError:
+        return False
+    return True
+
+
 def check_identity(cwd: Path) -> None:
     """Refuse before committing when git has no author or committer identity (a submission's
     commit carries the submitter's name, never one we make up)."""
-    for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-        try:
-            git(["var", who], cwd)
-        except AvbenchError:
-            raise AvbenchError("git has no identity to commit with (a submission's commit carries yours): run "
-                               "`git config --global user.name \"Your Name\"` and "
-                               "`git config --global user.email you@example.org`") from None
+    if not has_identity(cwd):
+        raise AvbenchError("git has no identity to commit with (a submission's commit carries yours): run "
+                           "`git config --global user.name \"Your Name\"` and "
+                           "`git config --global user.email you@example.org`")
 
 
 def pull_request_link(remote: str, base: str, branch: str) -> str | None:

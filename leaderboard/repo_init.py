@@ -2,7 +2,7 @@
 `avbench submit BUNDLE --to REMOTE`, verified by GitHub Actions and published on GitHub Pages.
 
 DIR gets an empty store (`store/entries/`), the workflow, the scripts it calls, a README, a
-CONTRIBUTING page and one commit on branch `main`. The files are written into a temporary
+CONTRIBUTING page and one commit on branch `main` (staged only when git has no identity). The files are written into a temporary
 folder beside DIR and renamed into place, so DIR is either absent or complete."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from avbench.metrics.errors import AvbenchError
 
-from .git_repo import STORE, SUBMISSIONS, check_identity, git
+from .git_repo import STORE, SUBMISSIONS, git, has_identity
 from .store import ENTRIES, atomic_folder
 
 TEMPLATE = "repo_template"
@@ -30,15 +30,16 @@ def default_avbench_spec() -> str:
     return f"avbench=={library_versions()['avbench']}"
 
 
-def init_repository(folder: str | Path, avbench_spec: str | None = None) -> Path:
+def init_repository(folder: str | Path, avbench_spec: str | None = None) -> bool:
     """Create the leaderboard repository `folder` (absent or an empty folder; anything else is
     refused, nothing overwritten). `avbench_spec`: what the workflow pip-installs (default: this
-    avbench's version). Returns the folder."""
+    avbench's version). Returns whether the files were committed: without a git identity they are
+    staged only (we never commit under a made-up name)."""
     folder = Path(folder).resolve()
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise AvbenchError(f"{folder}: exists and is not an empty folder; nothing written")
     spec = avbench_spec or default_avbench_spec()
-    check_identity(folder.parent if folder.parent.is_dir() else Path.cwd())
+    commit = has_identity(folder.parent if folder.parent.is_dir() else Path.cwd())
     with atomic_folder(folder) as tmp:
         for name, target in FILES.items():
             path = tmp / target
@@ -53,5 +54,6 @@ def init_repository(folder: str | Path, avbench_spec: str | None = None) -> Path
         tmp.chmod(0o755)  # mkdtemp makes it private; a repository folder is not
         git(["init", "--quiet", "--initial-branch", "main"], tmp)
         git(["add", "--all"], tmp)
-        git(["commit", "--quiet", "-m", "Leaderboard repository (avbench leaderboard init)"], tmp)
-    return folder
+        if commit:
+            git(["commit", "--quiet", "-m", "Leaderboard repository (avbench leaderboard init)"], tmp)
+    return commit

@@ -205,6 +205,11 @@ def test_submit_to_fails_in_one_line(lab, capsys, monkeypatch):
         monkeypatch.delenv(key)
     line = _fails(["submit", str(lab.bundle), "--to", str(lab.root / "board")], capsys)
     assert "git has no identity" in line and "git config --global user.email" in line
+    assert main(["leaderboard", "init", str(lab.root / "anonymous")]) == 0  # staged, never committed as someone
+    assert "files of" in capsys.readouterr().out
+    staged = _run(["git", "status", "--porcelain"], lab.root / "anonymous", lab.env).stdout.splitlines()
+    assert "A  .github/workflows/leaderboard.yml" in staged
+    assert _run(["git", "rev-parse", "--verify", "HEAD"], lab.root / "anonymous", lab.env, ok=False).returncode
 
 
 def test_pull_request_links():

@@ -40,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "init":
         from avbench.leaderboard.repo_init import init_repository
 
-        folder = init_repository(args.dir, args.avbench)
-        print(f"created leaderboard repository {folder}: push it to GitHub, set Settings → Pages → Source to "
+        committed = init_repository(args.dir, args.avbench)
+        if not committed:
+            print(f"note: git has no identity here: the files of {args.dir} are staged, not committed "
+                  f"(set git config user.name and user.email, then `git -C {args.dir} commit`)")
+        print(f"created leaderboard repository {args.dir}: push it to GitHub, set Settings → Pages → Source to "
               "GitHub Actions, and see its CONTRIBUTING.md")
         return 0
     if args.action == "verify-pr":

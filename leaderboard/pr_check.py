@@ -24,6 +24,7 @@ from .store import BUNDLE_DIR, ENTRIES, ENTRY_FILE, Entry, entry_dir
 from .verify import SubmitOptions, submit
 
 UNCHECKED = ("added_at",)  # when the submitter's machine added it
+_ID = r"[A-Za-z0-9][A-Za-z0-9._-]*"  # an entry id (`store.Entry`): never "..", never a path
 SUBMITTABLE_TRUST = ("self-reported", "verified")  # `reference` is for the maintainers' own runs
 
 
@@ -34,8 +35,8 @@ def submitted_ids(repo: Path, base: str) -> list[str]:
     zips, entries = set(), set()
     for line in changes.splitlines():
         status, path = line.split("\t", 1)
-        as_zip = re.fullmatch(rf"{SUBMISSIONS}/([^/]+)\.zip", path)
-        as_entry = re.fullmatch(rf"{STORE}/{ENTRIES}/([^/]+)/.+", path)
+        as_zip = re.fullmatch(rf"{SUBMISSIONS}/({_ID})\.zip", path)
+        as_entry = re.fullmatch(rf"{STORE}/{ENTRIES}/({_ID})/.+", path)
         if status not in ("A", "M") or not (as_zip or as_entry):
             raise AvbenchError(f"the pull request {'deletes' if status == 'D' else 'changes'} {path}: a submission "
                                f"only adds {SUBMISSIONS}/<entry id>.zip and {STORE}/{ENTRIES}/<entry id>/")
@@ -57,10 +58,14 @@ def _read_entry(path: Path) -> Entry:
 
 
 def _same_files(ours: Path, theirs: Path, shown: str) -> None:
-    """Every file under `theirs` equals ours, and no file is missing or extra."""
+    """Every file under `theirs` equals ours, and no file is missing or extra. A link is refused:
+    the site build copies a bundle's media, and a link could bring in any file of the machine."""
     def listing(root: Path) -> list[str]:
-        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if not p.is_dir())
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_symlink() or not p.is_dir())
 
+    for name in listing(theirs):
+        if (theirs / name).is_symlink():
+            raise AvbenchError(f"{shown}/{name}: a symbolic link; a stored bundle holds plain files only")
     mine, given = listing(ours), listing(theirs)
     for name in sorted(set(mine) ^ set(given)):
         raise AvbenchError(f"{shown}/{name}: {'missing' if name in mine else 'not part of the verified bundle'}")

@@ -178,6 +178,13 @@ def test_submit_to_a_remote_then_the_workflow_verifies_and_builds_the_site(lab, 
     _run(["git", "commit", "--quiet", "-am", "readme"], pr, lab.env)
     line = _fails(["leaderboard", "verify-pr", "--repo", str(pr), "--base", "origin/main"], capsys)
     assert "the pull request changes README.md" in line
+    _run(["git", "reset", "--quiet", "--hard", "HEAD~1"], pr, lab.env)
+    linked = pr / "store" / "entries" / entry_id / "bundle" / "results.json"  # a link the site build would follow
+    linked.unlink()
+    linked.symlink_to("/etc/hostname")
+    _run(["git", "commit", "--quiet", "-am", "link"], pr, lab.env)
+    line = _fails(["leaderboard", "verify-pr", "--repo", str(pr), "--base", "origin/main"], capsys)
+    assert f"store/entries/{entry_id}/bundle/results.json: a symbolic link" in line
 
     # merged: submitting the same bundle again names the entry and suggests --replace
     _run(["git", "reset", "--quiet", "--hard", "HEAD~1"], pr, lab.env)

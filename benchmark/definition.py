@@ -361,3 +361,15 @@ def load_benchmark(name_or_path: str | Path, data_root: str | Path | None = None
         definition_path=str(path), data_root=root, label_join=join,
         notes={k: str(data[k]) for k in ("source", "duplicates") if k in data}, sources=sources,
     )
+
+
+def recorded_custom_benchmark(record: dict[str, Any], items: str | Path) -> Benchmark:
+    """The custom benchmark a run scored, from its record (config.yaml's `benchmark`: name,
+    version, protocol) and the items CSV `items` it names: ids, labels, captions and the items'
+    sha256, with no layout or data root (it checks a run's ids and counts; it generates nothing)."""
+    path = Path(items)
+    rows, digest = _read_items(path)
+    return Benchmark(name=str(record["name"]), version=str(record["version"]), kind="custom",
+                     title=str(record["name"]), protocol=Protocol.from_dict(dict(record["protocol"]), str(path)),
+                     metrics={}, layout={}, text_template="a video of {label}", rows=tuple(rows),
+                     items_sha256=digest, definition_path=str(path), data_root=None)

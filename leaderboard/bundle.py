@@ -3,6 +3,7 @@
     results.json  config.yaml  samples.parquet  manifest.csv  failures.csv   the run's own files
     states/<metric>.npz  states/<metric>.reference.npz                        mergeable states
     model_card.yaml                                                           who made the videos, how
+    items.csv   (with --items) a custom benchmark's items file, as the run scored it (sha256 checked)
     media/<sample_id><ext>  (with --with-media) each sample's video and audio, checked against manifest.csv
     CHECKSUMS                                                                 sha256 of every other member
 
@@ -22,12 +23,13 @@ import yaml
 
 from avbench.benchmark import run_dir as rd
 from avbench.metrics.errors import AvbenchError, InputError
-from avbench.metrics.fileio import atomic_write
+from avbench.metrics.fileio import atomic_write, sha256_file
 
 from .model_card import card_from_run, read_card, validate_card
 
 MODEL_CARD = "model_card.yaml"
 CHECKSUMS = "CHECKSUMS"
+ITEMS = "items.csv"
 MEDIA = "media"
 RUN_FILES = (rd.RESULTS, rd.CONFIG, rd.SAMPLES, rd.MANIFEST, rd.FAILURES)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -82,10 +84,43 @@ def _run_members(run: Path, with_media: bool) -> Iterator[tuple[str, Path, str |
             yield name, path, row[f"{kind}_sha256"]
 
 
-def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None, with_media: bool = False) -> Path:
+def _items_file(results: dict, items: str | Path) -> Path:
+    """`items`, checked to be the items file of the run's custom benchmark (same sha256)."""
+    benchmark, path = results["benchmark"], Path(items)
+    if benchmark["kind"] != "custom":
+        raise AvbenchError(f"--items: benchmark {benchmark['name']} is built in; only a custom benchmark's bundle "
+                           "carries its items")
+    if not path.is_file():
+        raise InputError(path, "no such items file")
+    if sha256_file(path) != benchmark["items_sha256"]:
+        raise InputError(path, f"not the items file the run scored (sha256 differs from results.json's "
+                               f"{benchmark['items_sha256'][:12]}…)")
+    return path
+
+
+def recorded_items(run: Path, results: dict) -> Path | None:
+    """The items CSV a custom benchmark's definition names (as the run's config.yaml records the
+    definition), when it is still the file the run scored (same sha256); else None."""
+    if results["benchmark"]["kind"] != "custom":
+        return None
+    definition = rd.read_config(run)["benchmark"].get("definition")
+    try:
+        named = (yaml.safe_load(Path(definition).read_text(encoding="utf-8")) or {}).get("items") if definition else None
+    except (OSError, yaml.YAMLError):
+        return None
+    if not isinstance(named, str):  # items given on the command line (`--items`): not recorded
+        return None
+    path = Path(named) if Path(named).is_absolute() else Path(definition).parent / named
+    return path if path.is_file() and sha256_file(path) == results["benchmark"]["items_sha256"] else None
+
+
+def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None, with_media: bool = False,
+         items: str | Path | None = None) -> Path:
     """Write the bundle of the finished run directory `run` to `out` (a .zip, atomically).
 
-    `model_card`: a model_card.yaml (default: a card with the run's model label and output spec)."""
+    `model_card`: a model_card.yaml (default: a card with the run's model label and output spec);
+    `items`: the items CSV of a custom benchmark, carried so a store can check the run's ids and
+    counts against it (default: the one its definition names, if unchanged since the run)."""
     from avbench.benchmark.validate import validate_run
 
     run = Path(run)
@@ -94,6 +129,7 @@ def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None,
         more = f" (and {len(problems) - 1} more: run `avbench validate {run}`)" if len(problems) > 1 else ""
         raise AvbenchError(f"{run}: not packed, the run does not check out: {problems[0]}{more}")
     results = rd.read_results(run)
+    items_file = _items_file(results, items) if items is not None else recorded_items(run, results)
     card = read_card(model_card) if model_card else validate_card(card_from_run(results), run / rd.RESULTS)
     out = Path(out)
     digests: dict[str, str] = {}
@@ -117,6 +153,8 @@ def pack(run: str | Path, out: str | Path, model_card: str | Path | None = None,
             write(name, read(path), compress=not name.startswith(f"{MEDIA}/"))
             if expected is not None and digests[name] != expected:  # hashed while written: read once
                 raise InputError(path, f"{name} changed since it was scored (sha256 differs from manifest.csv)")
+        if items_file is not None:
+            write(ITEMS, read(items_file), compress=True)
         write(MODEL_CARD, iter([yaml.safe_dump(card, sort_keys=False, allow_unicode=True).encode("utf-8")]), True)
         sums = checksums_text(digests).encode("utf-8")
         write(CHECKSUMS, iter([sums]), True)

@@ -15,9 +15,9 @@ from .store import TRUST_LEVELS
 
 SITE_FORMAT = "avbench-leaderboard-site/1"
 DATA_GLOBAL = "AVBENCH_LEADERBOARD"
-CSV_COLUMNS = ("benchmark", "entry_id", "model", "trust", "reportable", "metric", "title", "higher_is_better",
-               "value", "ci95_low", "ci95_high", "n", "preset", "version", "rank", "win_rate", "benchmark_version",
-               "suite_version", "source", "notes")
+CSV_COLUMNS = ("benchmark", "entry_id", "model", "trust", "reference", "reportable", "metric", "title",
+               "higher_is_better", "value", "ci95_low", "ci95_high", "n", "preset", "version", "rank", "win_rate",
+               "av_align_position", "benchmark_version", "suite_version", "source", "notes")
 
 
 def _cell(cell: Cell) -> dict[str, Any]:
@@ -42,8 +42,9 @@ def site_data(tables: list[Table], plots: dict[str, list[dict[str, str]]], sampl
         "notes": notes, "plots": plots.get("", []),
         "benchmarks": [{
             "name": t.benchmark,
+            # a level column ("av_align:chance") holds a reference's score beside each contender
             "columns": [{"metric": c.key, "title": c.title, "higher_is_better": c.higher_is_better,
-                         "arrow": c.arrow, "presets": list(c.presets)} for c in t.columns],
+                         "arrow": c.arrow, "level": c.level, "presets": list(c.presets)} for c in t.columns],
             "rows": [_row(r, samples) for r in t.rows],
             "footnotes": t.footnotes,
             "plots": plots.get(t.benchmark, []),

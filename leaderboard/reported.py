@@ -121,7 +121,7 @@ def reported_entries() -> list[Entry]:
         for row in rows:
             extra: dict[str, Any] = {"table": None if row.point else row.table_id, "row": row.row, "row_key": row.key,
                                      "reported": dict(row.values), "provenance": dict(row.provenance),
-                                     "url": data.get("url")}
+                                     "url": data.get("url"), "adapter": row.adapter}
             if row.same_as:
                 extra["same_as"] = ids[row.same_as]
             if row.point:

@@ -84,6 +84,14 @@ class Entry:
                    notes=tuple(data.get("notes") or ()), added_at=data.get("added_at"), extra=dict(data.get("extra") or {}))
 
 
+class EntryExists(AvbenchError):
+    """The store already holds an entry with this id (resubmit with replace)."""
+
+    def __init__(self, message: str, entry_id: str):
+        super().__init__(message)
+        self.entry_id = entry_id
+
+
 def entry_dir(store: str | Path, entry_id: str) -> Path:
     return Path(store) / ENTRIES / entry_id
 
@@ -112,7 +120,8 @@ def add_entry(store: str | Path, entry: Entry, bundle: str | Path | None = None,
     """
     final = entry_dir(store, entry.entry_id)
     if final.exists() and not replace:
-        raise AvbenchError(f"the store already holds entry {entry.entry_id} ({final}); pass replace to resubmit")
+        raise EntryExists(f"the store already holds entry {entry.entry_id} ({final}); resubmit with --replace",
+                          entry.entry_id)
     with atomic_folder(final) as tmp:
         if bundle is not None:
             shutil.copytree(bundle, tmp / BUNDLE_DIR, symlinks=True)

@@ -47,7 +47,7 @@ from avbench.metrics.errors import AvbenchError, InputError
 from avbench.metrics.fileio import sha256_file
 
 from . import claims
-from .bundle import CHECKSUMS, MEDIA, MODEL_CARD, RUN_FILES, media_names, parse_checksums
+from .bundle import CHECKSUMS, ITEMS, MEDIA, MODEL_CARD, RUN_FILES, media_names, parse_checksums
 from .model_card import read_card
 from .names import slug
 from .safe_zip import Limits, safe_extract
@@ -112,7 +112,7 @@ def _check_layout(names: list[str]) -> None:
             raise SubmissionRejected(f"the bundle lacks {required}")
     for name in names:
         top = name.split("/", 1)[0]
-        if name in RUN_FILES or name in (MODEL_CARD, CHECKSUMS) or top == MEDIA:
+        if name in RUN_FILES or name in (MODEL_CARD, CHECKSUMS, ITEMS) or top == MEDIA:
             continue
         if not re.fullmatch(rf"{rd.STATES}/[A-Za-z0-9_-]+(\.reference)?\.npz", name):
             raise SubmissionRejected(f"unexpected member {name!r}")
@@ -143,18 +143,30 @@ def our_benchmark_name(bundle_name: str) -> str:
 
 
 def _check_benchmark(folder: Path, results: dict[str, Any], files: RunFiles, options: SubmitOptions):
-    from avbench.benchmark.definition import benchmark_names, load_benchmark
+    from avbench.benchmark.definition import benchmark_names, load_benchmark, recorded_custom_benchmark
 
     claimed = results["benchmark"]
+    items_csv = folder / ITEMS if (folder / ITEMS).is_file() else None
     name = options.benchmark or our_benchmark_name(claimed["name"])
     if options.benchmark is None and name not in benchmark_names():
-        # the bundle's word never names a file to read or a benchmark to generate: ours are listed
-        raise SubmissionRejected(f"results.json names benchmark {claimed['name']!r}, not one of ours "
-                                 f"({', '.join(benchmark_names())}); check it against its definition with --benchmark")
-    try:
-        ours = load_benchmark(name, data_root=options.data_root)
-    except AvbenchError as exc:
-        raise SubmissionRejected(f"benchmark {claimed['name']} is not one we can check against ({exc})") from None
+        # the bundle's word never names a file to read or a benchmark to generate: ours are listed,
+        # and a custom benchmark is checked against the items CSV the bundle carries (data only)
+        if items_csv is None or claimed["kind"] != "custom":
+            raise SubmissionRejected(f"results.json names benchmark {claimed['name']!r}, not one of ours "
+                                     f"({', '.join(benchmark_names())}); check it against its definition with "
+                                     "--benchmark, or (a custom benchmark) pack the run with --items CSV")
+        try:
+            ours = recorded_custom_benchmark(files.config["benchmark"], items_csv)
+        except InputError as exc:
+            raise SubmissionRejected(_member(folder, exc)) from None
+    else:
+        try:
+            ours = load_benchmark(name, data_root=options.data_root)
+        except AvbenchError as exc:
+            raise SubmissionRejected(f"benchmark {claimed['name']} is not one we can check against ({exc})") from None
+    if items_csv is not None and sha256_file(items_csv) != claimed["items_sha256"]:
+        raise SubmissionRejected(f"{ITEMS} (sha256 {sha256_file(items_csv)[:12]}…) is not the items file the run "
+                                 f"scored ({claimed['items_sha256'][:12]}…)")
     if ours.name != claimed["name"]:
         raise SubmissionRejected(f"the bundle scored benchmark {claimed['name']}, ours is {ours.name}")
     if str(claimed["version"]) != ours.version:
@@ -325,10 +337,16 @@ def verify_extracted(bundle: Path, folder: Path, names: list[str], options: Subm
     benchmark, manifest, samples = _check_benchmark(folder, results, files, options)
     metrics = _metrics(results, files.config)
     flags = results["flags"]
-    if options.trust != "reference" and (not flags["reportable"] or benchmark.kind == "custom"):
-        why = "; ".join(flags["reasons"]) or f"custom benchmark {benchmark.name}"
-        raise SubmissionRejected(f"results.json is not reportable ({why}); only our own runs (--trust reference) "
-                                 "may enter a store non-reportable")
+    # A custom benchmark is never "reportable" (not a published one), yet it is submittable when the
+    # bundle carries its items; any other reason keeps a submission out.
+    custom = benchmark.kind == "custom"
+    blocking = [r for r in flags["reasons"] if not (custom and r.startswith(f"custom benchmark {benchmark.name}:"))]
+    if options.trust != "reference" and (blocking or (not custom and not flags["reportable"])):
+        raise SubmissionRejected(f"results.json is not reportable ({'; '.join(blocking) or 'no reason given'}); "
+                                 "only our own runs (--trust reference) may enter a store non-reportable")
+    if options.trust != "reference" and custom and ITEMS not in names:
+        raise SubmissionRejected(f"custom benchmark {benchmark.name}: the bundle lacks its {ITEMS}; pack the run "
+                                 "with --items CSV (the items file it scored)")
     from avbench.benchmark.validate import validate_run
 
     problems = validate_run(folder)
@@ -366,7 +384,9 @@ def make_entry(verified: Verified, trust: str) -> Entry:
         # the avbench that verified it (its preset versions are the bundle's), not the bundle's word
         suite_version=library_versions()["avbench"], reportable=bool(results["flags"]["reportable"]),
         notes=tuple(notes), added_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        extra={"run_id": results["run_id"], "config_hash": results["config_hash"], "counts": verified.counts,
+        # the generator that made the videos: with trust `reference`, a control is a reference row
+        extra={"adapter": results["model"]["name"], "run_id": results["run_id"], "config_hash": results["config_hash"],
+               "counts": verified.counts,
                "rescored": verified.rescored, "unverified": sorted(verified.unverified),
                "reference_state_sha256": verified.our_references},
     )

@@ -262,21 +262,32 @@ def test_old_benchmark_version(env, tmp_path):
     assert "scored synthetic-tiny@0; the current version is synthetic-tiny@1" in _rejected(bundle, tmp_path / "s")
 
 
-def test_non_reportable_self_reported(env, tmp_path):
+def test_a_custom_benchmark_without_its_items_self_reported(env, tmp_path):
     reason = _rejected(env.bundles / "real.zip", tmp_path / "s", SubmitOptions())
-    assert reason == ("bundle rejected: results.json is not reportable (custom benchmark synthetic-tiny: not a "
-                      "published benchmark); only our own runs (--trust reference) may enter a store non-reportable")
+    assert reason == ("bundle rejected: custom benchmark synthetic-tiny: the bundle lacks its items.csv; pack the run "
+                      "with --items CSV (the items file it scored)")
+
+
+def test_non_reportable_self_reported(env, tmp_path):
+    bundle = _tampered(env, tmp_path, lambda m: edit_json(m, "results.json", lambda r: r["flags"].update(
+        reasons=[*r["flags"]["reasons"], "--limit 3: a subset of the benchmark"])))
+    reason = _rejected(bundle, tmp_path / "s", SubmitOptions())
+    assert "results.json is not reportable (--limit 3: a subset of the benchmark); only our own runs" in reason
+
+
+def test_verified_needs_media(env, tmp_path):
+    bundle = pack(env.root / "runs" / "real", tmp_path / "items.zip",
+                  items=Path(env.bench.definition_path).parent / "items.csv")
+    reason = _rejected(bundle, tmp_path / "s", SubmitOptions(trust="verified"))
+    assert reason.endswith("trust verified needs the store to re-score the media: pack the run --with-media")
+    entry = submit(bundle, tmp_path / "s", SubmitOptions())  # self-reported, with its items
+    assert entry.trust == "self-reported" and entry.reportable is False
 
 
 def test_schema_violation(env, tmp_path):
     bundle = _tampered(env, tmp_path, lambda m: edit_json(m, "results.json", lambda r: r.pop("counts")))
     assert _rejected(bundle, tmp_path / "s") == ("bundle rejected: results.json does not match the schema: (root): "
                                                   "'counts' is a required property")
-
-
-def test_verified_needs_media(env, tmp_path):
-    reason = _rejected(env.bundles / "real.zip", tmp_path / "s", SubmitOptions(trust="verified"))
-    assert "not reportable" in reason  # the tiny benchmark is custom: never verified
 
 
 def test_media_that_does_not_match_the_manifest(env, tmp_path):
@@ -366,7 +377,8 @@ def test_cli_pack_template_and_submit(env, tmp_path, capsys):
     capsys.readouterr()
     assert main(["submit", str(tmp_path / "b.zip"), "--store", str(tmp_path / "store")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("avbench submit: error: bundle rejected: results.json is not reportable") and err.count("\n") == 1
+    assert err.startswith("avbench submit: error: bundle rejected: custom benchmark synthetic-tiny: the bundle lacks "
+                          "its items.csv") and err.count("\n") == 1
     assert main(["submit", str(tmp_path / "b.zip"), "--store", str(tmp_path / "store"), "--trust", "reference"]) == 0
     assert "added real--synthetic-tiny--" in capsys.readouterr().out
     (entry,) = read_entries(tmp_path / "store")

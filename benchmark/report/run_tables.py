@@ -11,6 +11,8 @@ LEVELS = ("chance", "real")  # the references shown beside each model, for LEVEL
 LEVEL_METRIC = "av_align"
 COUNTS = TextColumn("n", lambda row: f"{row.fields['scored']}/{row.fields['expected']}")
 REFERENCE_HATCH = "//"
+LEVELS_NOTE = ("AV-Align chance: the shuffled-audio control (each real video with another item's audio); "
+               "AV-Align real: the dataset's own clips. Both on the same benchmark and AV-Align preset.")
 
 
 def run_row(run: Run) -> Row:
@@ -29,13 +31,13 @@ def run_tables(runs: list[Run]) -> list[Table]:
     tables = []
     for benchmark in dict.fromkeys(r.benchmark for r in runs):
         table = build_table(benchmark, [run_row(r) for r in runs if r.benchmark == benchmark], [COUNTS])
-        _add_levels(table)
+        add_levels(table)
         table.footnotes = _footnotes(table)
         tables.append(table)
     return tables
 
 
-def _add_levels(table: Table) -> None:
+def add_levels(table: Table) -> None:
     """After the LEVEL_METRIC column, a column per level whose reference is among the rows; each
     contender's cell holds that reference's score with the contender's preset (a reference's
     level cells stay empty: it is a level itself)."""
@@ -62,8 +64,7 @@ def _footnotes(table: Table) -> list[str]:
     if has_ci(table):
         notes.append("± is the half-width of the seeded percentile-bootstrap 95% CI over samples.")
     if any(c.level for c in table.columns):
-        notes.append("AV-Align chance: the shuffled-audio control (each real video with another item's audio); "
-                     "AV-Align real: the dataset's own clips. Both on the same benchmark and AV-Align preset.")
+        notes.append(LEVELS_NOTE)
     unreportable: dict[str, list[str]] = {}
     for row in table.rows:
         if not row.fields["reportable"]:

@@ -15,6 +15,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write a model card template pre-filled from the run to YAML, and stop")
     parser.add_argument("--with-media", action="store_true",
                         help="include every sample's video and audio (lets the store re-score them: trust verified)")
+    parser.add_argument("--items", metavar="CSV",
+                        help="a custom benchmark's items CSV (the one the run scored; default: the one its "
+                             "definition names, if unchanged): a store checks the run's "
+                             "ids and counts against it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.card_template}: fill it in, then `avbench pack {run_dir} --model-card {args.card_template}`")
         return 0
     out = Path(args.out) if args.out else run_dir.resolve().parent / f"{run_dir.resolve().name}.submission.zip"
-    pack(run_dir, out, args.model_card, args.with_media)
+    pack(run_dir, out, args.model_card, args.with_media, args.items)
     print(f"wrote {out}{' (with media)' if args.with_media else ''}")
     return 0

@@ -1,4 +1,5 @@
-"""`avbench submit BUNDLE --store DIR`: verify a bundle and add it to a leaderboard store."""
+"""`avbench submit BUNDLE --store DIR`: verify a bundle and add it to a leaderboard store;
+`--to GIT_REMOTE`: to the store of a leaderboard repository, pushed as a branch for a pull request."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,11 @@ HELP = "Verify a submission bundle (checksums, versions, counts, recomputed aggr
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", metavar="BUNDLE", help="a zip from `avbench pack`")
-    parser.add_argument("--store", required=True, metavar="DIR", help="the leaderboard store folder")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--store", metavar="DIR", help="the leaderboard store folder")
+    where.add_argument("--to", metavar="GIT_REMOTE",
+                       help="a leaderboard repository (`avbench leaderboard init`): clone it, add the entry on "
+                            "branch submit/<entry id>, push the branch and print the pull-request link")
     parser.add_argument("--trust", default="self-reported", choices=("self-reported", "verified", "reference"),
                         help="self-reported (default); verified: re-score the bundle's media (needs --with-media "
                              "bundles); reference: our own runs (may be non-reportable)")
@@ -36,8 +41,17 @@ def run(args: argparse.Namespace) -> int:
         ref_stats={k: Path(v) for k, v in parse_assignments(args.ref_stats, "--ref-stats").items()},
         reference_inputs=Path(args.reference) if args.reference else None,
         allow_unverified_reference=args.allow_unverified_reference, workers=args.workers)
-    entry = submit(args.bundle, args.store, options, replace=args.replace)
+    if args.to:
+        from avbench.leaderboard.remote_submit import submit_to
+
+        done = submit_to(args.bundle, args.to, options, replace=args.replace)
+        entry, where = done.entry, f"branch {done.branch} of {args.to}"
+    else:
+        entry, where = submit(args.bundle, args.store, options, replace=args.replace), args.store
     extra = [f"re-scored from media: {', '.join(entry.extra['rescored'])}"] if entry.extra["rescored"] else []
     extra += [f"UNVERIFIED: {', '.join(entry.extra['unverified'])}"] if entry.extra["unverified"] else []
-    print(f"added {entry.entry_id} ({entry.trust}) to {args.store}" + (f"; {'; '.join(extra)}" if extra else ""))
+    print(f"added {entry.entry_id} ({entry.trust}) to {where}" + (f"; {'; '.join(extra)}" if extra else ""))
+    if args.to:
+        print(f"open the pull request: {done.link}" if done.link else
+              f"pushed branch {done.branch} to {args.to}: open a pull request (or merge request) into {done.base}")
     return 0

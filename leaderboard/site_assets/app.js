@@ -23,6 +23,7 @@
     if (key === "model") return row.model.name.toLowerCase();
     if (key === "trust") return D.trust_levels.indexOf(row.trust);
     if (key === "win_rate") return row.win_rate;
+    if (key === "av_align_position") return row.av_align_position;
     if (key === "n") return rowN(row);
     var s = row.scores[key];
     return s ? s.value : null;
@@ -33,10 +34,12 @@
     return ns.length ? Math.max.apply(null, ns) : null;
   }
 
-  // Stable sort; missing values always last, whatever the direction.
+  // Stable sort; missing values always last, whatever the direction. Reference rows (real
+  // videos, controls) are levels, not contenders: they stay below the ranked rows.
   function sortedRows(bench) {
-    var rows = bench.rows.map(function (r, i) { return { r: r, i: i }; });
-    if (state.sortKey === null) return rows.map(function (x) { return x.r; });
+    var rows = bench.rows.filter(function (r) { return !r.reference; }).map(function (r, i) { return { r: r, i: i }; });
+    var refs = bench.rows.filter(function (r) { return r.reference; });
+    if (state.sortKey === null) return rows.map(function (x) { return x.r; }).concat(refs);
     rows.sort(function (a, b) {
       var va = sortValue(a.r, state.sortKey), vb = sortValue(b.r, state.sortKey);
       var ma = va === null || va === undefined, mb = vb === null || vb === undefined;
@@ -45,13 +48,13 @@
       if (va > vb) return state.sortDir;
       return a.i - b.i;
     });
-    return rows.map(function (x) { return x.r; });
+    return rows.map(function (x) { return x.r; }).concat(refs);
   }
 
   // The first click on a metric sorts best first (descending for ↑, ascending for ↓).
   function firstDirection(bench, key) {
     if (key === "model" || key === "trust") return 1;
-    if (key === "win_rate" || key === "n") return -1;
+    if (key === "win_rate" || key === "n" || key === "av_align_position") return -1;
     var col = bench.columns.filter(function (c) { return c.metric === key; })[0];
     return col && !col.higher_is_better ? 1 : -1;
   }
@@ -86,10 +89,15 @@
     var head = el("tr", {}, [header(bench, "model", "Model", "left"), header(bench, "trust", "Trust", "left"),
                              header(bench, "n", "n")]);
     bench.columns.forEach(function (c) {
-      head.appendChild(header(bench, c.metric, c.title + " " + c.arrow, "", (c.higher_is_better ? "higher" : "lower") +
-                              " is better; presets: " + c.presets.join(", ")));
+      head.appendChild(c.level ?
+        header(bench, c.metric, c.title + " " + c.level, "level", "the " + c.level + " reference row's score with the model's preset") :
+        header(bench, c.metric, c.title + " " + c.arrow, "", (c.higher_is_better ? "higher" : "lower") +
+               " is better; presets: " + c.presets.join(", ")));
     });
-    head.appendChild(header(bench, "win_rate", "Mean win rate ↑", "", "HELM mean win rate over the metrics the model has"));
+    var positioned = bench.rows.some(function (r) { return r.av_align_position != null; });
+    if (positioned) head.appendChild(header(bench, "av_align_position", "AV-Align chance→real", "",
+                                            "(AV-Align − chance) / (real − chance): 0 is chance, 1 the real videos"));
+    head.appendChild(header(bench, "win_rate", "Mean win rate ↑", "", "HELM mean win rate over the metrics the model has; reference rows are not ranked"));
     table.appendChild(el("thead", {}, [head]));
     var body = el("tbody");
     var noteIds = {};
@@ -121,7 +129,11 @@
         btn.addEventListener("click", function () { openSamples(row); });
         modelCell.appendChild(btn);
       }
-      var tr = el("tr", { "data-entry": row.entry_id, cls: row.reportable ? "" : "unreportable" }, [
+      if (row.reference) {
+        modelCell.appendChild(el("span", { cls: "badge reference", title: "a reference level, not ranked" }, ["reference: " + row.reference]));
+      }
+      var cls = (row.reportable ? "" : "unreportable") + (row.reference ? " reference" : "");
+      var tr = el("tr", { "data-entry": row.entry_id, "data-reference": row.reference || "", cls: cls.trim() }, [
         modelCell,
         el("td", { cls: "left" }, [el("span", { cls: "badge trust-" + row.trust, title: "source: " + row.source }, [row.trust])]),
         el("td", { text: rowN(row) === null ? "—" : String(rowN(row)) })]);
@@ -135,7 +147,11 @@
         }
         tr.appendChild(td);
       });
-      tr.appendChild(el("td", { "data-metric": "win_rate", text: row.win_rate_display }));
+      if (positioned) {
+        tr.appendChild(el("td", { "data-metric": "av_align_position",
+                                  text: row.av_align_position == null ? "" : row.av_align_position.toFixed(2) }));
+      }
+      tr.appendChild(el("td", { "data-metric": "win_rate", text: row.reference ? "reference" : row.win_rate_display }));
       body.appendChild(tr);
     });
     table.appendChild(body);

@@ -1,13 +1,15 @@
 """Leaderboard test helpers: a store made of harness runs (a stand-in for `pack` + `submit`:
 the run's files, plus its media as `media/<sample_id>.<ext>`, copied into a bundle folder),
-hand-made `reported` entries, and a packed bundle's members read, edited and written again
-(CHECKSUMS rewritten to match, as a tamperer would)."""
+hand-made `reported` entries, a packed bundle's members read, edited and written again
+(CHECKSUMS rewritten to match, as a tamperer would), and a leaderboard repository's workflow jobs
+run as GitHub would run them."""
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 import shutil
+import subprocess
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,3 +123,26 @@ def demo_bundles(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterato
         pack(root / "run", root / "real.zip")
         pack(root / "run", root / "real-media.zip", with_media=True)
         yield root
+
+
+def workflow(repo: Path) -> dict:
+    """The workflow `avbench leaderboard init` writes, as read from the repository `repo`."""
+    return yaml.safe_load((repo / ".github" / "workflows" / "leaderboard.yml").read_text(encoding="utf-8"))
+
+
+def run_workflow_job(checkout: Path, job: str, env: dict[str, str], base: str = "main"
+                     ) -> list[subprocess.CompletedProcess]:
+    """The `run:` steps of a workflow job, in order, as GitHub would run them in `checkout` (bash,
+    the step's env with `github.base_ref` = `base`), less the install step (avbench is installed
+    here); stops at the first step that fails."""
+    done = []
+    for step in workflow(checkout)["jobs"][job]["steps"]:
+        if "run" not in step or step.get("id") == "install":
+            continue
+        step_env = {k: str(v).replace("${{ github.base_ref }}", base) for k, v in step.get("env", {}).items()}
+        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=checkout, env={**env, **step_env},
+                                capture_output=True, text=True, timeout=300, check=False)
+        done.append(result)
+        if result.returncode != 0:
+            break
+    return done

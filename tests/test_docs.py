@@ -39,6 +39,7 @@ from avbench.metrics import weights
 from avbench.metrics.fileio import sha256_file
 from canonical_i3d import write_styleganv_archive
 from harness_support import write_c3d_files
+from leaderboard_support import run_workflow_job
 from random_networks import NETWORKS, random_state_dict, write_wav2clip_checkpoint
 
 pytestmark = [pytest.mark.slow,
@@ -68,12 +69,15 @@ EXPECTED_NOT_RUN = {
     "yt-dlp -a landscape-urls.txt -P ~/downloads/landscape -o '%(id)s.%(ext)s' \\",
     "avbench data ids landscape --sections | while IFS=$'\\t' read -r item url start end; do",
     "avbench data prepare landscape --source ~/downloads/landscape --root /data/landscape",
+    "git -C my-board remote add origin https://github.com/OWNER/my-board.git",
+    "avbench pack runs/my-model --model-card card.yaml --out my-model.zip",
 }
 # What the test runs: the shell commands of the unmarked bash blocks, and the python blocks.
-RUNNABLE_COMMANDS, PYTHON_BLOCKS = 41, 1
+RUNNABLE_COMMANDS, PYTHON_BLOCKS = 44, 1
 # Commands whose documented outcome is a failure: (exit code, what the output says).
 DOCUMENTED_FAILURES = {"avbench weights verify": (1, "MISSING")}
 CLIP_MODELS = ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14")
+README_REMOTE = "https://github.com/OWNER/av-leaderboard.git"  # the leaderboard the README's quick start submits to
 
 
 def pages() -> list[Path]:
@@ -183,6 +187,21 @@ def _write_model_videos(scratch: Path, folder: Path) -> None:
         shutil.copy(path, folder / path.name)
 
 
+def _leaderboard_remote(root: Path, env: dict[str, str]) -> dict[str, str]:
+    """The leaderboard the README submits to: `avbench leaderboard init`, pushed to a bare
+    repository (`root/leaderboard.git`) that git reaches for README_REMOTE (a git config of the
+    commands' own, with a committer identity). Returns the environment that says so."""
+    gitconfig = root / "gitconfig"
+    gitconfig.write_text(f'[user]\n\tname = A Researcher\n\temail = researcher@example.org\n'
+                         f'[url "file://{root / "leaderboard.git"}"]\n\tinsteadOf = {README_REMOTE}\n')
+    git_env = {"GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1"}
+    run = {"env": {**env, **git_env}, "check": True, "capture_output": True, "timeout": 300}
+    subprocess.run(["avbench", "leaderboard", "init", str(root / "board")], **run)
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch", "main", str(root / "leaderboard.git")], **run)
+    subprocess.run(["git", "-C", str(root / "board"), "push", "--quiet", README_REMOTE, "main"], **run)
+    return git_env
+
+
 def _write_finished_runs(scratch: Path, runs: Path, names: tuple[str, ...]) -> None:
     """Finished runs (results.json and all) under `runs/<name>`, as a user's runs of the paper's
     models would be there: the tiny benchmark's `real` control scored with AV-Align."""
@@ -241,6 +260,7 @@ def sandbox(tmp_path_factory, tiny_clip_dir):
            "HF_HUB_CACHE": str(root / "hub"), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(site), "MPLBACKEND": "Agg",
            "RAY_AUTH_MODE": "disabled",  # the Ray cluster a command starts writes no token into the home folder
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.update(_leaderboard_remote(root, env))
     return work, env
 
 
@@ -288,3 +308,21 @@ def test_every_documented_command_runs_as_documented(sandbox):
     assert ran == RUNNABLE_COMMANDS + PYTHON_BLOCKS
     assert json.loads((work / "scores.json").read_text())["results"]["fvd"]["value"] > 0
     assert (work / "site" / "index.html").is_file() and (work / "report" / "report.md").is_file()
+    _check_the_quick_start_submission(work.parent, env)
+
+
+def _check_the_quick_start_submission(root: Path, env: dict[str, str]) -> None:
+    """The quick start's `submit --to` left a branch in the leaderboard repository; the workflow's
+    pull-request job verifies it, and its site job builds a site that lists the model."""
+    git = {"env": env, "check": True, "capture_output": True, "text": True, "timeout": 300}
+    (branch,) = subprocess.run(["git", "branch", "--list", "submit/*", "--format=%(refname:short)"],
+                               cwd=root / "leaderboard.git", **git).stdout.split()
+    assert branch.startswith("submit/my-model--synthetic-tiny--")
+    subprocess.run(["git", "clone", "--quiet", README_REMOTE, str(root / "pull-request")], **git)
+    subprocess.run(["git", "checkout", "--quiet", branch], cwd=root / "pull-request", **git)
+    for job in ("verify", "site"):
+        done = run_workflow_job(root / "pull-request", job, env)
+        assert done and all(d.returncode == 0 for d in done), [(d.stdout, d.stderr) for d in done]
+    board = json.loads((root / "pull-request" / "_site" / "leaderboard.json").read_text())
+    rows = [row for tab in board["benchmarks"] for row in tab["rows"] if row["model"]["name"] == "my-model"]
+    assert [(r["entry_id"], r["trust"]) for r in rows] == [(branch.removeprefix("submit/"), "self-reported")]

@@ -24,7 +24,7 @@ from avbench.leaderboard.bundle import pack
 from avbench.leaderboard.git_repo import pull_request_link
 from avbench.leaderboard.verify import SubmissionRejected, submit
 from avbench.metrics.errors import InputError
-from leaderboard_support import bundle_members, write_bundle
+from leaderboard_support import bundle_members, run_workflow_job, workflow, write_bundle
 
 IDENTITY = {"GIT_AUTHOR_NAME": "Ada Submitter", "GIT_AUTHOR_EMAIL": "ada@example.org",
             "GIT_COMMITTER_NAME": "Ada Submitter", "GIT_COMMITTER_EMAIL": "ada@example.org"}
@@ -87,24 +87,8 @@ def lab(tmp_path_factory):
                               bundle=root / "copier.zip", mp=mp)
 
 
-def _workflow(repo: Path) -> dict:
-    return yaml.safe_load((repo / ".github" / "workflows" / "leaderboard.yml").read_text(encoding="utf-8"))
-
-
 def _run_job(lab, checkout: Path, job: str, ok: bool = True) -> list[subprocess.CompletedProcess]:
-    """The `run:` steps of a workflow job, in order, as GitHub would run them in `checkout` (bash,
-    the step's env with `github.base_ref` = main), less the install step (avbench is installed here)."""
-    done = []
-    for step in _workflow(checkout)["jobs"][job]["steps"]:
-        if "run" not in step or step.get("id") == "install":
-            continue
-        step_env = {k: str(v).replace("${{ github.base_ref }}", "main") for k, v in step.get("env", {}).items()}
-        env = {**lab.env, **step_env}
-        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=checkout, env=env, capture_output=True,
-                                text=True, timeout=300, check=False)
-        done.append(result)
-        if result.returncode != 0:
-            break
+    done = run_workflow_job(checkout, job, lab.env)
     assert (all(d.returncode == 0 for d in done)) is ok, [(d.stdout, d.stderr) for d in done]
     return done
 
@@ -122,7 +106,7 @@ def test_init_writes_a_repository_with_the_workflow_and_refuses_a_used_folder(la
     tracked = _run(["git", "ls-files"], board, lab.env).stdout.split()
     assert {".github/workflows/leaderboard.yml", "scripts/verify_pr.sh", "scripts/build_site.sh", "README.md",
             "CONTRIBUTING.md", "store/entries/.gitkeep"} <= set(tracked)
-    flow = _workflow(board)
+    flow = workflow(board)
     verify, site = flow["jobs"]["verify"], flow["jobs"]["site"]
     assert "pull_request" in flow[True] and "push" in flow[True]  # YAML 1.1 reads the key `on` as True
     assert any("scripts/verify_pr.sh" in s.get("run", "") for s in verify["steps"])

@@ -39,11 +39,16 @@ def cached_snapshot(spec) -> Path | None:
     return Path(found[0]).parent if all(isinstance(path, str) for path in found) else None
 
 
-def download(spec, offline: bool = False) -> Path:
+def download(spec, offline: bool = False, progress: bool | None = None) -> Path:
     """Fetch `spec`'s files into the Hugging Face cache (a cache hit only when `offline`) and
-    return the snapshot folder; any failure is a WeightsError naming the repository."""
+    return the snapshot folder; any failure is a WeightsError naming the repository.
+    `progress=False` turns huggingface_hub's progress bars off."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import EntryNotFoundError
+    from huggingface_hub.utils import disable_progress_bars
+
+    if progress is False:
+        disable_progress_bars()
 
     try:
         snapshot_download(spec.repo_id, revision=spec.revision, allow_patterns=[*SMALL_FILES, spec.filename],

@@ -5,14 +5,21 @@ Every command's process starts with a `sitecustomize.py` (on PYTHONPATH) that re
 entries whose URLs point at the server: the registry's own files live on the internet."""
 from __future__ import annotations
 
+import argparse
 import hashlib
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 
 import pytest
 
+from avbench.benchmark.cli import build_parser
+from avbench.benchmark.cli.weights import entries
+from avbench.metrics import weights, weights_hub
+from avbench.metrics.catalogue import metric_class, metric_names
+from avbench.metrics.errors import WeightsError
 from harness_support import run_installed
 
 PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # 1 MiB and 4 bytes: several chunks, an odd length
@@ -139,8 +146,6 @@ def test_an_unknown_name_lists_what_is_accepted(env):
 
 
 def test_weights_path_of_a_metric(env):
-    from avbench.metrics import weights
-
     folder = Path(env["AVBENCH_WEIGHTS"])
     folder.mkdir()
     specs = [weights.get_spec(name) for name in ("i3d-styleganv", "i3d-videogpt")]  # FVD's two presets
@@ -161,8 +166,6 @@ def test_a_run_lists_every_missing_file_before_any_work(env, tmp_path):
                           str(tmp_path / "run"), "--metrics", "fvd,fad,clipsim", "--quiet"],
                          env={**env, "AVBENCH_OFFLINE": "1"})
     assert done.returncode == 2 and "Traceback" not in done.stderr and not (tmp_path / "run" / "states").exists()
-    from avbench.metrics import weights
-
     assert done.stderr.startswith("avbench score: error: 3 weight files are missing:\n")
     for name in ("i3d-styleganv", "vggish"):
         spec = weights.get_spec(name)
@@ -200,11 +203,6 @@ def test_a_hub_model_offline_is_found_in_the_hugging_face_cache(env):
 
 def test_the_docs_table_lists_each_presets_files():
     """docs/weights.md's table says, for every preset, the registry files `weights download` fetches for it."""
-    import re
-
-    from avbench.benchmark.cli.weights import entries
-    from avbench.metrics.catalogue import metric_class, metric_names
-
     text = (Path(__file__).parents[1] / "docs" / "weights.md").read_text(encoding="utf-8")
     table = {row[0]: re.findall(r"`([^`]+)`", row[1])
              for row in re.findall(r"^\| `([^`]+)` \| (.+) \|$", text, flags=re.MULTILINE)}
@@ -213,10 +211,6 @@ def test_the_docs_table_lists_each_presets_files():
 
 
 def test_every_scoring_verb_takes_weights_name_path_alike():
-    import argparse
-
-    from avbench.benchmark.cli import build_parser
-
     verbs = ("score", "score-files", "run", "stats")
     parser = build_parser(verbs)
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -229,3 +223,14 @@ def test_every_scoring_verb_takes_weights_name_path_alike():
         helps.add((option.metavar, option.help, option.default == []))
     assert helps == {("NAME=PATH", "use this file for registered weights NAME (repeatable; see `avbench weights list`)",
                       True)}
+
+
+def test_the_hub_download_call_reads_a_populated_cache(tmp_path, monkeypatch):
+    """`weights_hub.download` through huggingface_hub's own snapshot_download (cache only here):
+    the snapshot when the cache holds the model, one line naming the repository when it does not."""
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    spec = weights.get_spec("clip-vit-large-patch14")
+    with pytest.raises(WeightsError, match=r"^Hugging Face model openai/clip-vit-large-patch14: download failed: "):
+        weights_hub.download(spec, offline=True)
+    snapshot = _install_hub_model(tmp_path, spec.repo_id)
+    assert weights_hub.download(spec, offline=True, progress=False) == snapshot == weights.find(spec)

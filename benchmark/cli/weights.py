@@ -84,7 +84,7 @@ def _download(names: list[str], quiet: bool) -> int:
             try:
                 weights.verify(spec, found)
             except WeightsError as exc:
-                print(f"{name}: {exc}; downloading it again", file=sys.stderr)
+                print(f"{name}: {exc}", file=sys.stderr)  # fetched again below, where allowed
                 found = None
         if found is not None:
             print(f"{name}: present {found}")
@@ -98,7 +98,7 @@ def _download(names: list[str], quiet: bool) -> int:
     for spec in missing:
         try:
             if spec.on_hub:
-                print(f"{spec.name}: downloaded {spec.repo_id} to {weights_hub.download(spec)}")
+                print(f"{spec.name}: downloaded {spec.repo_id} to {weights_hub.download(spec, progress=progress)}")
                 continue
             path = weights.default_path(spec)
             digest = fetch(spec, path, progress=progress)
@@ -174,5 +174,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "download":
         if bool(args.names) == args.all:
             raise AvbenchError("weights download: give metric, preset or weights names, or --all (not both)")
-        return _download(sorted(specs) if args.all else entries(args.names), args.quiet)
+        names = sorted(specs) if args.all else entries(args.names)
+        if not names:
+            print(f"{', '.join(args.names)}: no weight files needed")
+        return _download(names, args.quiet)
     return _verify(entries(args.names) if args.names else sorted(specs))

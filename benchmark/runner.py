@@ -27,16 +27,16 @@ class RunOutcome:
     report: list[Path] = field(default_factory=list)
 
 
-def run_config(config: RunConfig, progress: bool = True) -> RunOutcome:
+def run_config(config: RunConfig, progress: bool = True, weights: dict[str, str] | None = None) -> RunOutcome:
     """Every stage of `config`, holding the lock of its output folder (FolderBusy when another
-    process holds it)."""
+    process holds it); `weights`: registry name → file, for every metric (`--weights NAME=PATH`)."""
     benchmark = load_benchmark(config.benchmark, data_root=config.data_root, items=config.items,
                                labels=config.labels, protocol=config.protocol or None)
     with writing(config.out):
-        return _run(config, benchmark, progress)
+        return _run(config, benchmark, progress, weights)
 
 
-def _run(config: RunConfig, benchmark: Benchmark, progress: bool) -> RunOutcome:
+def _run(config: RunConfig, benchmark: Benchmark, progress: bool, weights: dict[str, str] | None) -> RunOutcome:
     outcome = RunOutcome(config.out)
     generated = {}
     for model in config.models:
@@ -54,7 +54,7 @@ def _run(config: RunConfig, benchmark: Benchmark, progress: bool) -> RunOutcome:
             benchmark, generated[model.label], run_dir, metric_names=config.metric_names,
             metric_options=config.metric_options, model_name=model.label, output=model.output or None,
             reference=reference, ref_stats=config.reference_stats, workers=config.workers, device=config.device,
-            progress=progress)
+            progress=progress, weights=weights)
         outcome.runs[model.label] = run_dir
     outcome.report = write_report(list(outcome.runs.values()), config.out / "report", config.formats, config.plots)
     return outcome

@@ -110,13 +110,19 @@ class AVSemantic(NetworkMetric):
     def weight_names(self) -> tuple[str, ...]:
         return (self.preset.audio_weights,)
 
+    def weight_files(self) -> dict[str, str | None]:
+        from .weights import hub_entry
+
+        files = super().weight_files() if self._audio_model is None else {}
+        entry = hub_entry(self.clip_source) if self._towers is None else None
+        return {**files, entry: None} if entry else files
+
     def check_ready(self) -> None:
+        super().check_ready()  # the audio weights and a registered CLIP model, listed together
         if self._towers is None:
             from .networks.clip import require_clip
 
             require_clip(self.clip_source)
-        if self._audio_model is None:
-            super().check_ready()
 
     def build_extractor(self) -> AVSemanticNetworks:
         from . import weights

@@ -150,10 +150,17 @@ class CLIPScore(NetworkMetric):
     def weight_names(self) -> tuple[str, ...]:
         return ()  # a Hub model: its id (and revision) is in `describe`
 
+    def weight_files(self) -> dict[str, str | None]:
+        from .weights import hub_entry
+
+        entry = hub_entry(self.model_source) if self._extractor is None else None
+        return {entry: None} if entry else {}  # a directory or an unregistered id: not in the registry
+
     def check_ready(self) -> None:
         if self._extractor is None:
             from .networks.clip import require_clip
 
+            super().check_ready()
             require_clip(self.model_source)  # a missing model is one message, before any sample
 
     def build_extractor(self) -> Any:

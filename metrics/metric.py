@@ -222,6 +222,11 @@ class Metric(ABC):
         """Network weight files the metric runs on: registry name → sha256."""
         return {}
 
+    def weight_files(self) -> dict[str, str | None]:
+        """Every registered file the metric loads, Hugging Face models included: registry name →
+        the path given for it (`weights=`, `--weights NAME=PATH`), or None for its default place."""
+        return {}
+
     def check_ready(self) -> None:
         """Raise (e.g. the missing-weights message) before any work if the metric cannot run."""
 
@@ -411,8 +416,10 @@ class NetworkMetric(Metric):
             self._weights = {n: sha for n, sha in found.items() if sha is not None}
         return dict(self._weights)
 
-    def check_ready(self) -> None:
-        from .weights import require
+    def weight_files(self) -> dict[str, str | None]:
+        return {name: self.weight_paths.get(name) for name in self.weight_names()}
 
-        for name in self.weight_names():
-            require(name, self.weight_paths.get(name))
+    def check_ready(self) -> None:
+        from .weights import require_all
+
+        require_all(self.weight_files())  # every missing file in one message

@@ -4,30 +4,32 @@ The built-in files are listed in `weights.yaml` (read when this module is import
 packages add theirs through the `avbench.weights` entry-point group.
 
 Resolution order for a weight file: explicit path → `$AVBENCH_WEIGHTS/<file>` →
-`<cache>/weights/<file>` → download into the cache (unless offline: `offline=True` or
-`AVBENCH_OFFLINE=1`). A file is checked against its registered sha256 before it is loaded (or,
-where none is published but the file's torch.hub name carries a hash prefix, `vggish-10086976.pth`,
-against that prefix, as torch.hub's `check_hash` does), and
-loading never unpickles code: safetensors, `torch.load(weights_only=True)` (numpy arrays
-allowed, as some canonical files hold them), `numpy.load(allow_pickle=False)`, or the tensors of a
-TorchScript archive read without running its code (`metrics.torchscript_archive`).
+`<cache>/weights/<file>` → download into the cache (`weights_fetch`: resumable, verified before it
+is moved into place; unless offline: `offline=True` or `AVBENCH_OFFLINE=1`). A Hugging Face model
+(`repo_id` set: the CLIP models) lives in the Hugging Face cache and is loaded by `transformers`
+(`weights_hub`). `require_all` checks every file a run needs at once. A file is checked against
+its registered sha256 before it is loaded (or, where none is published but the file's torch.hub
+name carries a hash prefix, `vggish-10086976.pth`, against that prefix, as torch.hub's
+`check_hash` does), and loading never unpickles code: safetensors, `torch.load(weights_only=True)`
+(numpy arrays allowed, as some canonical files hold them), `numpy.load(allow_pickle=False)`, or
+the tensors of a TorchScript archive read without running its code (`metrics.torchscript_archive`).
 """
 from __future__ import annotations
 
 import os
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from . import plugins
 from .errors import WeightsError
-from .fileio import atomic_write, cache_root, sha256_file
+from .fileio import cache_root, sha256_file
 
-LOADERS = ("torch", "safetensors", "npz", "torchscript")
+LOADERS = ("torch", "safetensors", "npz", "torchscript", "transformers")
+# What makes a Hugging Face model offline for `transformers` besides avbench's own flag.
+HUB_OFFLINE_FLAGS = ("AVBENCH_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 # torch.hub's HASH_REGEX (torch/hub.py): a file named `name-<hex>.ext` has a sha256 starting with
 # <hex>. Kept here so that listing weights imports no torch; tests/test_weights_cli.py checks it is torch's.
 HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
@@ -41,7 +43,9 @@ class WeightSpec:
     the hash prefix of its torch.hub name where it has one (`hash_prefix`), and its measured
     sha256 is what results record. `manual_download` is set when `url`
     is a web page rather than the file (e.g. a Google Drive folder): it says what to take from the
-    page, and avbench never tries to download it itself.
+    page, and avbench never tries to download it itself. `repo_id` is set for a Hugging Face
+    model (loader `transformers`): `filename` is then its weights file in the repository,
+    `revision` the pinned commit (None: `main`), and the model lives in the Hugging Face cache.
     """
 
     name: str
@@ -52,10 +56,19 @@ class WeightSpec:
     loader: str
     description: str = ""
     manual_download: str | None = None
+    repo_id: str | None = None
+    revision: str | None = None
 
     def __post_init__(self) -> None:
         if self.loader not in LOADERS:
             raise ValueError(f"weights {self.name}: loader must be one of {LOADERS}")
+        if (self.loader == "transformers") != (self.repo_id is not None):
+            raise ValueError(f"weights {self.name}: a Hugging Face model has both a repo_id and loader transformers")
+
+    @property
+    def on_hub(self) -> bool:
+        """Whether this is a Hugging Face model (downloaded by huggingface_hub, loaded by transformers)."""
+        return self.repo_id is not None
 
     @property
     def hash_prefix(self) -> str | None:
@@ -65,6 +78,8 @@ class WeightSpec:
 
     def checksum(self) -> str:
         """What a file is checked against, in words: its sha256, its name's prefix, or nothing."""
+        if self.on_hub:
+            return "huggingface_hub's download checks"
         if self.sha256 is not None:
             return f"sha256 {self.sha256}"
         if self.hash_prefix is not None:
@@ -131,33 +146,100 @@ def get_spec(name: str) -> WeightSpec:
         raise WeightsError(f"unknown weights {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
 
 
+def hub_entry(repo_id: str) -> str | None:
+    """The registry name of Hugging Face model `repo_id`, or None (a directory or an unregistered id)."""
+    return next((spec.name for spec in registered().values() if spec.repo_id == repo_id), None)
+
+
 def weights_dir() -> Path:
     """Directory where downloaded weights are kept: `<cache>/weights`."""
     return cache_root() / "weights"
 
 
 def default_path(spec: WeightSpec) -> Path:
-    """Where avbench looks for (and downloads) `spec` when no explicit path is given."""
+    """Where avbench looks for (and downloads) `spec` when no explicit path is given (a Hugging
+    Face model: its folder in the Hugging Face cache)."""
+    if spec.on_hub:
+        from .weights_hub import repo_folder
+
+        return repo_folder(spec)
     env = os.environ.get("AVBENCH_WEIGHTS")
     if env:
         return Path(env) / spec.filename
     return weights_dir() / spec.filename
 
 
+def offline_flag(env_flags: tuple[str, ...] = ("AVBENCH_OFFLINE",)) -> str | None:
+    """The first of `env_flags` set to a true value (`AVBENCH_OFFLINE=1`), or None."""
+    return next((name for name in env_flags if os.environ.get(name, "") not in ("", "0", "false", "False")), None)
+
+
 def is_offline(offline: bool | None = None, env_flags: tuple[str, ...] = ("AVBENCH_OFFLINE",)) -> bool:
     """`offline` when given, else whether any of `env_flags` is set to a true value."""
-    if offline is not None:
-        return offline
-    return any(os.environ.get(name, "") not in ("", "0", "false", "False") for name in env_flags)
+    return offline if offline is not None else offline_flag(env_flags) is not None
+
+
+def spec_offline_flag(spec: WeightSpec) -> str | None:
+    """The variable that keeps `spec` from being downloaded (`AVBENCH_OFFLINE=1`; for a Hugging
+    Face model also `HF_HUB_OFFLINE=1` or `TRANSFORMERS_OFFLINE=1`), or None."""
+    return offline_flag(HUB_OFFLINE_FLAGS if spec.on_hub else ("AVBENCH_OFFLINE",))
+
+
+def find(spec: WeightSpec) -> Path | None:
+    """The copy of `spec` avbench would load (a Hugging Face model: its cached snapshot folder),
+    or None when it is not there. Never downloads."""
+    if spec.on_hub:
+        from .weights_hub import cached_snapshot
+
+        return cached_snapshot(spec)
+    path = default_path(spec)
+    return path if path.is_file() else None
 
 
 def missing_message(spec: WeightSpec) -> str:
     """The one message a user needs when `spec` is not on disk."""
+    if spec.on_hub:
+        return (f"weights {spec.name!r} (Hugging Face model {spec.repo_id}, revision {spec.revision or 'main'}) "
+                f"not in the Hugging Face cache {default_path(spec).parent}: fetch it where the Hub is reachable "
+                f"(`avbench weights download {spec.name}`), or pass a local copy of the model's folder "
+                f"(the metric option clip_model=DIR)")
     source = spec.url if spec.manual_download is None else f"{spec.manual_download} from {spec.url}"
     return (
         f"weights {spec.name!r} not found: download {source} and put it at {default_path(spec)} "
-        f"(or set AVBENCH_WEIGHTS to its folder, or pass its path explicitly)"
+        f"(or set AVBENCH_WEIGHTS to its folder, or pass --weights {spec.name}=PATH)"
     )
+
+
+def require_all(needs: Mapping[str, str | Path | None]) -> None:
+    """Make sure every file of `needs` (registry name → explicit path or None) is there before any
+    work: files missing from their default place are downloaded when allowed, and whatever is
+    still missing (offline, by hand only, a failed download, an explicit path that is no file) is
+    listed in one WeightsError, one line per file, with the command that fetches them ahead of time.
+    A Hugging Face model is checked only offline (online, transformers fetches it as it loads)."""
+    problems: dict[str, str] = {}
+    for name, path in needs.items():
+        spec = get_spec(name)
+        if path is not None:
+            if not Path(path).is_file():
+                problems[name] = f"{path}: weights file for {name!r} (--weights {name}=PATH) does not exist"
+            continue
+        if find(spec) is not None or (spec.on_hub and spec_offline_flag(spec) is None):
+            continue
+        if spec_offline_flag(spec) is not None or spec.manual_download is not None:
+            problems[name] = missing_message(spec)
+            continue
+        try:
+            resolve(name)
+        except WeightsError as exc:
+            problems[name] = str(exc)
+    if not problems:
+        return
+    fetchable = [name for name in problems if needs[name] is None]  # not a mistyped --weights path
+    fetch = f"fetch ahead of time with `avbench weights download {' '.join(fetchable)}`" if fetchable else ""
+    if len(problems) == 1:
+        raise WeightsError("; ".join(filter(None, [next(iter(problems.values())), fetch])))
+    lines = "\n".join(f"  {problem}" for problem in problems.values())
+    raise WeightsError("\n".join(filter(None, [f"{len(problems)} weight files are missing:", lines, fetch])))
 
 
 def verify(spec: WeightSpec, path: str | Path) -> str:
@@ -176,15 +258,6 @@ def verify(spec: WeightSpec, path: str | Path) -> str:
     return digest
 
 
-def _download(spec: WeightSpec, dest: Path) -> None:
-    try:
-        with urllib.request.urlopen(spec.url, timeout=60) as response, atomic_write(dest) as out:
-            for chunk in iter(lambda: response.read(1 << 20), b""):
-                out.write(chunk)
-    except (urllib.error.URLError, OSError) as exc:
-        raise WeightsError(f"{missing_message(spec)}; download failed: {exc}") from None
-
-
 def resolve(name: str, path: str | Path | None = None, offline: bool | None = None) -> Path:
     """Path of a verified copy of weights `name`, downloading it when allowed."""
     return resolve_with_sha256(name, path, offline)[0]
@@ -193,6 +266,8 @@ def resolve(name: str, path: str | Path | None = None, offline: bool | None = No
 def resolve_with_sha256(name: str, path: str | Path | None = None, offline: bool | None = None) -> tuple[Path, str]:
     """`resolve`, also returning the file's sha256 (what results record as the weights used)."""
     spec = get_spec(name)
+    if spec.on_hub:
+        raise WeightsError(f"weights {name!r} are a Hugging Face model: transformers loads {spec.repo_id} itself")
     if path is not None:
         path = Path(path)
         if not path.is_file():
@@ -202,7 +277,13 @@ def resolve_with_sha256(name: str, path: str | Path | None = None, offline: bool
         if not path.is_file():
             if is_offline(offline) or spec.manual_download is not None:
                 raise WeightsError(missing_message(spec))
-            _download(spec, path)
+            from .weights_fetch import fetch
+
+            try:
+                return path, fetch(spec, path)
+            except WeightsError as exc:
+                raise WeightsError(f"weights {name!r}: {exc} (it goes to {path}; "
+                                   f"or pass --weights {name}=PATH)") from None
     return path, verify(spec, path)
 
 
@@ -263,13 +344,6 @@ def recorded_sha256(name: str, path: str | Path | None = None) -> str | None:
         return spec.sha256
     found = default_path(spec)
     return sha256_file(found) if found.is_file() else None
-
-
-def require(name: str, path: str | Path | None = None) -> None:
-    """Raise the missing-weights message unless the file can be found (or downloaded)."""
-    if path is not None or default_path(get_spec(name)).is_file():
-        return
-    resolve(name)  # downloads when allowed, else raises with the URL and the path
 
 
 def load(name: str, path: str | Path | None = None, offline: bool | None = None) -> Any:

@@ -56,7 +56,8 @@ def test_missing_weights_name_url_and_path_and_exit_non_zero(env, tmp_path, monk
     assert "isv not computed" in out
     assert "https://github.com/rezoo/tgan2/releases/download/v1.0/conv3d_deepnetA_ucf.npz" in out
     assert str(tmp_path / "conv3d_deepnetA_ucf.npz") in out
-    assert "CLIP model 'openai/clip-vit-base-patch32' offline" in out and "hf download" in out
+    assert "'clip-vit-base-patch32' (Hugging Face model openai/clip-vit-base-patch32, revision main) not in " in out
+    assert "avbench weights download clip-vit-base-patch32" in out
     assert "Traceback" not in out + err
 
 

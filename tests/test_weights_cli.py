@@ -34,7 +34,7 @@ def test_score_files_without_weights_prints_url_and_path(no_weights, capsys):
 def test_weights_path_and_verify_report_missing_files(no_weights, capsys):
     code, out, err = run_cli(["weights", "path", "inception-torch-fidelity"], capsys)
     spec = weights.get_spec("inception-torch-fidelity")
-    assert code == 2 and spec.url in err and "Traceback" not in err
+    assert code == 1 and spec.url in err and "Traceback" not in err
     code, out, err = run_cli(["weights", "verify", "vggish"], capsys)
     assert code == 1 and "vggish: MISSING" in out and weights.get_spec("vggish").url in out
 

@@ -26,6 +26,7 @@ from avbench.metrics.media.edit import copy_file
 from avbench.metrics.metric import MapContext, Metric, MetricResult, Sample
 from avbench.metrics.scoring import add_samples, map_metrics, with_benchmark_options
 from avbench.metrics.versions import library_versions
+from avbench.metrics.weights import require_all
 
 from .. import run_dir as rd
 from ..definition import Benchmark, OutputSpec
@@ -133,6 +134,8 @@ def score(request: ScoreRequest) -> dict[str, Any]:
     if not metrics:
         raise AvbenchError("no metrics to run")
     _check_reference_stats(request.reference_stats, metrics)
+    # Every weight file missing for any metric, in one message, before any work.
+    require_all({name: path for metric in metrics.values() for name, path in metric.weight_files().items()})
     for metric in metrics.values():
         metric.check_ready()  # e.g. missing weights: one message before any work
         if request.context.backend is not None:

@@ -9,7 +9,6 @@ length (77 for OpenAI CLIP).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,27 +16,18 @@ from typing import Any, Sequence
 import torch
 
 from ..errors import WeightsError
-from ..weights import is_offline
+from ..weights import HUB_OFFLINE_FLAGS, is_offline
+from ..weights_hub import hub_cache
 
 _HOW_TO_GET = (
-    "download it once where the Hugging Face Hub is reachable (`hf download {model_id}`, or "
-    "`python -c \"from transformers import CLIPModel, AutoTokenizer; CLIPModel.from_pretrained('{model_id}'); "
-    "AutoTokenizer.from_pretrained('{model_id}')\"`) so it lands in the Hugging Face cache ({cache}), or pass a "
+    "download it once where the Hugging Face Hub is reachable (`avbench weights download` with the metric's "
+    "name, or `hf download {model_id}`) so it lands in the Hugging Face cache ({cache}), or pass a "
     "local directory holding its config.json, weights and tokenizer files"
 )
 
 
 def _offline() -> bool:
-    return is_offline(env_flags=("AVBENCH_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-
-
-def _hf_cache() -> str:
-    try:
-        from huggingface_hub.constants import HF_HUB_CACHE
-
-        return str(HF_HUB_CACHE)
-    except ImportError:  # an old huggingface_hub: its documented default
-        return os.path.join(os.path.expanduser("~"), ".cache", "huggingface", "hub")
+    return is_offline(env_flags=HUB_OFFLINE_FLAGS)
 
 
 @dataclass
@@ -75,7 +65,7 @@ class CLIPTowers:
 
 
 def _missing(model_id_or_path: str, state: str) -> WeightsError:
-    how = _HOW_TO_GET.format(model_id=model_id_or_path, cache=_hf_cache())
+    how = _HOW_TO_GET.format(model_id=model_id_or_path, cache=hub_cache())
     return WeightsError(f"CLIP model {model_id_or_path!r} {state}: {how}")
 
 

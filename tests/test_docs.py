@@ -71,11 +71,14 @@ EXPECTED_NOT_RUN = {
     "avbench data prepare landscape --source ~/downloads/landscape --root /data/landscape",
     "git -C my-board remote add origin https://github.com/OWNER/my-board.git",
     "avbench pack runs/my-model --model-card card.yaml --out my-model.zip",
+    "avbench weights download fvd fad clipsim",
+    "avbench score --benchmark vggsound --inputs runs/gen --out runs/scored --weights i3d-styleganv=/data/i3d_torchscript.pt",
+    "export AVBENCH_WEIGHTS=/shared/avbench/weights HF_HUB_CACHE=/shared/hf/hub",
 }
 # What the test runs: the shell commands of the unmarked bash blocks, and the python blocks.
-RUNNABLE_COMMANDS, PYTHON_BLOCKS = 44, 1
+RUNNABLE_COMMANDS, PYTHON_BLOCKS = 47, 1
 # Commands whose documented outcome is a failure: (exit code, what the output says).
-DOCUMENTED_FAILURES = {"avbench weights verify": (1, "MISSING")}
+DOCUMENTED_FAILURES = {"avbench weights verify": (1, "MISSING"), "avbench weights verify fvd": (1, "MISSING")}
 CLIP_MODELS = ("openai/clip-vit-base-patch32", "openai/clip-vit-large-patch14")
 README_REMOTE = "https://github.com/OWNER/av-leaderboard.git"  # the leaderboard the README's quick start submits to
 

@@ -3,7 +3,8 @@ verify-pr`): the `git` CLI run as a subprocess, each failure one line, and what 
 pull-request link looks like.
 
 A leaderboard repository holds the store under `store/` (`store.py`'s layout), each submitted
-bundle zip as `submissions/<entry_id>.zip`, the workflow under `.github/workflows/` and the
+bundle zip as `submissions/<entry_id>.zip`, the maintainers' reference statistics of the set
+metrics as `reference/<benchmark>/<metric>.npz`, the workflow under `.github/workflows/` and the
 scripts it calls under `scripts/`."""
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from avbench.metrics.errors import AvbenchError
 
 STORE = "store"
 SUBMISSIONS = "submissions"
+REFERENCE = "reference"  # reference/<benchmark>/<metric>.npz: what FVD, FAD, ... are verified against
 BRANCH_PREFIX = "submit/"
 _GITHUB = re.compile(r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([^/]+)/([^/]+?)(?:\.git)?/?$")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from avbench.benchmark.run_audit import difference
 from avbench.metrics.errors import AvbenchError, InputError
 
-from .git_repo import STORE, SUBMISSIONS, git
+from .git_repo import REFERENCE, STORE, SUBMISSIONS, git
 from .store import BUNDLE_DIR, ENTRIES, ENTRY_FILE, Entry, entry_dir
 from .verify import SubmitOptions, submit
 
@@ -91,7 +91,7 @@ def verify_pull_request(repo: str | Path, base: str) -> list[Entry]:
             if claimed.trust not in SUBMITTABLE_TRUST:
                 raise AvbenchError(f"{shown}/{ENTRY_FILE}: trust {claimed.trust} cannot be submitted (only "
                                    f"{', '.join(SUBMITTABLE_TRUST)})")
-            options = SubmitOptions(trust=claimed.trust,
+            options = SubmitOptions(trust=claimed.trust, reference_dir=repo / REFERENCE,
                                     allow_unverified_reference=bool(claimed.extra.get("unverified")))
             entry = submit(repo / SUBMISSIONS / f"{entry_id}.zip", scratch, options)
             if entry.entry_id != entry_id:

@@ -7,6 +7,7 @@ repository's workflow can verify it again; both are committed on branch `submit/
 (with the submitter's git identity) and pushed. Nothing is left on this machine."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from avbench.metrics.errors import AvbenchError, InputError
 
-from .git_repo import BRANCH_PREFIX, STORE, SUBMISSIONS, check_identity, git, pull_request_link
+from .git_repo import BRANCH_PREFIX, REFERENCE, STORE, SUBMISSIONS, check_identity, git, pull_request_link
 from .store import Entry, EntryExists
 from .verify import SubmitOptions, submit
 
@@ -42,6 +43,8 @@ def submit_to(bundle: str | Path, remote: str, options: SubmitOptions, replace: 
                                "`avbench leaderboard init`)")
         check_identity(clone)
         base = git(["rev-parse", "--abbrev-ref", "HEAD"], clone).strip()
+        if options.reference_dir is None:  # the repository's statistics, as its workflow will use them
+            options = dataclasses.replace(options, reference_dir=clone / REFERENCE)
         try:
             entry = submit(bundle, clone / STORE, options, replace=replace)
         except EntryExists as exc:

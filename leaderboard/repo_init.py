@@ -11,7 +11,7 @@ from pathlib import Path
 
 from avbench.metrics.errors import AvbenchError
 
-from .git_repo import STORE, SUBMISSIONS, git, has_identity
+from .git_repo import REFERENCE, STORE, SUBMISSIONS, git, has_identity
 from .store import ENTRIES, atomic_folder
 
 TEMPLATE = "repo_template"
@@ -48,7 +48,7 @@ def init_repository(folder: str | Path, avbench_spec: str | None = None) -> bool
             path.write_text(text.replace(SPEC, spec), encoding="utf-8")
             if path.suffix == ".sh":
                 path.chmod(0o755)
-        for keep in (tmp / STORE / ENTRIES, tmp / SUBMISSIONS):
+        for keep in (tmp / STORE / ENTRIES, tmp / SUBMISSIONS, tmp / REFERENCE):
             keep.mkdir(parents=True)
             (keep / ".gitkeep").touch()
         tmp.chmod(0o755)  # mkdtemp makes it private; a repository folder is not

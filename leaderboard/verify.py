@@ -72,14 +72,18 @@ class SubmitOptions:
     """How to verify. `benchmark`: our definition to check against (default: the bundle's benchmark
     name, e.g. `vggsound`; `synthetic-tiny` is `synthetic:tiny`); `ref_stats`: our reference
     statistics files by metric; `reference_inputs`: generated real clips to build them from
-    (default: the benchmark's `real` control in the cache); `allow_unverified_reference`: accept
-    when our reference statistics cannot be resolved, with those metrics marked unverified."""
+    (default: the benchmark's `real` control in the cache); `reference_dir`: a folder of reference
+    statistics by benchmark, `<reference_dir>/<benchmark name>/<metric>.npz` (a leaderboard
+    repository's `reference/`), used for a metric `ref_stats` does not name;
+    `allow_unverified_reference`: accept when our reference statistics cannot be resolved, with
+    those metrics marked unverified."""
 
     trust: str = "self-reported"
     benchmark: str | None = None
     data_root: Path | None = None
     ref_stats: dict[str, Path] = field(default_factory=dict)
     reference_inputs: Path | None = None
+    reference_dir: Path | None = None
     allow_unverified_reference: bool = False
     limits: Limits = field(default_factory=Limits)
     workers: int | None = 1
@@ -230,8 +234,11 @@ def _our_reference(name: str, metric: Any, clips: Any, options: SubmitOptions):
     from avbench.benchmark.scoring import reference as ref
     from avbench.metrics.metric import MapContext
 
+    stored = None if options.reference_dir is None else options.reference_dir / clips.benchmark.name / f"{name}.npz"
     if name in options.ref_stats:
         return ref.from_stats(metric, options.ref_stats[name])
+    if stored is not None and stored.is_file():
+        return ref.from_stats(metric, stored)
     return ref.build(metric, clips, MapContext(workers=options.workers, progress=False))
 
 

@@ -105,7 +105,7 @@ def test_init_writes_a_repository_with_the_workflow_and_refuses_a_used_folder(la
     board = lab.root / "board"
     tracked = _run(["git", "ls-files"], board, lab.env).stdout.split()
     assert {".github/workflows/leaderboard.yml", "scripts/verify_pr.sh", "scripts/build_site.sh", "README.md",
-            "CONTRIBUTING.md", "store/entries/.gitkeep"} <= set(tracked)
+            "CONTRIBUTING.md", "store/entries/.gitkeep", "reference/.gitkeep"} <= set(tracked)
     flow = workflow(board)
     verify, site = flow["jobs"]["verify"], flow["jobs"]["site"]
     assert "pull_request" in flow[True] and "push" in flow[True]  # YAML 1.1 reads the key `on` as True

@@ -134,6 +134,25 @@ def test_reference_statistics_unavailable(env, tmp_path):
     assert entry.extra["unverified"] == ["fad"] and any(n.startswith("fad: not recomputed") for n in entry.notes)
 
 
+def test_reference_statistics_from_a_leaderboard_folder(env, tmp_path):
+    """`reference_dir/<benchmark>/<metric>.npz` (a leaderboard repository's `reference/`) is what a
+    set metric is verified against when `ref_stats` names no file for it: no real clips needed."""
+    from avbench.benchmark import run_dir as rd
+
+    folder = tmp_path / "reference" / "synthetic-tiny"
+    folder.mkdir(parents=True)
+    options = SubmitOptions(trust="reference", reference_dir=tmp_path / "reference",
+                            reference_inputs=tmp_path / "no-real-clips")
+    stats = folder / "fad.npz"
+    stats.write_bytes(rd.state_path(env.root / "runs" / "fad-wrong", "fad", reference=True).read_bytes())
+    assert "a different reference set?" in _rejected(env.bundles / "fad.zip", tmp_path / "store", options)
+    stats.write_bytes(rd.state_path(env.root / "runs" / "fad", "fad", reference=True).read_bytes())
+    entry = submit(env.bundles / "fad.zip", tmp_path / "store", options)
+    results = json.loads((env.root / "runs" / "fad" / "results.json").read_text())
+    assert "unverified" not in entry.extra or not entry.extra["unverified"]
+    assert entry.scores["fad"].value == results["metrics"]["fad"]["value"] > 0
+
+
 # --- tampering: each rejected with its reason ---------------------------------------------------
 
 def test_changed_per_sample_value(env, tmp_path):
@@ -263,7 +282,9 @@ def test_old_benchmark_version(env, tmp_path):
 
 
 def test_a_custom_benchmark_without_its_items_self_reported(env, tmp_path):
-    reason = _rejected(env.bundles / "real.zip", tmp_path / "s", SubmitOptions())
+    assert "items.csv" in bundle_members(env.bundles / "real.zip")  # pack carries them by default
+    without = _tampered(env, tmp_path, lambda m: m.pop("items.csv"))
+    reason = _rejected(without, tmp_path / "s", SubmitOptions())
     assert reason == ("bundle rejected: custom benchmark synthetic-tiny: the bundle lacks its items.csv; pack the run "
                       "with --items CSV (the items file it scored)")
 
@@ -375,11 +396,10 @@ def test_cli_pack_template_and_submit(env, tmp_path, capsys):
     (tmp_path / "card.yaml").write_text(yaml.safe_dump(card))
     assert main(["pack", str(run), "--out", str(tmp_path / "b.zip"), "--model-card", str(tmp_path / "card.yaml")]) == 0
     capsys.readouterr()
-    assert main(["submit", str(tmp_path / "b.zip"), "--store", str(tmp_path / "store")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("avbench submit: error: bundle rejected: custom benchmark synthetic-tiny: the bundle lacks "
-                          "its items.csv") and err.count("\n") == 1
-    assert main(["submit", str(tmp_path / "b.zip"), "--store", str(tmp_path / "store"), "--trust", "reference"]) == 0
+    # the items file the tiny benchmark's definition names travels in the bundle: self-reported enters
+    items = Path(env.bench.definition_path).parent / "items.csv"
+    assert bundle_members(tmp_path / "b.zip")["items.csv"] == items.read_bytes()
+    assert main(["submit", str(tmp_path / "b.zip"), "--store", str(tmp_path / "store")]) == 0
     assert "added real--synthetic-tiny--" in capsys.readouterr().out
     (entry,) = read_entries(tmp_path / "store")
     assert entry.model == {"name": "real", "link": "https://example.org/real", "type": "open", "duration": 2.0}

@@ -235,9 +235,11 @@ def require_all(needs: Mapping[str, str | Path | None]) -> None:
     if not problems:
         return
     fetchable = [name for name in problems if needs[name] is None]  # not a mistyped --weights path
-    fetch = f"fetch ahead of time with `avbench weights download {' '.join(fetchable)}`" if fetchable else ""
+    command = f"`avbench weights download {' '.join(fetchable)}`"
+    fetch = f"fetch ahead of time with {command}" if fetchable else ""
     if len(problems) == 1:
-        raise WeightsError("; ".join(filter(None, [next(iter(problems.values())), fetch])))
+        (problem,) = problems.values()
+        raise WeightsError(problem if command in problem else "; ".join(filter(None, [problem, fetch])))
     lines = "\n".join(f"  {problem}" for problem in problems.values())
     raise WeightsError("\n".join(filter(None, [f"{len(problems)} weight files are missing:", lines, fetch])))
 
